@@ -1,0 +1,231 @@
+"""Immutable snapshots of the store: what the store layer hands to the screens.
+
+Everything here is a frozen dataclass of plain values, so a snapshot can be
+compared with the previous one (to update only what changed) and handed across
+tasks without copying. No I/O, no Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+# --- vocabulary (TAU_STORE.md); unknown values are shown as they are ----------
+
+TASK_STATES = (
+    "interactive", "planning", "refining", "ready", "active", "review",
+    "approved", "merging", "failed", "merged", "done", "closed",
+)
+TERMINAL_STATES = frozenset({"merged", "done", "closed", "failed"})
+IN_FLIGHT_STATES = frozenset({"active", "review", "merging", "refining", "approved"})
+QUEUED_STATES = frozenset({"ready", "planning", "interactive"})
+
+PHASES = (
+    "idle", "waiting", "preparing", "sending request", "thinking", "working",
+    "running tools", "compacting", "rate limited",
+)
+#: How busy a phase is, for "the busiest live phase" of a task (higher = busier).
+PHASE_RANK: dict[str, int] = {
+    "running tools": 9, "working": 8, "thinking": 7, "sending request": 6,
+    "compacting": 5, "preparing": 4, "rate limited": 3, "waiting": 2, "idle": 0,
+}
+EXIT_OK = frozenset({"completed", "succeeded"})
+EXIT_BAD = frozenset({"error", "panicked"})
+EXIT_WARN = frozenset({"cancelled", "max_turns"})
+
+ROLES = ("creator", "interactive", "planner", "refiner", "worker", "reviewer",
+         "contributor", "assigned", "log")
+
+
+def phase_rank(phase: str | None) -> int:
+    """Rank of a phase; an unknown, non-idle phase counts as mildly busy."""
+    if not phase:
+        return -1
+    return PHASE_RANK.get(phase, 1)
+
+
+class LiveSource(str, Enum):
+    """Where ``is_live`` came from: the dashboard reads disk, so it infers."""
+
+    PID = "pid"          # tau.pid names a living process: inferred from disk
+    NONE = "none"        # no server seen: nothing can be live
+
+
+# --- the record ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSessionInfo:
+    """tau's ``TaskSessionInfo``: a session recorded against a task.
+
+    The bare row (session_id, role, created_at) always exists; the rest is
+    enrichment from tau.db and is None when the session is gone from it.
+    ``created_at`` is unix ms, ``last_activity`` unix seconds, as in tau.
+    """
+
+    session_id: str
+    role: str
+    created_at: int
+    message_count: int | None
+    archived: bool | None
+    last_activity: int | None
+    last_phase: str | None
+    last_exit_status: str | None
+    is_live: bool
+
+    @property
+    def gone(self) -> bool:
+        """True for a bare row: the session is no longer in tau.db."""
+        return self.message_count is None
+
+
+# --- messages -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # compact JSON of the arguments, as data
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One row of ``messages``, decoded from its JSON as far as it goes.
+
+    A row whose JSON cannot be read keeps ``role='invalid'`` and the reason in
+    ``error``, so it is shown, not dropped.
+    """
+
+    id: int
+    session_id: str
+    created_at: int  # ms
+    role: str
+    text: str = ""
+    thinking: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_name: str = ""
+    is_error: bool = False
+    duration_ms: int | None = None
+    summary: str = ""
+    tokens: int = 0
+    cost: float = 0.0
+    model: str = ""
+    stop_reason: str = ""
+    error: str = ""
+
+
+# --- tasks ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    """One task as the task list shows it."""
+
+    id: int
+    title: str
+    state: str
+    priority: int
+    project: str
+    parent_id: int | None
+    held: bool
+    created_at: int  # ms
+    updated_at: int  # ms
+    session_count: int
+    live_count: int
+    busiest_phase: str | None  # the busiest phase among live sessions
+    last_activity: int | None  # s, newest of its sessions
+    blocked_by: tuple[int, ...] = ()  # open depends_on tasks
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    id: int
+    field: str
+    old_value: str | None
+    new_value: str | None
+    session_id: str | None
+    created_at: int  # ms
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    from_task: int
+    to_task: int
+    relation: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPane:
+    """A TaskSessionInfo plus what its pane shows beyond the record."""
+
+    info: TaskSessionInfo
+    tagline: str = ""
+    model: str = ""
+    parent_id: str | None = None
+    tokens: int = 0
+    cost: float = 0.0
+    phase_since: float | None = None  # s: when the current phase was first seen
+    recent: tuple[Message, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDetail:
+    """One task with its fields, history, relations and session panes."""
+
+    task: TaskRow
+    branch: str | None
+    tags: tuple[str, ...]
+    worktree_path: str | None
+    extra: tuple[tuple[str, str], ...]  # other columns, as (name, value)
+    history: tuple[HistoryEntry, ...]
+    relations: tuple[Relation, ...]
+    sessions: tuple[SessionPane, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionHeader:
+    id: str
+    tagline: str
+    model: str
+    archived: bool
+    last_phase: str | None
+    last_exit_status: str | None
+    is_live: bool
+    created_at: int  # ms
+    message_count: int
+    tokens: int
+    cost: float
+    gone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """A window on one session's messages: the newest page, plus older pages
+    as the operator scrolls back."""
+
+    header: SessionHeader
+    messages: tuple[Message, ...]
+    has_older: bool
+
+
+# --- the whole picture -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatus:
+    """What the screen says about the store itself: liveness and problems."""
+
+    data_dir: str
+    live_source: LiveSource = LiveSource.NONE
+    server_pid: int | None = None
+    notices: tuple[str, ...] = ()  # things the operator should know, one line each
+    error: str | None = None       # the last read failed: data on screen is stale
+    stale_since: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskListSnapshot:
+    tasks: tuple[TaskRow, ...]
+    status: StoreStatus
+    taken_at: float = 0.0
