@@ -1,0 +1,230 @@
+"""The sessiontop application: screens on top, one store and one watcher below.
+
+Data flows one way. The watcher worker turns file events into "dirty" marks;
+the refresher worker, on each mark, asks the current screen what it shows (a
+`tui.views` query), checks ``PRAGMA data_version`` so that a change which is not
+data costs nothing, reads just that from the store, and hands the immutable
+snapshot to the screen, which updates its widgets in place. Marks that arrive
+during a read coalesce into one more read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from . import __version__
+from .commands import TaskCommands
+from .screens.base import DataScreen
+from .screens.help import HelpScreen
+from .screens.tasks import TaskListScreen
+from .store import Store, StoreError
+from .views import Query, RefreshState, TaskListQuery, TaskQuery, TranscriptQuery
+from .watcher import poll_ticks, watch_store
+
+
+def stylesheet_paths() -> list[Path]:
+    """The .tcss files: inside the installed package, else the repo's styles/."""
+    try:
+        packaged = resources.files("tui") / "styles"
+        if packaged.is_dir():
+            return sorted(Path(str(p)) for p in packaged.iterdir() if str(p).endswith(".tcss"))
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover
+        pass
+    repo = Path(__file__).resolve().parent.parent / "styles"
+    return sorted(repo.glob("*.tcss"))
+
+
+class SessionTopApp(App[None]):
+    """k9s for tau sessions: tasks → a task's sessions → a session's transcript."""
+
+    TITLE = "sessiontop"
+    SUB_TITLE = f"v{__version__}"
+    CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
+    COMMANDS = App.COMMANDS | {TaskCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("r", "reload", "Re-read"),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        poll: float | None = None,
+        clock: Callable[[], float] = time.time,
+        tick: bool = True,
+        watch: bool = True,
+        force_polling: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.poll = poll
+        self.clock = clock
+        self._tick_enabled = tick
+        self._watch_enabled = watch
+        self._force_polling = force_polling
+        self._dirty = asyncio.Event()
+        self._force = False
+        self._stop = asyncio.Event()
+        self._seen: dict[Query, tuple[int | None, int | None, int | None]] = {}
+        self.paused = False
+        self.refresh_state = RefreshState(mode="polling" if poll else "watching",
+                                          poll_seconds=poll)
+        #: Bumped after every snapshot a screen has applied (tests and the
+        #: benchmark wait on it).
+        self.applied = 0
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        await self.store.open()
+        await self.push_screen(TaskListScreen())
+        self._refresher()
+        if self._watch_enabled:
+            self._watcher()
+        if self._tick_enabled:
+            self.set_interval(1.0, self._tick)
+        self.request_refresh(force=True)
+
+    async def on_unmount(self) -> None:
+        self._stop.set()
+        self.workers.cancel_all()
+        await self.store.close()
+
+    # --- the two workers ------------------------------------------------------------------
+
+    @work(group="watch", exclusive=True, exit_on_error=False)
+    async def _watcher(self) -> None:
+        """File events (or ``--poll`` ticks) → refresh requests."""
+        if self.poll:
+            source = poll_ticks(self.poll, self._stop)
+        else:
+            source = watch_store(self.store.data_dir, self._stop,
+                                 runtime_dir=self.store.runtime_dir,
+                                 force_polling=self._force_polling)
+        async for batch in source:
+            # An empty batch is the slow tick: data_version decides if anything changed.
+            self.request_refresh(force="<attached>" in batch or "tau.pid" in batch)
+
+    @work(group="refresh", exclusive=True, exit_on_error=False)
+    async def _refresher(self) -> None:
+        """One read at a time; requests that arrive meanwhile coalesce into the next."""
+        while not self._stop.is_set():
+            await self._dirty.wait()
+            self._dirty.clear()
+            force, self._force = self._force, False
+            if self.paused and not force:
+                continue
+            try:
+                await self._read_for_screen(force)
+            except Exception as exc:  # noqa: BLE001 - the dashboard must keep running
+                self._note_error(f"unexpected error while reading: {exc!r}")
+
+    def request_refresh(self, *, force: bool = False) -> None:
+        """Ask for a re-read of what the current screen shows."""
+        self._force = self._force or force
+        self._dirty.set()
+
+    async def _read_for_screen(self, force: bool) -> None:
+        screen = self.screen
+        if not isinstance(screen, DataScreen):
+            screen = next((s for s in reversed(self.screen_stack) if isinstance(s, DataScreen)), None)
+            if screen is None:
+                return
+        query = screen.data_query()
+        if query is None:
+            return
+        versions = await self.store.data_versions()
+        pid_marker = self.store.status().server_pid
+        seen_key = (versions[0], versions[1], pid_marker)
+        if not force and self._seen.get(query) == seen_key and self.refresh_state.error is None:
+            return  # nothing that is data changed: cost was two PRAGMAs
+        try:
+            data = await self._run_query(query)
+        except StoreError as exc:
+            self._note_error(str(exc))
+            return
+        self._seen = {query: seen_key}
+        self.refresh_state = RefreshState(
+            mode=self._mode(), poll_seconds=self.poll, last_read=self.clock(),
+        )
+        if screen.is_attached:
+            screen.apply(data, self.store.status(), self.refresh_state)
+            self.applied += 1
+
+    async def _run_query(self, query: Query) -> object:
+        if isinstance(query, TaskListQuery):
+            return await self.store.read_task_list()
+        if isinstance(query, TaskQuery):
+            return await self.store.read_task(query.task_id, recent=query.recent,
+                                              include_archived=query.include_archived)
+        if isinstance(query, TranscriptQuery):
+            return await self.store.read_transcript(query.session_id, after_id=query.after_id)
+        raise TypeError(query)
+
+    async def read_older(self, session_id: str, before_id: int) -> object:
+        """An older page of a transcript, for the transcript screen's scroll-back."""
+        return await self.store.read_transcript(session_id, before_id=before_id)
+
+    def _note_error(self, message: str) -> None:
+        prev = self.refresh_state
+        self.refresh_state = RefreshState(
+            mode=self._mode(), poll_seconds=self.poll, last_read=prev.last_read,
+            stale_since=prev.stale_since or self.clock(), error=message,
+        )
+        screen = self.screen
+        if isinstance(screen, DataScreen):
+            screen.apply_status(self.store.status(), self.refresh_state)
+
+    def _mode(self) -> str:
+        if self.paused:
+            return "paused"
+        return "polling" if self.poll else "watching"
+
+    def _tick(self) -> None:
+        """Once a second: ages and spinners move; the store is not touched."""
+        screen = self.screen
+        if isinstance(screen, DataScreen):
+            screen.tick(self.clock())
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_reload(self) -> None:
+        self.request_refresh(force=True)
+        self.notify("Re-reading the store", timeout=1.5)
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        prev = self.refresh_state
+        self.refresh_state = RefreshState(mode=self._mode(), poll_seconds=self.poll,
+                                          last_read=prev.last_read,
+                                          stale_since=prev.stale_since, error=prev.error)
+        if isinstance(self.screen, DataScreen):
+            self.screen.apply_status(self.store.status(), self.refresh_state)
+        if not self.paused:
+            self.request_refresh(force=True)
+
+    def open_task(self, task_id: int) -> None:
+        from .screens.task import TaskScreen
+
+        self.push_screen(TaskScreen(task_id))
+
+    def open_session(self, session_id: str, title: str = "") -> None:
+        from .screens.session import TranscriptScreen
+
+        self.push_screen(TranscriptScreen(session_id, title=title))

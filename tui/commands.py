@@ -1,0 +1,45 @@
+"""Command palette entries: jump to a task by id or title."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import Hit, Hits, Provider
+
+from .text import one_line
+
+
+class TaskCommands(Provider):
+    """Every task of the last snapshot, as "#id title"."""
+
+    def _tasks(self):  # type: ignore[no-untyped-def]
+        from .screens.tasks import TaskListScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, TaskListScreen) and screen.snapshot is not None:
+                return screen.snapshot.tasks
+        return ()
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for task in self._tasks():
+            label = f"#{task.id} {one_line(task.title, 80)}  [{one_line(task.state, 12)}]"
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(self._jump, task.id),
+                          help=f"open task {task.id}")
+
+    async def discover(self) -> Hits:
+        for task in list(self._tasks())[:20]:
+            label = f"#{task.id} {one_line(task.title, 80)}"
+            yield Hit(1.0, label, partial(self._jump, task.id), help="open task")
+
+    def _jump(self, task_id: int) -> None:
+        from .screens.tasks import TaskListScreen
+
+        app = self.app
+        while len(app.screen_stack) > 2 and not isinstance(app.screen, TaskListScreen):
+            app.pop_screen()
+        if isinstance(app.screen, TaskListScreen):
+            app.screen.select_task(task_id)
+        app.open_task(task_id)  # type: ignore[attr-defined]

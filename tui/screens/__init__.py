@@ -1,0 +1,1 @@
+"""The three levels (tasks, one task, one session) and the help screen."""

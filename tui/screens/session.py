@@ -1,0 +1,273 @@
+"""Level 3: one session's transcript, following new messages like `tail -f`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Input, Static
+
+from .. import format as fmt
+from ..model import StoreStatus, Transcript
+from ..text import one_line
+from ..views import Query, RefreshState, TranscriptQuery
+from ..widgets.message_view import MessageView
+from ..widgets.status import StatusLine
+from .base import DataScreen
+
+#: Message widgets kept mounted; older ones are unmounted while following.
+MAX_MOUNTED = 600
+
+
+class TranscriptScreen(DataScreen):
+    """Messages in order. Follows the end while the view is at the bottom;
+    scrolling up stops following, End resumes."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("end,G", "follow", "Follow"),
+        Binding("home,g", "top", "Top/older"),
+        Binding("n", "next_match(1)", "Next match", show=False),
+        Binding("N", "next_match(-1)", "Prev match", show=False),
+        Binding("t", "toggle_thinking", "Thinking"),
+        Binding("j", "scroll(1)", "Down", show=False),
+        Binding("k", "scroll(-1)", "Up", show=False),
+    ]
+
+    def __init__(self, session_id: str, *, title: str = "") -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.context_title = title
+        self.header = None
+        self.last_id: int | None = None
+        self.first_id: int | None = None
+        self.has_older = False
+        self.following = True
+        self.unseen = 0
+        self.show_thinking = False
+        self.needle = ""
+        self.match_index = -1
+        self._loading_older = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="screen-title")
+        yield Static(id="session-head", classes="task-fields")
+        yield Input(placeholder="search this transcript (Enter: next match)", id="filter", classes="filter")
+        with VerticalScroll(id="messages"):
+            yield Static(id="older", classes="older-note")
+        yield Static(id="follow-note", classes="follow-note")
+        yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one("#title", Static).update(Text(f"Session {one_line(self.session_id, 40)}: reading…"))
+        self.query_one("#messages").focus()
+
+    def data_query(self) -> Query:
+        return TranscriptQuery(self.session_id, after_id=self.last_id)
+
+    # --- data in ------------------------------------------------------------------------
+
+    @property
+    def scroller(self) -> VerticalScroll:
+        return self.query_one("#messages", VerticalScroll)
+
+    def at_bottom(self) -> bool:
+        s = self.scroller
+        return s.scroll_y >= s.max_scroll_y - 1
+
+    def apply(self, data: Any, status: StoreStatus, refresh: RefreshState) -> None:
+        super().apply(data, status, refresh)
+        if not isinstance(data, Transcript):
+            return
+        self.header = data.header
+        first_load = self.last_id is None
+        if first_load:
+            self.has_older = data.has_older
+            self.first_id = data.messages[0].id if data.messages else None
+        self._render_head()
+        if not data.messages:
+            self._render_notes()
+            return
+        follow = first_load or self.at_bottom()
+        self.following = follow
+        views = [MessageView(m, show_thinking=self.show_thinking) for m in data.messages]
+        self.scroller.mount_all(views)
+        self.last_id = data.messages[-1].id
+        self._trim()
+        if follow:
+            self.unseen = 0
+            self.call_after_refresh(self.scroller.scroll_end, animate=False, immediate=True)
+        else:
+            self.unseen += len(data.messages)
+        self._render_notes()
+
+    def _trim(self) -> None:
+        """Bound the widgets kept while following a very long live session."""
+        if not self.following:
+            return
+        views = list(self.scroller.query_children(MessageView))
+        extra = len(views) - MAX_MOUNTED
+        if extra > 0:
+            for v in views[:extra]:
+                v.remove()
+            self.first_id = views[extra].msg.id
+            self.has_older = True
+
+    def _render_head(self) -> None:
+        h = self.header
+        if h is None:
+            return
+        now = self.now()
+        title = Text()
+        title.append(f"Session {one_line(h.id, 40)}", style="bold")
+        if self.context_title:
+            title.append(f"  {one_line(self.context_title, 40)}")
+        if h.tagline:
+            title.append(f"  “{one_line(h.tagline, 80)}”")
+        self.query_one("#title", Static).update(title)
+        f = Text(no_wrap=True, overflow="ellipsis")
+        if h.gone:
+            f.append("session gone from tau.db")
+        else:
+            if h.is_live:
+                f.append(f"{fmt.spinner(now)} live: {one_line(h.last_phase, 20)}")
+            else:
+                f.append(f"{one_line(h.last_phase or '—', 20)}")
+            if h.last_exit_status:
+                f.append(f" · exit {one_line(h.last_exit_status, 16)}")
+            if h.archived:
+                f.append(" · archived")
+            f.append(f" · {h.message_count:,} messages · {fmt.tokens(h.tokens)} tokens · {fmt.cost(h.cost)}")
+            if h.model:
+                f.append(f" · {one_line(h.model, 30)}")
+            f.append(f" · started {fmt.age(h.created_at / 1000, now)} ago")
+        self.query_one("#session-head", Static).update(f)
+
+    def _render_notes(self) -> None:
+        older = self.query_one("#older", Static)
+        older.update(Text("▲ older messages: Home loads them" if self.has_older else "— start of session —"))
+        note = self.query_one("#follow-note", Static)
+        if self.following:
+            note.update(Text("▼ following new messages"))
+        else:
+            more = f"{self.unseen} new below · " if self.unseen else ""
+            note.update(Text(f"⏸ not following ({more}End resumes)"))
+        note.set_class(not self.following, "-paused")
+
+    def tick(self, now: float) -> None:
+        super().tick(now)
+        self._render_head()
+
+    def on_mouse_scroll_up(self) -> None:
+        self.following = False
+        self._render_notes()
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def action_scroll(self, lines: int) -> None:
+        if lines < 0:
+            self.scroller.scroll_up(animate=False)
+            self.following = False
+        else:
+            self.scroller.scroll_down(animate=False)
+            self.following = self.at_bottom()
+        self._render_notes()
+
+    def action_follow(self) -> None:
+        self.following = True
+        self.unseen = 0
+        self.scroller.scroll_end(animate=False, immediate=True)
+        self._render_notes()
+
+    def action_top(self) -> None:
+        self.following = False
+        self._render_notes()
+        if self.has_older and not self._loading_older:
+            self._load_older()
+        else:
+            self.scroller.scroll_home(animate=False)
+
+    @work(group="older", exclusive=True)
+    async def _load_older(self) -> None:
+        if self.first_id is None:
+            return
+        self._loading_older = True
+        try:
+            data = await self.app.read_older(self.session_id, self.first_id)  # type: ignore[attr-defined]
+        finally:
+            self._loading_older = False
+        if not isinstance(data, Transcript) or not data.messages:
+            self.has_older = False
+            self._render_notes()
+            return
+        views = [MessageView(m, show_thinking=self.show_thinking) for m in data.messages]
+        await self.scroller.mount_all(views, after=self.query_one("#older"))
+        self.first_id = data.messages[0].id
+        self.has_older = data.has_older
+        self._render_notes()
+        self.scroller.scroll_home(animate=False)
+
+    def action_toggle_thinking(self) -> None:
+        self.show_thinking = not self.show_thinking
+        for view in self.scroller.query_children(MessageView):
+            view.set_thinking(self.show_thinking)
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.value = ""
+            self.needle = ""
+            box.display = False
+            self._mark_match(None)
+            self.scroller.focus()
+            return
+        self.app.pop_screen()
+
+    def action_search(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value.lower()
+        self.match_index = -1
+
+    @on(Input.Submitted, "#filter")
+    def _search_submitted(self) -> None:
+        self.action_next_match(1)
+
+    def _matches(self) -> list[MessageView]:
+        if not self.needle:
+            return []
+        return [v for v in self.scroller.query_children(MessageView) if self.needle in v.haystack]
+
+    def action_next_match(self, step: int) -> None:
+        found = self._matches()
+        if not found:
+            if self.needle:
+                self.notify(f"No loaded message contains “{one_line(self.needle, 40)}”"
+                            + (" (Home loads older ones)" if self.has_older else ""),
+                            severity="warning", timeout=3)
+            return
+        if self.match_index < 0:
+            self.match_index = len(found) - 1 if step > 0 else 0
+        else:
+            self.match_index = (self.match_index - step) % len(found)
+        target = found[self.match_index]
+        self.following = False
+        self._mark_match(target)
+        self.scroller.scroll_to_widget(target, animate=False, top=True)
+        self._render_notes()
+        self.notify(f"match {len(found) - self.match_index} of {len(found)}", timeout=1.5)
+
+    def _mark_match(self, target: MessageView | None) -> None:
+        for v in self.scroller.query_children(MessageView):
+            v.set_class(v is target, "-match")

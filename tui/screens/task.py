@@ -1,0 +1,309 @@
+"""Level 2: one task, its fields and history, and a pane per session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import ItemGrid, VerticalScroll
+from textual.events import Click
+from textual.widgets import Footer, Input, Static
+
+from .. import format as fmt
+from ..model import ROLES, SessionPane, StoreStatus, TaskDetail
+from ..text import one_line
+from ..views import Query, RefreshState, TaskQuery
+from ..widgets.session_card import SessionCard
+from ..widgets.status import StatusLine
+from .base import DataScreen
+
+#: Panes mounted at once; more sessions than this are paged (10,000 exist).
+PAGE = 48
+PANE_SORTS = ("created", "live first", "activity", "role")
+MIN_CARD_WIDTH = 38
+
+
+def _pane_matches(pane: SessionPane, needle: str) -> bool:
+    if not needle:
+        return True
+    info = pane.info
+    hay = " ".join((info.session_id, info.role, info.last_phase or "", info.last_exit_status or "",
+                    pane.tagline, pane.model, "gone" if info.gone else "")).lower()
+    return all(part in hay for part in needle.lower().split())
+
+
+def _sorted(panes: list[SessionPane], sort: str) -> list[SessionPane]:
+    if sort == "live first":
+        return sorted(panes, key=lambda p: (not p.info.is_live, p.info.created_at))
+    if sort == "activity":
+        return sorted(panes, key=lambda p: -(p.info.last_activity or 0))
+    if sort == "role":
+        order = {r: i for i, r in enumerate(ROLES)}
+        return sorted(panes, key=lambda p: (order.get(p.info.role, len(order)), p.info.created_at))
+    return panes
+
+
+class TaskScreen(DataScreen):
+    """Sessions of one task as a responsive grid of panes."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("enter", "open", "Transcript"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("l", "live_only", "Live only"),
+        Binding("a", "toggle_archived", "Archived"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("up,k", "move(-1, 0)", "Up", show=False),
+        Binding("down,j", "move(1, 0)", "Down", show=False),
+        Binding("left,h", "move(0, -1)", "Left", show=False),
+        Binding("right", "move(0, 1)", "Right", show=False),
+        Binding("pagedown", "move(8, 0)", "Page down", show=False),
+        Binding("pageup", "move(-8, 0)", "Page up", show=False),
+    ]
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__()
+        self.task_id = task_id
+        self.detail: TaskDetail | None = None
+        self.show_archived = True
+        self.live_only = False
+        self.needle = ""
+        self.sort = PANE_SORTS[0]
+        self.cursor = 0
+        self._cursor_session: str | None = None
+        self._visible: list[SessionPane] = []
+        self._page = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="screen-title")
+        yield Static(id="task-fields", classes="task-fields")
+        yield Static(id="sessions-title", classes="section-title")
+        yield Input(placeholder="filter sessions: role, id, phase, exit status, tagline",
+                    id="filter", classes="filter")
+        with VerticalScroll(id="panes-scroll", can_focus=False):
+            yield ItemGrid(id="panes", min_column_width=MIN_CARD_WIDTH)
+            yield Static(id="page-note", classes="empty")
+        yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one("#title", Static).update(Text(f"Task #{self.task_id}: reading…"))
+
+    def data_query(self) -> Query:
+        return TaskQuery(self.task_id, include_archived=True)
+
+    # --- data in --------------------------------------------------------------------------
+
+    def apply(self, data: Any, status: StoreStatus, refresh: RefreshState) -> None:
+        super().apply(data, status, refresh)
+        if data is None:
+            self.query_one("#title", Static).update(
+                Text(f"Task #{self.task_id} is not in the store (deleted?). Esc goes back."))
+            return
+        if isinstance(data, TaskDetail):
+            self.detail = data
+            self._render_fields()
+            self._render_panes()
+
+    def tick(self, now: float) -> None:
+        super().tick(now)
+        for card in self.query(SessionCard):
+            card.tick(now)
+        if self.detail is not None:
+            self._render_fields()
+
+    def _render_fields(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        now = self.now()
+        t = d.task
+        title = Text()
+        title.append(f"#{t.id} ", style="bold")
+        title.append(f"{fmt.state_glyph(t.state)} {one_line(t.state, 16)}")
+        if t.priority:
+            title.append(f"  P{t.priority}")
+        if t.held:
+            title.append("  ⏸ held")
+        title.append("  " + one_line(t.title, max(20, self.size.width - 40)), style="bold")
+        self.query_one("#title", Static).update(title)
+        f = Text(no_wrap=True, overflow="ellipsis")
+        f.append(f"project {one_line(t.project, 30)}")
+        if d.branch:
+            f.append(f" · branch {one_line(d.branch, 40)}")
+        if t.parent_id is not None:
+            f.append(f" · parent #{t.parent_id}")
+        if d.tags:
+            f.append(" · tags " + ", ".join(one_line(x, 20) for x in d.tags[:8]))
+        f.append(f" · updated {fmt.age(t.updated_at / 1000, now)} ago")
+        if t.blocked_by:
+            f.append(" · waits on " + ", ".join(f"#{b}" for b in t.blocked_by))
+        others = [r for r in d.relations if not (r.relation == "depends_on" and r.from_task == t.id)]
+        if others:
+            f.append(" · " + ", ".join(
+                f"{one_line(r.relation, 12)} #{r.to_task if r.from_task == t.id else r.from_task}"
+                for r in others[:6]))
+        for name, value in d.extra[:6]:
+            f.append(f" · {one_line(name, 24)} {one_line(value, 30)}")
+        states = [h for h in d.history if h.field == "state"]
+        if states:
+            f.append("\nhistory ")
+            for h in states[-6:]:
+                f.append(f" {one_line(h.old_value or '∅', 12)}→{one_line(h.new_value or '∅', 12)}")
+                f.append(f" {fmt.age(h.created_at / 1000, now)} ago ·")
+            f.right_crop(1)
+        self.query_one("#task-fields", Static).update(f)
+
+    def _visible_panes(self) -> list[SessionPane]:
+        d = self.detail
+        if d is None:
+            return []
+        panes = [p for p in d.sessions
+                 if (self.show_archived or not p.info.archived)
+                 and (not self.live_only or p.info.is_live)
+                 and _pane_matches(p, self.needle)]
+        return _sorted(panes, self.sort)
+
+    def _render_panes(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        visible = self._visible_panes()
+        self._visible = visible
+        # Keep the cursor on the same session across updates.
+        ids = [p.info.session_id for p in visible]
+        if self._cursor_session in ids:
+            self.cursor = ids.index(self._cursor_session)
+        self.cursor = max(0, min(self.cursor, len(visible) - 1))
+        self._cursor_session = ids[self.cursor] if ids else None
+        live = sum(1 for p in d.sessions if p.info.is_live)
+        archived = sum(1 for p in d.sessions if p.info.archived)
+        head = Text(f"Sessions ({len(d.sessions)}, {live} live)", style="bold")
+        bits = [f"sort: {self.sort}"]
+        if not self.show_archived:
+            bits.append(f"{archived} archived hidden")
+        if self.live_only:
+            bits.append("live only")
+        if self.needle:
+            bits.append(f"filter: {self.needle}")
+        head.append("   [" + ", ".join(bits) + "]")
+        self.query_one("#sessions-title", Static).update(head)
+        page = self.cursor // PAGE
+        shown = visible[page * PAGE:(page + 1) * PAGE]
+        grid = self.query_one("#panes", ItemGrid)
+        cards = list(grid.query_children(SessionCard))
+        now = self.now()
+        for card, pane in zip(cards, shown):
+            if card.pane != pane:
+                card.set_pane(pane, now)
+        if len(cards) > len(shown):
+            for card in cards[len(shown):]:
+                card.remove()
+        elif len(shown) > len(cards):
+            grid.mount_all([SessionCard(p, now) for p in shown[len(cards):]])
+        note = self.query_one("#page-note", Static)
+        if not visible:
+            note.update(Text("No sessions" + (" match." if d.sessions else " recorded for this task.")))
+        elif len(visible) > PAGE:
+            note.update(Text(
+                f"sessions {page * PAGE + 1}–{page * PAGE + len(shown)} of {len(visible)}: "
+                "move past the last pane (or PgDn) for the next page; / or l narrows"))
+        else:
+            note.update("")
+        note.display = not visible or len(visible) > PAGE
+        self._page = page
+        self.call_after_refresh(self._mark_cursor)
+
+    def _mark_cursor(self) -> None:
+        cards = list(self.query_one("#panes", ItemGrid).query_children(SessionCard))
+        index = self.cursor % PAGE
+        for i, card in enumerate(cards):
+            card.set_class(i == index, "-cursor")
+        if 0 <= index < len(cards):
+            self.query_one("#panes-scroll", VerticalScroll).scroll_to_widget(
+                cards[index], animate=False)
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def _columns(self) -> int:
+        grid = self.query_one("#panes", ItemGrid)
+        return max(1, grid.size.width // MIN_CARD_WIDTH)
+
+    def action_move(self, rows: int, cols: int) -> None:
+        if not self._visible:
+            return
+        step = rows * self._columns() + cols
+        self.cursor = max(0, min(len(self._visible) - 1, self.cursor + step))
+        self._cursor_session = self._visible[self.cursor].info.session_id
+        if self.cursor // PAGE != self._page:
+            self._render_panes()
+        else:
+            self._mark_cursor()
+
+    def action_open(self) -> None:
+        if not self._visible:
+            return
+        pane = self._visible[self.cursor]
+        if pane.info.gone:
+            self.notify(f"{pane.info.session_id} is gone from tau.db: no transcript to show.",
+                        severity="warning")
+            return
+        title = f"#{self.task_id} {pane.info.role}"
+        self.app.open_session(pane.info.session_id, title=title)  # type: ignore[attr-defined]
+
+    @on(Click, "SessionCard")
+    def _clicked(self, event: Click) -> None:
+        card = event.widget
+        while card is not None and not isinstance(card, SessionCard):
+            card = card.parent  # type: ignore[assignment]
+        if isinstance(card, SessionCard):
+            ids = [p.info.session_id for p in self._visible]
+            if card.pane.info.session_id in ids:
+                already = self._cursor_session == card.pane.info.session_id
+                self.cursor = ids.index(card.pane.info.session_id)
+                self._cursor_session = card.pane.info.session_id
+                self._mark_cursor()
+                if already or event.chain > 1:
+                    self.action_open()
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if self.needle or box.display:
+            box.value = ""
+            self.needle = ""
+            box.display = False
+            self.set_focus(None)
+            self._render_panes()
+            return
+        self.app.pop_screen()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value
+        self._render_panes()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.set_focus(None)
+
+    def action_live_only(self) -> None:
+        self.live_only = not self.live_only
+        self._render_panes()
+
+    def action_toggle_archived(self) -> None:
+        self.show_archived = not self.show_archived
+        self._render_panes()
+        self.notify("Archived sessions " + ("shown" if self.show_archived else "hidden"), timeout=1.5)
+
+    def action_cycle_sort(self) -> None:
+        self.sort = PANE_SORTS[(PANE_SORTS.index(self.sort) + 1) % len(PANE_SORTS)]
+        self._render_panes()

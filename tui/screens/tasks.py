@@ -1,0 +1,175 @@
+"""Level 1: every task, grouped for triage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Input, Static
+
+from ..groups import SORTS, group_tasks
+from ..model import StoreStatus, TaskListSnapshot
+from ..views import Query, RefreshState, TaskListQuery
+from ..widgets.status import StatusLine
+from ..widgets.task_table import FIXED_WIDTH, TaskTable
+from .base import DataScreen
+
+
+class TaskListScreen(DataScreen):
+    """All tasks: running, in flight, queued, held, blocked, recent finished."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("l", "live_only", "Live only"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("j", "down", "Down", show=False),
+        Binding("k", "up", "Up", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.snapshot: TaskListSnapshot | None = None
+        self.needle = ""
+        self.live_only = False
+        self.sort = SORTS[0]
+        self.unfold_finished = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="screen-title")
+        yield Input(placeholder="filter tasks: words match id, title, project, state; #12 = task 12",
+                    id="filter", classes="filter")
+        yield TaskTable(id="tasks")
+        yield Static("Reading the store…", id="empty", classes="empty")
+        yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one(TaskTable).focus()
+        self._render_title()
+
+    def data_query(self) -> Query:
+        return TaskListQuery()
+
+    # --- data in ------------------------------------------------------------------
+
+    def apply(self, data: Any, status: StoreStatus, refresh: RefreshState) -> None:
+        super().apply(data, status, refresh)
+        if isinstance(data, TaskListSnapshot):
+            self.snapshot = data
+            self._redraw()
+
+    def tick(self, now: float) -> None:
+        super().tick(now)
+        self.query_one(TaskTable).tick(now)
+
+    def on_resize(self) -> None:
+        table = self.query_one(TaskTable)
+        table.set_title_width(self.size.width - FIXED_WIDTH - 2)
+
+    def _redraw(self) -> None:
+        table = self.query_one(TaskTable)
+        empty = self.query_one("#empty", Static)
+        snap = self.snapshot
+        if snap is None:
+            return
+        groups = group_tasks(snap.tasks, sort=self.sort, needle=self.needle,
+                             live_only=self.live_only, unfold_finished=self.unfold_finished)
+        table.show(groups, self.now(), unfolded=self.unfold_finished)
+        if not snap.tasks:
+            message = "No tasks in this store yet."
+            if snap.status.error:
+                message = "The store cannot be read (see below). Waiting for it…"
+        elif not groups:
+            message = "No task matches" + (f" “{self.needle}”" if self.needle else "") + (
+                " among live tasks" if self.live_only else "") + ". Esc clears the filter."
+        else:
+            message = ""
+        empty.update(Text(message))
+        empty.display = bool(message)
+        table.display = bool(groups)
+        self._render_title()
+
+    def _render_title(self) -> None:
+        snap = self.snapshot
+        title = Text("sessiontop", style="bold")
+        if snap is not None:
+            tasks = snap.tasks
+            running = sum(1 for t in tasks if t.live_count)
+            live = sum(t.live_count for t in tasks)
+            title.append(f"  {len(tasks)} tasks · {running} running · {live} live sessions")
+        bits = [f"sort: {self.sort}"]
+        if self.live_only:
+            bits.append("live only")
+        if self.needle:
+            bits.append(f"filter: {self.needle}")
+        title.append("   [" + ", ".join(bits) + "]")
+        self.query_one("#title", Static).update(title)
+
+    # --- keys -------------------------------------------------------------------------
+
+    def action_down(self) -> None:
+        self.query_one(TaskTable).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one(TaskTable).action_cursor_up()
+
+    @on(DataTable.RowSelected, "#tasks")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        table = self.query_one(TaskTable)
+        key = table.cursor_key()
+        if key is None:
+            return
+        if key.startswith("fold:") or key == "g:finished":
+            self.unfold_finished = not self.unfold_finished
+            self._redraw()
+            return
+        task = table.task_at_cursor()
+        if task is not None:
+            self.app.open_task(task.id)  # type: ignore[attr-defined]
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value
+        self._redraw()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(TaskTable).focus()
+        if not self.needle:
+            self.query_one("#filter", Input).display = False
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if self.needle or box.display:
+            box.value = ""
+            self.needle = ""
+            box.display = False
+            self.query_one(TaskTable).focus()
+            self._redraw()
+
+    def action_live_only(self) -> None:
+        self.live_only = not self.live_only
+        self._redraw()
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self._redraw()
+        self.notify(f"Sorted by {self.sort}", timeout=1.5)
+
+    def select_task(self, task_id: int) -> bool:
+        return self.query_one(TaskTable).select_task(task_id)

@@ -1,0 +1,871 @@
+"""Reading tau's store: two SQLite files, read-only, through aiosqlite.
+
+One `Store` holds one long-lived read-only connection per file and turns rows
+into the immutable snapshots of `tui.model`. It never writes: connections are
+opened with ``mode=ro`` and ``PRAGMA query_only``, and no statement here changes
+a file. Reads are incremental where the store allows it (messages by id, the
+per-session counts kept in memory), so a change costs what changed, not what
+the store holds.
+
+Schema variants are found with ``PRAGMA table_info`` at open: a column a later
+migration added may be missing (read as NULL), and an older tasks.db has
+``project`` for ``project_name`` and no ``task_sessions`` (said in a notice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import quote
+
+import aiosqlite
+
+from .liveness import server_pid
+from .model import (
+    TERMINAL_STATES,
+    HistoryEntry,
+    LiveSource,
+    Message,
+    Relation,
+    SessionHeader,
+    SessionPane,
+    StoreStatus,
+    TaskDetail,
+    TaskListSnapshot,
+    TaskRow,
+    TaskSessionInfo,
+    ToolCall,
+    Transcript,
+    phase_rank,
+)
+from .tauschema import TASKS_DB, TAU_DB
+
+#: Text longer than this in one message is cut for display (10 MB messages exist).
+MESSAGE_TEXT_LIMIT = 200_000
+#: How long a read waits on a locked database before it gives up quietly.
+BUSY_TIMEOUT_MS = 2000
+
+
+class StoreError(Exception):
+    """A problem with the store, worded for the operator."""
+
+
+def describe_error(exc: BaseException, path: Path | None = None) -> str:
+    """One line an operator can act on, for an exception raised by SQLite."""
+    where = f"{path}: " if path else ""
+    text = str(exc)
+    low = text.lower()
+    if "file is not a database" in low or "not a database" in low:
+        return f"{where}not an SQLite database (corrupt, truncated, or another kind of file)"
+    if "malformed" in low:
+        return f"{where}the database is corrupt ({text})"
+    if "unable to open" in low:
+        if path is not None and path.exists():
+            return (
+                f"{where}cannot open: it exists but SQLite cannot read it or create its "
+                f"-shm index beside it (check permissions of the file and of its directory; "
+                f"a read-only directory needs the -shm and -wal files present)"
+            )
+        return f"{where}cannot open (missing, or no permission)"
+    if "locked" in low or "busy" in low:
+        return f"{where}busy: a writer holds a lock ({text})"
+    if isinstance(exc, PermissionError):
+        return f"{where}permission denied"
+    return f"{where}{text}"
+
+
+# --- message decoding ------------------------------------------------------------
+
+
+def _blocks_text(blocks: object) -> str:
+    """The text of a list of content blocks; non-text blocks are named."""
+    if isinstance(blocks, str):
+        return blocks
+    if not isinstance(blocks, list):
+        return ""
+    parts: list[str] = []
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "text":
+            parts.append(str(block.get("text", "")))
+        elif kind == "image":
+            parts.append("[image]")
+        elif kind not in ("thinking", "tool_call"):
+            parts.append(f"[{kind}]")
+    return "\n".join(parts)
+
+
+def _num(value: object) -> float:
+    if isinstance(value, bool):
+        return 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    return 0.0
+
+
+def usage_of(obj: dict) -> tuple[int, float]:
+    """(tokens, cost) of an assistant message's ``usage``; zero if absent."""
+    usage = obj.get("usage")
+    if not isinstance(usage, dict):
+        return 0, 0.0
+    tokens = usage.get("total_tokens")
+    if not isinstance(tokens, (int, float)) or isinstance(tokens, bool):
+        tokens = _num(usage.get("input")) + _num(usage.get("output"))
+    cost = usage.get("cost")
+    total = _num(cost.get("total")) if isinstance(cost, dict) else _num(cost)
+    return int(tokens), total
+
+
+def decode_message(row_id: int, session_id: str, created_at: int, raw: object) -> Message:
+    """A `Message` from one ``messages`` row; bad JSON becomes a visible row."""
+    base = {"id": int(row_id), "session_id": str(session_id), "created_at": _int(created_at)}
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    if not isinstance(raw, str):
+        return Message(role="invalid", error="message_json is not text", **base)
+    try:
+        obj = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        return Message(role="invalid", error=f"not JSON: {exc}", text=raw[:2000], **base)
+    if not isinstance(obj, dict):
+        return Message(role="invalid", error=f"JSON {type(obj).__name__}, not an object",
+                       text=raw[:2000], **base)
+    role = obj.get("role")
+    role = role if isinstance(role, str) else "unknown"
+    lim = MESSAGE_TEXT_LIMIT
+
+    def cut(s: str) -> str:
+        return s if len(s) <= lim else s[:lim] + f"\n… ({len(s) - lim:,} more characters)"
+
+    if role == "user":
+        return Message(role=role, text=cut(_blocks_text(obj.get("content"))), **base)
+    if role == "assistant":
+        content = obj.get("content") if isinstance(obj.get("content"), list) else []
+        thinking: list[str] = []
+        calls: list[ToolCall] = []
+        for block in content:
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "thinking":
+                thinking.append(str(block.get("thinking", "")))
+            elif block.get("type") == "tool_call":
+                args = block.get("arguments")
+                try:
+                    args_text = args if isinstance(args, str) else json.dumps(
+                        args, ensure_ascii=False, separators=(",", ":"))
+                except (TypeError, ValueError):
+                    args_text = str(args)
+                calls.append(ToolCall(id=str(block.get("id", "")), name=str(block.get("name", "?")),
+                                      arguments=args_text[:4000]))
+        tokens, cost = usage_of(obj)
+        return Message(
+            role=role,
+            text=cut(_blocks_text(content)),
+            thinking=cut("\n".join(thinking)),
+            tool_calls=tuple(calls),
+            tokens=tokens,
+            cost=cost,
+            model=str(obj.get("model") or ""),
+            stop_reason=str(obj.get("stop_reason") or ""),
+            error=str(obj.get("error_message") or ""),
+            **base,
+        )
+    if role == "tool_result":
+        duration = obj.get("duration_ms")
+        return Message(
+            role=role,
+            text=cut(_blocks_text(obj.get("content"))),
+            tool_name=str(obj.get("tool_name") or ""),
+            is_error=bool(obj.get("is_error")),
+            duration_ms=int(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
+            summary=str(obj.get("summary") or ""),
+            **base,
+        )
+    if role == "compaction_summary":
+        before = obj.get("tokens_before")
+        note = f"(compacted from {before:,} tokens)" if isinstance(before, int) else ""
+        return Message(role=role, text=cut(str(obj.get("summary") or "")), summary=note, **base)
+    if role == "info":
+        return Message(role=role, text=cut(str(obj.get("text") or "")), **base)
+    return Message(role=role, text=cut(raw[:2000]), error=f"unknown message role {role!r}", **base)
+
+
+def _int(value: object, default: int = 0) -> int:
+    """An integer from a column tau should have filled with one."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return default
+    return default
+
+
+def _str(value: object, default: str = "") -> str:
+    if value is None:
+        return default
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+# --- cached state ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _MsgStats:
+    """Per-session message figures, kept up to date from new message ids."""
+
+    count: int = 0
+    last_created: int = 0  # ms
+    max_id: int = 0
+
+
+@dataclass(slots=True)
+class _Usage:
+    """Per-session token and cost sums, kept up to date from new message ids."""
+
+    max_id: int = 0
+    tokens: int = 0
+    cost: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _SessionRow:
+    id: str
+    archived: bool
+    last_phase: str | None
+    last_exit_status: str | None
+    created_at: int
+    tagline: str
+    model: str
+    parent_id: str | None
+
+
+def _model_name(model_json: object) -> str:
+    try:
+        obj = json.loads(model_json) if isinstance(model_json, str) else None
+    except ValueError:
+        return ""
+    if isinstance(obj, dict):
+        return _str(obj.get("name") or obj.get("id"))
+    return ""
+
+
+def _uri(path: Path) -> str:
+    return "file:" + quote(str(path.resolve())) + "?mode=ro"
+
+
+class Store:
+    """Read-only access to one tau data directory.
+
+    Usage: ``await store.open()``, then the ``read_*`` coroutines, then
+    ``await store.close()`` (an unclosed aiosqlite connection hangs exit).
+    Files that are missing or unreadable are reported in ``status`` and retried
+    on the next read, so the store can appear, vanish and come back.
+    """
+
+    def __init__(self, data_dir: Path, runtime_dir: Path | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.runtime_dir = runtime_dir
+        self.tasks_path = self.data_dir / TASKS_DB
+        self.tau_path = self.data_dir / TAU_DB
+        self._tasks: aiosqlite.Connection | None = None
+        self._tau: aiosqlite.Connection | None = None
+        self._tasks_ident: tuple[int, int] | None = None
+        self._tau_ident: tuple[int, int] | None = None
+        self._tasks_cols: dict[str, set[str]] = {}
+        self._tau_cols: dict[str, set[str]] = {}
+        self._problems: dict[str, str] = {}  # a file that cannot be read at all
+        self._busy: dict[str, str] = {}  # a file whose last read met a lock
+        self._lock = asyncio.Lock()
+        # caches
+        self._msg_stats: dict[str, _MsgStats] = {}
+        self._msg_max_id = 0
+        self._usage: dict[str, _Usage] = {}
+        self._phase_seen: dict[str, tuple[str | None, float]] = {}
+        self._sessions: dict[str, _SessionRow] = {}
+        self._sessions_dv: int | None = None
+        self._stats_dv: int | None = None
+
+    # --- connections -------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open whatever of the two files can be opened now; note the rest."""
+        async with self._lock:
+            await self._ensure_open()
+
+    async def close(self) -> None:
+        async with self._lock:
+            for conn in (self._tasks, self._tau):
+                if conn is not None:
+                    try:
+                        await conn.close()
+                    except Exception:  # noqa: BLE001 - closing a broken connection
+                        pass
+            self._tasks = self._tau = None
+
+    @staticmethod
+    def _ident(path: Path) -> tuple[int, int] | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    async def _connect(self, path: Path) -> tuple[aiosqlite.Connection, dict[str, set[str]]]:
+        conn = await aiosqlite.connect(_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            await conn.execute("PRAGMA query_only=1")
+            await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cols: dict[str, set[str]] = {}
+            async with conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'"
+            ) as cur:
+                tables = [r[0] for r in await cur.fetchall()]
+            for table in tables:
+                async with conn.execute(f'PRAGMA table_info("{table}")') as cur:
+                    cols[table] = {r[1] for r in await cur.fetchall()}
+        except BaseException:
+            await conn.close()
+            raise
+        return conn, cols
+
+    async def _ensure_open(self) -> None:
+        """(Re)open each file if it is closed or was replaced on disk."""
+        for which in ("tasks", "tau"):
+            path = self.tasks_path if which == "tasks" else self.tau_path
+            conn = self._tasks if which == "tasks" else self._tau
+            ident = self._ident(path)
+            old_ident = self._tasks_ident if which == "tasks" else self._tau_ident
+            if conn is not None and ident == old_ident:
+                continue
+            if conn is not None:  # replaced, moved or deleted: let go of the old file
+                try:
+                    await conn.close()
+                except Exception:  # noqa: BLE001
+                    pass
+                conn = None
+                self._reset_caches(which)
+            if ident is None:
+                self._problems[which] = f"{path}: not found"
+                self._set(which, None, None, {})
+                continue
+            try:
+                conn, cols = await self._connect(path)
+            except (sqlite3.Error, OSError, ValueError) as exc:
+                self._problems[which] = describe_error(exc, path)
+                self._set(which, None, None, {})
+                continue
+            required = "tasks" if which == "tasks" else "sessions"
+            if required not in cols:
+                await conn.close()
+                self._problems[which] = (
+                    f"{path}: no '{required}' table yet (not a tau store, or tau has not created it)"
+                )
+                self._set(which, None, None, {})
+                continue
+            self._problems.pop(which, None)
+            self._set(which, conn, ident, cols)
+
+    def _set(self, which: str, conn: aiosqlite.Connection | None,
+             ident: tuple[int, int] | None, cols: dict[str, set[str]]) -> None:
+        if which == "tasks":
+            self._tasks, self._tasks_ident, self._tasks_cols = conn, ident, cols
+        else:
+            self._tau, self._tau_ident, self._tau_cols = conn, ident, cols
+
+    def _reset_caches(self, which: str) -> None:
+        if which == "tau":
+            self._msg_stats.clear()
+            self._usage.clear()
+            self._sessions.clear()
+            self._msg_max_id = 0
+            self._sessions_dv = None
+            self._stats_dv = None
+
+    async def _fail(self, which: str, exc: BaseException) -> None:
+        """A read failed: record why and drop the connection so the next read retries."""
+        path = self.tasks_path if which == "tasks" else self.tau_path
+        self._problems[which] = describe_error(exc, path)
+        conn = self._tasks if which == "tasks" else self._tau
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._set(which, None, None, {})
+        self._reset_caches(which)
+
+    # --- status --------------------------------------------------------------------
+
+    async def data_versions(self) -> tuple[int | None, int | None]:
+        """``PRAGMA data_version`` of each file: it moves only when another
+        connection commits, so an unchanged pair means nothing to re-read."""
+        async with self._lock:
+            await self._ensure_open()
+            out: list[int | None] = []
+            for which, conn in (("tasks", self._tasks), ("tau", self._tau)):
+                if conn is None:
+                    out.append(None)
+                    continue
+                try:
+                    async with conn.execute("PRAGMA data_version") as cur:
+                        row = await cur.fetchone()
+                    out.append(int(row[0]) if row else None)
+                except sqlite3.Error as exc:
+                    await self._fail(which, exc)
+                    out.append(None)
+            return out[0], out[1]
+
+    def status(self) -> StoreStatus:
+        """Liveness source and what is wrong with the store, for the status line."""
+        pid = server_pid(self.runtime_dir)
+        notices: list[str] = []
+        if self._tasks is not None and "task_sessions" not in self._tasks_cols:
+            notices.append(
+                "This tasks.db is from an older tau: it has no task_sessions table, "
+                "so sessions per task are not recorded."
+            )
+        tasks_problem = self._problems.get("tasks")
+        tau_problem = self._problems.get("tau")
+        error = None
+        if tasks_problem and tau_problem:
+            error = f"{tasks_problem}; {tau_problem}"
+        elif tau_problem:
+            notices.append(f"{tau_problem} (sessions shown as bare rows)")
+        elif tasks_problem:
+            notices.append(f"{tasks_problem} (no tasks to show)")
+        return StoreStatus(
+            data_dir=str(self.data_dir),
+            live_source=LiveSource.PID if pid else LiveSource.NONE,
+            server_pid=pid,
+            notices=tuple(notices),
+            error=error,
+        )
+
+    @property
+    def available(self) -> bool:
+        return self._tasks is not None or self._tau is not None
+
+    # --- shared pieces ---------------------------------------------------------------
+
+    def _tcol(self, table: str, col: str, alias: str | None = None, *, tau: bool = False) -> str:
+        """``col`` if the table has it, else ``NULL AS col``: tolerate missing columns."""
+        cols = (self._tau_cols if tau else self._tasks_cols).get(table, set())
+        name = alias or col
+        return f'"{col}"' if col in cols else f"NULL AS \"{name}\""
+
+    def _project_col(self) -> str:
+        cols = self._tasks_cols.get("tasks", set())
+        if "project_name" in cols:
+            return "project_name"
+        if "project" in cols:
+            return "project"
+        return "NULL"
+
+    async def _refresh_sessions(self) -> None:
+        """Re-read the light columns of ``sessions`` when tau.db has changed."""
+        conn = self._tau
+        if conn is None:
+            return
+        async with conn.execute("PRAGMA data_version") as cur:
+            dv = (await cur.fetchone())[0]
+        if dv == self._sessions_dv and self._sessions:
+            return
+        t = lambda c: self._tcol("sessions", c, tau=True)  # noqa: E731
+        sql = (
+            f"SELECT id, {t('archived')}, {t('last_phase')}, {t('last_exit_status')}, "
+            f"{t('created_at')}, {t('tagline')}, {t('model_json')}, {t('parent_id')} FROM sessions"
+        )
+        sessions: dict[str, _SessionRow] = {}
+        prev = self._sessions
+        async with conn.execute(sql) as cur:
+            async for r in cur:
+                sid = _str(r[0])
+                old = prev.get(sid)
+                model = old.model if old is not None else _model_name(r[6])
+                sessions[sid] = _SessionRow(
+                    id=sid, archived=bool(_int(r[1])), last_phase=r[2] if r[2] is None else _str(r[2]),
+                    last_exit_status=None if r[3] in (None, "") else _str(r[3]),
+                    created_at=_int(r[4]), tagline=_str(r[5]), model=model,
+                    parent_id=None if r[7] is None else _str(r[7]),
+                )
+        self._sessions = sessions
+        self._sessions_dv = dv
+
+    async def _refresh_msg_stats(self) -> None:
+        """Bring per-session message counts up to date by reading only new ids."""
+        conn = self._tau
+        if conn is None or "messages" not in self._tau_cols:
+            return
+        async with conn.execute("PRAGMA data_version") as cur:
+            dv = (await cur.fetchone())[0]
+        if dv == self._stats_dv:
+            return
+        async with conn.execute("SELECT MAX(id) FROM messages") as cur:
+            top = (await cur.fetchone())[0] or 0
+        if top < self._msg_max_id:  # rows were deleted from the end: count again
+            self._msg_stats.clear()
+            self._msg_max_id = 0
+        if top > self._msg_max_id:
+            async with conn.execute(
+                "SELECT session_id, COUNT(*), MAX(created_at), MAX(id) FROM messages "
+                "WHERE id > ? GROUP BY session_id",
+                (self._msg_max_id,),
+            ) as cur:
+                async for sid, count, last_created, max_id in cur:
+                    st = self._msg_stats.setdefault(_str(sid), _MsgStats())
+                    st.count += count
+                    st.last_created = max(st.last_created, _int(last_created))
+                    st.max_id = max(st.max_id, max_id)
+            self._msg_max_id = top
+        # Sessions deleted from tau.db take their messages with them (cascade).
+        if self._sessions and len(self._msg_stats) > len(self._sessions):
+            for sid in [s for s in self._msg_stats if s not in self._sessions]:
+                del self._msg_stats[sid]
+        self._stats_dv = dv
+
+    def _session_info(self, session_id: str, role: str, created_at: int,
+                      server_up: bool) -> TaskSessionInfo:
+        row = self._sessions.get(session_id)
+        if row is None:
+            return TaskSessionInfo(
+                session_id=session_id, role=role, created_at=created_at,
+                message_count=None, archived=None, last_activity=None,
+                last_phase=None, last_exit_status=None, is_live=False,
+            )
+        st = self._msg_stats.get(session_id)
+        last_ms = st.last_created if st and st.count else row.created_at
+        return TaskSessionInfo(
+            session_id=session_id, role=role, created_at=created_at,
+            message_count=st.count if st else 0,
+            archived=row.archived,
+            last_activity=last_ms // 1000,
+            last_phase=row.last_phase,
+            last_exit_status=row.last_exit_status,
+            is_live=bool(server_up and row.last_phase and row.last_phase != "idle"),
+        )
+
+    async def _guarded(self, which: str, coro_fn):  # type: ignore[no-untyped-def]
+        """Run one read; on failure note why (worded for the operator) and raise
+        StoreError. A lock keeps the connection; anything else drops it so the
+        next read reopens the file."""
+        try:
+            result = await coro_fn()
+        except sqlite3.Error as exc:
+            low = str(exc).lower()
+            if "locked" in low or "busy" in low:
+                # A writer is holding the file: keep the connection, retry next time.
+                self._busy[which] = describe_error(
+                    exc, self.tasks_path if which == "tasks" else self.tau_path)
+                raise StoreError(self._busy[which]) from exc
+            await self._fail(which, exc)
+            raise StoreError(self._problems[which]) from exc
+        self._busy.pop(which, None)
+        return result
+
+    # --- the task list --------------------------------------------------------------------
+
+    async def read_task_list(self) -> TaskListSnapshot:
+        """Every task with its session counts, busiest live phase and last activity."""
+        async with self._lock:
+            await self._ensure_open()
+            status = self.status()
+            server_up = status.server_pid is not None
+            if self._tau is not None:
+                await self._guarded("tau", self._refresh_sessions)
+                await self._guarded("tau", self._refresh_msg_stats)
+            if self._tasks is None:
+                return TaskListSnapshot(tasks=(), status=self.status(), taken_at=time.time())
+            rows, links, deps = await self._guarded("tasks", self._read_tasks_tables)
+            by_task: dict[int, list[TaskSessionInfo]] = {}
+            for task_id, sid, role, created in links:
+                by_task.setdefault(task_id, []).append(
+                    self._session_info(sid, role, created, server_up))
+            states = {r[0]: _str(r[3]) for r in rows}
+            tasks: list[TaskRow] = []
+            for r in rows:
+                tid = _int(r[0])
+                infos = by_task.get(tid, [])
+                live = [i for i in infos if i.is_live]
+                busiest = max(live, key=lambda i: phase_rank(i.last_phase)).last_phase if live else None
+                acts = [i.last_activity for i in infos if i.last_activity is not None]
+                blocked = tuple(sorted(
+                    d for d in deps.get(tid, ()) if states.get(d, "closed") not in TERMINAL_STATES
+                ))
+                tasks.append(TaskRow(
+                    id=tid, title=_str(r[2]), state=_str(r[3], "?"), priority=_int(r[4]),
+                    project=_str(r[1]), parent_id=None if r[5] is None else _int(r[5]),
+                    held=bool(_int(r[6])), created_at=_int(r[7]), updated_at=_int(r[8]),
+                    session_count=len(infos), live_count=len(live), busiest_phase=busiest,
+                    last_activity=max(acts) if acts else None, blocked_by=blocked,
+                ))
+            return TaskListSnapshot(tasks=tuple(tasks), status=self.status(), taken_at=time.time())
+
+    async def _read_tasks_tables(self):  # type: ignore[no-untyped-def]
+        conn = self._tasks
+        assert conn is not None
+        t = lambda c: self._tcol("tasks", c)  # noqa: E731
+        sql = (
+            f"SELECT id, {self._project_col()}, {t('title')}, {t('state')}, {t('priority')}, "
+            f"{t('parent_id')}, {t('held')}, {t('created_at')}, {t('updated_at')} FROM tasks"
+        )
+        async with conn.execute(sql) as cur:
+            rows = await cur.fetchall()
+        links: list[tuple[int, str, str, int]] = []
+        if "task_sessions" in self._tasks_cols:
+            async with conn.execute(
+                "SELECT task_id, session_id, role, created_at FROM task_sessions "
+                "ORDER BY task_id, created_at, rowid"
+            ) as cur:
+                async for r in cur:
+                    links.append((_int(r[0]), _str(r[1]), _str(r[2], "worker"), _int(r[3])))
+        deps: dict[int, list[int]] = {}
+        if "task_relations" in self._tasks_cols:
+            async with conn.execute(
+                "SELECT from_task, to_task FROM task_relations WHERE relation='depends_on'"
+            ) as cur:
+                async for a, b in cur:
+                    deps.setdefault(_int(a), []).append(_int(b))
+        return rows, links, deps
+
+    # --- one task ----------------------------------------------------------------------------
+
+    async def read_task(self, task_id: int, *, recent: int = 3,
+                        include_archived: bool = True) -> TaskDetail | None:
+        """One task: fields, history, relations, and a pane per session."""
+        async with self._lock:
+            await self._ensure_open()
+            if self._tasks is None:
+                return None
+            server_up = server_pid(self.runtime_dir) is not None
+            if self._tau is not None:
+                await self._guarded("tau", self._refresh_sessions)
+                await self._guarded("tau", self._refresh_msg_stats)
+            got = await self._guarded("tasks", lambda: self._read_task_rows(task_id))
+            if got is None:
+                return None
+            task_row, links, history, relations, deps_states = got
+            infos = [self._session_info(sid, role, created, server_up)
+                     for sid, role, created in links]
+            if not include_archived:
+                infos = [i for i in infos if not i.archived]
+            panes: list[SessionPane] = []
+            now = time.time()
+            for info in infos:
+                row = self._sessions.get(info.session_id)
+                tokens, cost = 0, 0.0
+                recent_msgs: tuple[Message, ...] = ()
+                if row is not None and self._tau is not None:
+                    tokens, cost = await self._guarded("tau", lambda s=info.session_id: self._usage_of(s))
+                    if info.is_live and recent:
+                        recent_msgs = await self._guarded(
+                            "tau", lambda s=info.session_id: self._newest(s, recent))
+                seen = self._phase_seen.get(info.session_id)
+                if seen is None or seen[0] != info.last_phase:
+                    since = float(info.last_activity) if seen is None and info.last_activity else now
+                    self._phase_seen[info.session_id] = (info.last_phase, since)
+                    seen = self._phase_seen[info.session_id]
+                panes.append(SessionPane(
+                    info=info,
+                    tagline=row.tagline if row else "",
+                    model=row.model if row else "",
+                    parent_id=row.parent_id if row else None,
+                    tokens=tokens, cost=cost, phase_since=seen[1], recent=recent_msgs,
+                ))
+            all_infos = [self._session_info(sid, role, created, server_up) for sid, role, created in links]
+            live_all = [i for i in all_infos if i.is_live]
+            acts = [i.last_activity for i in all_infos if i.last_activity is not None]
+            d = task_row
+            blocked = tuple(sorted(t for t, st in deps_states if st not in TERMINAL_STATES))
+            task = TaskRow(
+                id=_int(d.get("id")), title=_str(d.get("title")), state=_str(d.get("state"), "?"),
+                priority=_int(d.get("priority")),
+                project=_str(d.get("project_name", d.get("project"))),
+                parent_id=None if d.get("parent_id") is None else _int(d.get("parent_id")),
+                held=bool(_int(d.get("held"))), created_at=_int(d.get("created_at")),
+                updated_at=_int(d.get("updated_at")), session_count=len(all_infos),
+                live_count=len(live_all),
+                busiest_phase=max(live_all, key=lambda i: phase_rank(i.last_phase)).last_phase if live_all else None,
+                last_activity=max(acts) if acts else None, blocked_by=blocked,
+            )
+            tags: tuple[str, ...] = ()
+            raw_tags = d.get("tags")
+            if raw_tags:
+                try:
+                    parsed = json.loads(raw_tags) if isinstance(raw_tags, str) else raw_tags
+                    tags = tuple(_str(x) for x in parsed) if isinstance(parsed, list) else (_str(raw_tags),)
+                except ValueError:
+                    tags = (_str(raw_tags),)
+            shown = {"id", "title", "state", "priority", "project_name", "project", "parent_id",
+                     "held", "created_at", "updated_at", "tags", "branch", "worktree_path"}
+            extra = tuple((k, _str(v)) for k, v in d.items()
+                          if k not in shown and v not in (None, "", 0))
+            return TaskDetail(
+                task=task, branch=None if d.get("branch") is None else _str(d.get("branch")),
+                tags=tags,
+                worktree_path=None if d.get("worktree_path") is None else _str(d.get("worktree_path")),
+                extra=extra, history=history, relations=relations, sessions=tuple(panes),
+            )
+
+    async def _read_task_rows(self, task_id: int):  # type: ignore[no-untyped-def]
+        conn = self._tasks
+        assert conn is not None
+        conn.row_factory = sqlite3.Row
+        try:
+            async with conn.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)) as cur:
+                row = await cur.fetchone()
+        finally:
+            conn.row_factory = None
+        if row is None:
+            return None
+        d = {k: row[k] for k in row.keys()}
+        links: list[tuple[str, str, int]] = []
+        if "task_sessions" in self._tasks_cols:
+            async with conn.execute(
+                "SELECT session_id, role, created_at FROM task_sessions WHERE task_id = ? "
+                "ORDER BY created_at, rowid", (task_id,),
+            ) as cur:
+                links = [(_str(r[0]), _str(r[1], "worker"), _int(r[2])) for r in await cur.fetchall()]
+        history: tuple[HistoryEntry, ...] = ()
+        if "task_history" in self._tasks_cols:
+            async with conn.execute(
+                "SELECT id, field, old_value, new_value, session_id, created_at FROM task_history "
+                "WHERE task_id = ? ORDER BY created_at, id", (task_id,),
+            ) as cur:
+                history = tuple(
+                    HistoryEntry(id=_int(r[0]), field=_str(r[1]),
+                                 old_value=None if r[2] is None else _str(r[2]),
+                                 new_value=None if r[3] is None else _str(r[3]),
+                                 session_id=None if r[4] is None else _str(r[4]),
+                                 created_at=_int(r[5]))
+                    for r in await cur.fetchall())
+        relations: tuple[Relation, ...] = ()
+        deps_states: list[tuple[int, str]] = []
+        if "task_relations" in self._tasks_cols:
+            async with conn.execute(
+                "SELECT r.from_task, r.to_task, r.relation, t.state FROM task_relations r "
+                "LEFT JOIN tasks t ON t.id = r.to_task WHERE r.from_task = ? OR r.to_task = ?",
+                (task_id, task_id),
+            ) as cur:
+                rels = await cur.fetchall()
+            relations = tuple(Relation(_int(a), _int(b), _str(c)) for a, b, c, _ in rels)
+            deps_states = [(_int(b), _str(s, "closed")) for a, b, c, s in rels
+                           if _int(a) == task_id and c == "depends_on"]
+        return d, links, history, relations, deps_states
+
+    async def _usage_of(self, session_id: str) -> tuple[int, float]:
+        """Tokens and cost of a session, reading only messages newer than last time."""
+        conn = self._tau
+        assert conn is not None
+        u = self._usage.setdefault(session_id, _Usage())
+        st = self._msg_stats.get(session_id)
+        if st is not None and st.max_id <= u.max_id:
+            return u.tokens, u.cost
+        async with conn.execute(
+            "SELECT id, message_json FROM messages WHERE session_id = ? AND id > ? "
+            "AND message_json LIKE '%\"usage\"%' ORDER BY id",
+            (session_id, u.max_id),
+        ) as cur:
+            async for mid, raw in cur:
+                try:
+                    obj = json.loads(raw)
+                except (ValueError, TypeError, RecursionError):
+                    continue
+                if isinstance(obj, dict) and obj.get("role") == "assistant":
+                    tokens, cost = usage_of(obj)
+                    u.tokens += tokens
+                    u.cost += cost
+        u.max_id = st.max_id if st is not None else u.max_id
+        return u.tokens, u.cost
+
+    async def _newest(self, session_id: str, n: int) -> tuple[Message, ...]:
+        conn = self._tau
+        assert conn is not None
+        async with conn.execute(
+            "SELECT id, created_at, message_json FROM messages WHERE session_id = ? "
+            "ORDER BY id DESC LIMIT ?", (session_id, n),
+        ) as cur:
+            rows = await cur.fetchall()
+        return tuple(decode_message(r[0], session_id, r[1], r[2]) for r in reversed(rows))
+
+    # --- one session ---------------------------------------------------------------------------
+
+    async def read_transcript(self, session_id: str, *, limit: int = 200,
+                              before_id: int | None = None, after_id: int | None = None) -> Transcript:
+        """A page of a session's messages, in order.
+
+        Default: the newest ``limit``. ``before_id``: the page just older than that
+        id (scrolling back). ``after_id``: everything newer (following along).
+        Pages go by id through the session_id index, so a 100k-message session
+        opens as fast as a small one.
+        """
+        async with self._lock:
+            await self._ensure_open()
+            server_up = server_pid(self.runtime_dir) is not None
+            if self._tau is None:
+                header = SessionHeader(id=session_id, tagline="", model="", archived=False,
+                                       last_phase=None, last_exit_status=None, is_live=False,
+                                       created_at=0, message_count=0, tokens=0, cost=0.0, gone=True)
+                return Transcript(header=header, messages=(), has_older=False)
+
+            async def work():  # type: ignore[no-untyped-def]
+                await self._refresh_sessions()
+                await self._refresh_msg_stats()
+                conn = self._tau
+                assert conn is not None
+                if after_id is not None:
+                    sql = ("SELECT id, created_at, message_json FROM messages "
+                           "WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?")
+                    args: tuple = (session_id, after_id, max(limit, 1000))
+                elif before_id is not None:
+                    sql = ("SELECT id, created_at, message_json FROM messages "
+                           "WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT ?")
+                    args = (session_id, before_id, limit + 1)
+                else:
+                    sql = ("SELECT id, created_at, message_json FROM messages "
+                           "WHERE session_id = ? ORDER BY id DESC LIMIT ?")
+                    args = (session_id, limit + 1)
+                async with conn.execute(sql, args) as cur:
+                    rows = await cur.fetchall()
+                has_older = False
+                if after_id is None:
+                    has_older = len(rows) > limit
+                    rows = list(reversed(rows[:limit]))
+                msgs = tuple(decode_message(r[0], session_id, r[1], r[2]) for r in rows)
+                tokens, cost = await self._usage_of(session_id)
+                return msgs, has_older, tokens, cost
+
+            msgs, has_older, tokens, cost = await self._guarded("tau", work)
+            row = self._sessions.get(session_id)
+            st = self._msg_stats.get(session_id)
+            header = SessionHeader(
+                id=session_id,
+                tagline=row.tagline if row else "",
+                model=row.model if row else "",
+                archived=row.archived if row else False,
+                last_phase=row.last_phase if row else None,
+                last_exit_status=row.last_exit_status if row else None,
+                is_live=bool(server_up and row and row.last_phase and row.last_phase != "idle"),
+                created_at=row.created_at if row else 0,
+                message_count=st.count if st else 0,
+                tokens=tokens, cost=cost, gone=row is None,
+            )
+            return Transcript(header=header, messages=msgs, has_older=has_older)
+
+
+def with_status(snapshot: TaskListSnapshot, status: StoreStatus) -> TaskListSnapshot:
+    """The same tasks under a new status line (used when a read fails)."""
+    return replace(snapshot, status=status)

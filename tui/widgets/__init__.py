@@ -1,0 +1,1 @@
+"""Widgets that render snapshots; none of them reads the store."""

@@ -1,0 +1,102 @@
+"""One transcript message, rendered as literal text (never markup)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rich.text import Text
+from textual.widgets import Static
+
+from .. import format as fmt
+from ..model import Message
+from ..text import literal, one_line
+
+ROLE_CLASS = {"user": "-user", "assistant": "-assistant", "tool_result": "-tool-result",
+              "compaction_summary": "-compaction", "info": "-info"}
+#: Characters of one message shown in the transcript; the rest is announced.
+SHOWN_CHARS = 20_000
+
+
+def clock_time(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone().strftime("%H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        return "--:--:--"
+
+
+def searchable(msg: Message) -> str:
+    """The text a transcript search looks through, lower-cased."""
+    parts = [msg.role, msg.text, msg.thinking, msg.tool_name, msg.summary, msg.error]
+    parts.extend(f"{c.name} {c.arguments}" for c in msg.tool_calls)
+    return "\n".join(parts).lower()
+
+
+class MessageView(Static):
+    COMPONENT_CLASSES = {
+        "msg--head", "msg--user", "msg--assistant", "msg--tool", "msg--error", "msg--dim",
+        "msg--thinking", "msg--good",
+    }
+
+    def __init__(self, msg: Message, *, show_thinking: bool = False) -> None:
+        super().__init__(classes="msg " + ROLE_CLASS.get(msg.role, "-other"))
+        self.msg = msg
+        self.show_thinking = show_thinking
+        self.set_class(msg.is_error or msg.role == "invalid" or bool(msg.error), "-error")
+        self._haystack: str | None = None
+
+    @property
+    def haystack(self) -> str:
+        if self._haystack is None:
+            self._haystack = searchable(self.msg)
+        return self._haystack
+
+    def on_mount(self) -> None:
+        self.update(self.render_message())
+
+    def set_thinking(self, show: bool) -> None:
+        if show != self.show_thinking:
+            self.show_thinking = show
+            if self.msg.thinking:
+                self.update(self.render_message())
+
+    def _s(self, name: str) -> str:
+        return str(self.get_component_rich_style(f"msg--{name}", partial=True))
+
+    def render_message(self) -> Text:
+        m = self.msg
+        t = Text()
+        head = {"user": "user", "assistant": "assistant", "tool_result": "tool result",
+                "compaction_summary": "compaction", "info": "info"}.get(m.role, one_line(m.role, 30))
+        tone = {"user": "user", "assistant": "assistant", "tool_result": "tool"}.get(m.role, "dim")
+        t.append(f"{head}", style=self._s(tone))
+        t.append(f"  {clock_time(m.created_at)}  #{m.id}", style=self._s("dim"))
+        if m.role == "assistant":
+            if m.tokens or m.cost:
+                t.append(f"  {fmt.tokens(m.tokens)} tok {fmt.cost(m.cost)}", style=self._s("dim"))
+            if m.stop_reason and m.stop_reason not in ("stop", "tool_use"):
+                t.append(f"  stop: {one_line(m.stop_reason, 20)}", style=self._s("error"))
+        if m.role == "tool_result":
+            t.append(f"  {one_line(m.tool_name, 40)}", style=self._s("tool"))
+            if m.duration_ms is not None:
+                t.append(f"  {fmt.duration(m.duration_ms / 1000) if m.duration_ms >= 1000 else str(m.duration_ms) + 'ms'}",
+                         style=self._s("dim"))
+            t.append("  ERROR" if m.is_error else "  ok", style=self._s("error" if m.is_error else "good"))
+        if m.thinking:
+            if self.show_thinking:
+                t.append("\n✻ ", style=self._s("thinking"))
+                t.append(literal(m.thinking, multiline=True, limit=SHOWN_CHARS), style=self._s("thinking"))
+            else:
+                t.append(f"\n✻ thinking ({len(m.thinking):,} chars, t unfolds)", style=self._s("thinking"))
+        if m.role == "tool_result" and m.summary:
+            t.append("\n" + one_line(m.summary, 200), style=self._s("dim"))
+        if m.text:
+            t.append("\n" + literal(m.text, multiline=True, limit=SHOWN_CHARS))
+        for call in m.tool_calls:
+            t.append("\n⚒ ", style=self._s("tool"))
+            t.append(one_line(call.name, 40), style=self._s("tool"))
+            t.append(" " + one_line(call.arguments, 160), style=self._s("dim"))
+        if m.summary and m.role == "compaction_summary":
+            t.append("\n" + one_line(m.summary, 80), style=self._s("dim"))
+        if m.error:
+            t.append("\n⚠ " + one_line(m.error, 300), style=self._s("error"))
+        return t

@@ -1,0 +1,118 @@
+"""One session's pane: role, phase, counts, exit status, newest messages."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from .. import format as fmt
+from ..model import Message, SessionPane
+from ..text import one_line
+
+
+def message_line(msg: Message, width: int) -> tuple[str, str, str]:
+    """(marker, text, tone) of one message in a one-line summary."""
+    if msg.role == "user":
+        return "›", one_line(msg.text, width), "user"
+    if msg.role == "assistant":
+        if msg.tool_calls:
+            call = msg.tool_calls[-1]
+            return "⚒", one_line(f"{call.name} {call.arguments}", width), "tool"
+        if msg.text:
+            return "‹", one_line(msg.text, width), "assistant"
+        if msg.thinking:
+            return "✻", one_line(msg.thinking, width), "dim"
+        return "‹", one_line(msg.error or f"({msg.stop_reason or 'empty'})", width), "assistant"
+    if msg.role == "tool_result":
+        head = f"{msg.tool_name}: {msg.summary or msg.text}"
+        return ("✗" if msg.is_error else "✓"), one_line(head, width), ("bad" if msg.is_error else "dim")
+    if msg.role == "compaction_summary":
+        return "⇊", one_line(f"compacted {msg.summary}", width), "dim"
+    if msg.role == "info":
+        return "ⓘ", one_line(msg.text, width), "dim"
+    return "?", one_line(msg.error or msg.text, width), "bad"
+
+
+class SessionCard(Static):
+    """Renders a `SessionPane`; re-renders only when the pane or the clock moved."""
+
+    COMPONENT_CLASSES = {
+        "card--role", "card--id", "card--live", "card--phase", "card--good", "card--bad",
+        "card--warn", "card--dim", "card--user", "card--assistant", "card--tool", "card--unknown",
+        "card--none",
+    }
+
+    def __init__(self, pane: SessionPane, now: float) -> None:
+        super().__init__()
+        self.pane = pane
+        self._now = now
+        self._rendered_key: tuple[object, ...] | None = None
+
+    def on_mount(self) -> None:
+        self._rerender()
+
+    def _s(self, name: str) -> str:
+        return str(self.get_component_rich_style(f"card--{name}", partial=True))
+
+    def set_pane(self, pane: SessionPane, now: float) -> None:
+        self.pane = pane
+        self._now = now
+        self._rerender()
+
+    def tick(self, now: float) -> None:
+        self._now = now
+        self._rerender()
+
+    def _rerender(self) -> None:
+        if not self.is_mounted:
+            return
+        pane, now = self.pane, self._now
+        info = pane.info
+        # The clock matters only through the ages shown; key on whole seconds.
+        key = (pane, int(now), self.size.width)
+        if key == self._rendered_key:
+            return
+        self._rendered_key = key
+        self.set_class(info.is_live, "-live")
+        self.set_class(bool(info.archived), "-archived")
+        self.set_class(info.gone, "-gone")
+        width = max(20, self.size.width - 4)
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(f" {one_line(info.role, 14)} ", style=self._s("role"))
+        t.append(f" {one_line(info.session_id, 24)}", style=self._s("id"))
+        if info.gone:
+            t.append("\nsession gone", style=self._s("warn"))
+            t.append(" (not in tau.db any more)", style=self._s("dim"))
+            t.append(f"\nadded {fmt.age(info.created_at / 1000, now)} ago", style=self._s("dim"))
+            self.update(t)
+            return
+        t.append("\n")
+        if info.is_live:
+            elapsed = fmt.duration(now - pane.phase_since) if pane.phase_since else ""
+            t.append(f"{fmt.spinner(now)} {one_line(info.last_phase, 20)}", style=self._s("live"))
+            t.append(f" {elapsed}", style=self._s("dim"))
+        else:
+            phase = info.last_phase or "—"
+            t.append(f"{fmt.PHASE_GLYPH.get(phase, '·')} {one_line(phase, 20)}", style=self._s("dim"))
+        if info.archived:
+            t.append("  archived", style=self._s("dim"))
+        tone = fmt.exit_tone(info.last_exit_status)
+        if info.last_exit_status:
+            t.append("  exit ", style=self._s("dim"))
+            t.append(one_line(info.last_exit_status, 16), style=self._s(tone))
+        if pane.tagline:
+            t.append("\n" + one_line(pane.tagline, width))
+        t.append("\n")
+        t.append(f"{info.message_count} msgs · {fmt.tokens(pane.tokens)} tok · {fmt.cost(pane.cost)}",
+                 style=self._s("dim"))
+        t.append(f" · active {fmt.age(info.last_activity, now)} ago", style=self._s("dim"))
+        if pane.model:
+            t.append(f"\n{one_line(pane.model, width)}", style=self._s("dim"))
+        for msg in pane.recent:
+            marker, text, mtone = message_line(msg, width - 2)
+            t.append(f"\n{marker} ", style=self._s(mtone))
+            t.append(text, style=self._s(mtone) if mtone in ("dim", "bad") else "")
+        self.update(t)
+
+    def on_resize(self) -> None:
+        self._rerender()

@@ -1,0 +1,67 @@
+"""The status line: how liveness is known, how the screen is kept fresh, what is wrong."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from .. import format as fmt
+from ..model import LiveSource, StoreStatus
+from ..text import one_line
+from ..views import RefreshState
+
+
+class StatusLine(Vertical):
+    """Two lines at the foot of every screen: the state of the feed, then problems."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._status: StoreStatus | None = None
+        self._refresh: RefreshState | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-main")
+        yield Static(id="status-problem")
+
+    def show(self, status: StoreStatus, refresh: RefreshState, now: float) -> None:
+        self._status, self._refresh = status, refresh
+        self.tick(now)
+
+    def tick(self, now: float) -> None:
+        status, refresh = self._status, self._refresh
+        if status is None or refresh is None:
+            return
+        main = Text()
+        if status.live_source is LiveSource.PID:
+            main.append(f"● live inferred from tau.pid (pid {status.server_pid})")
+        else:
+            main.append("○ tau server not running: nothing is live")
+        main.append("  │  ")
+        if refresh.mode == "paused":
+            main.append("⏸ PAUSED (p resumes)")
+        elif refresh.mode == "polling":
+            main.append(f"⟳ polling every {refresh.poll_seconds:g}s")
+        else:
+            main.append("⟳ watching for changes")
+        if refresh.last_read is not None:
+            main.append(f"  updated {fmt.age(refresh.last_read, now)} ago")
+        main.append("  │  ")
+        main.append(one_line(status.data_dir, 60))
+        self.query_one("#status-main", Static).update(main)
+        problem = self.query_one("#status-problem", Static)
+        lines: list[str] = []
+        if refresh.error:
+            stale = ""
+            if refresh.stale_since is not None:
+                stale = f"stale since {fmt.age(refresh.stale_since, now)} ago: "
+            lines.append(f"⚠ {stale}{one_line(refresh.error, 200)}")
+        if status.error:
+            lines.append(f"⚠ {one_line(status.error, 200)}")
+        lines.extend(f"ⓘ {one_line(n, 200)}" for n in status.notices)
+        problem.update(Text("\n".join(lines)))
+        problem.set_class(bool(lines), "-shown")
+        problem.set_class(bool(refresh.error or status.error), "-error")
+        self.set_class(status.live_source is LiveSource.PID, "-server-up")
+        self.set_class(refresh.mode == "paused", "-paused")
