@@ -46,6 +46,9 @@ from .tauschema import TASKS_DB, TAU_DB
 
 #: Text longer than this in one message is cut for display (10 MB messages exist).
 MESSAGE_TEXT_LIMIT = 200_000
+#: Task columns worth a word on the task screen when set (others are noise).
+EXTRA_TASK_FIELDS = ("session_id", "filed_by_session_id", "merge_target", "no_merge", "skip_review",
+                     "require_approval", "dispatch_failure_count", "sandbox_profile")
 #: How long a read waits on a locked database before it gives up quietly.
 BUSY_TIMEOUT_MS = 2000
 
@@ -709,10 +712,8 @@ class Store:
                     tags = tuple(_str(x) for x in parsed) if isinstance(parsed, list) else (_str(raw_tags),)
                 except ValueError:
                     tags = (_str(raw_tags),)
-            shown = {"id", "title", "state", "priority", "project_name", "project", "parent_id",
-                     "held", "created_at", "updated_at", "tags", "branch", "worktree_path"}
-            extra = tuple((k, _str(v)) for k, v in d.items()
-                          if k not in shown and v not in (None, "", 0))
+            extra = tuple((k, _str(d[k])) for k in EXTRA_TASK_FIELDS
+                          if d.get(k) not in (None, "", 0))
             return TaskDetail(
                 task=task, branch=None if d.get("branch") is None else _str(d.get("branch")),
                 tags=tags,

@@ -16,6 +16,7 @@ from ..model import StoreStatus, Transcript
 from ..text import one_line
 from ..views import Query, RefreshState, TranscriptQuery
 from ..widgets.message_view import MessageView
+from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
 from .base import DataScreen
 
@@ -57,15 +58,16 @@ class TranscriptScreen(DataScreen):
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="screen-title")
         yield Static(id="session-head", classes="task-fields")
-        yield Input(placeholder="search this transcript (Enter: next match)", id="filter", classes="filter")
+        yield FilterBox("search this transcript (Enter: next match)", id="filter")
         with VerticalScroll(id="messages"):
             yield Static(id="older", classes="older-note")
         yield Static(id="follow-note", classes="follow-note")
         yield StatusLine()
         yield Footer()
 
+    AUTO_FOCUS = "#messages"
+
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self.query_one("#title", Static).update(Text(f"Session {one_line(self.session_id, 40)}: reading…"))
         self.query_one("#messages").focus()
 
@@ -220,20 +222,15 @@ class TranscriptScreen(DataScreen):
             view.set_thinking(self.show_thinking)
 
     def action_back(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.display:
-            box.value = ""
+        if self.query_one(FilterBox).close():
             self.needle = ""
-            box.display = False
             self._mark_match(None)
             self.scroller.focus()
             return
         self.app.pop_screen()
 
     def action_search(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one(FilterBox).open()
 
     @on(Input.Changed, "#filter")
     def _search_changed(self, event: Input.Changed) -> None:

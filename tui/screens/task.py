@@ -17,6 +17,7 @@ from ..model import ROLES, SessionPane, StoreStatus, TaskDetail
 from ..text import one_line
 from ..views import Query, RefreshState, TaskQuery
 from ..widgets.session_card import SessionCard
+from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
 from .base import DataScreen
 
@@ -48,6 +49,8 @@ def _sorted(panes: list[SessionPane], sort: str) -> list[SessionPane]:
 
 class TaskScreen(DataScreen):
     """Sessions of one task as a responsive grid of panes."""
+
+    AUTO_FOCUS = None  # keys go to the screen's bindings, not to a widget
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -81,8 +84,7 @@ class TaskScreen(DataScreen):
         yield Static(id="title", classes="screen-title")
         yield Static(id="task-fields", classes="task-fields")
         yield Static(id="sessions-title", classes="section-title")
-        yield Input(placeholder="filter sessions: role, id, phase, exit status, tagline",
-                    id="filter", classes="filter")
+        yield FilterBox("filter sessions: role, id, phase, exit status, tagline", id="filter")
         with VerticalScroll(id="panes-scroll", can_focus=False):
             yield ItemGrid(id="panes", min_column_width=MIN_CARD_WIDTH)
             yield Static(id="page-note", classes="empty")
@@ -90,7 +92,6 @@ class TaskScreen(DataScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self.query_one("#title", Static).update(Text(f"Task #{self.task_id}: reading…"))
 
     def data_query(self) -> Query:
@@ -271,20 +272,15 @@ class TaskScreen(DataScreen):
                     self.action_open()
 
     def action_back(self) -> None:
-        box = self.query_one("#filter", Input)
-        if self.needle or box.display:
-            box.value = ""
+        if self.query_one(FilterBox).close():
             self.needle = ""
-            box.display = False
             self.set_focus(None)
             self._render_panes()
             return
         self.app.pop_screen()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one(FilterBox).open()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from ..groups import SORTS, group_tasks
 from ..model import StoreStatus, TaskListSnapshot
 from ..views import Query, RefreshState, TaskListQuery
+from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
 from ..widgets.task_table import FIXED_WIDTH, TaskTable
 from .base import DataScreen
@@ -41,15 +42,16 @@ class TaskListScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="screen-title")
-        yield Input(placeholder="filter tasks: words match id, title, project, state; #12 = task 12",
-                    id="filter", classes="filter")
+        yield FilterBox("filter tasks: words match id, title, project, state; #12 = task 12",
+                        id="filter")
         yield TaskTable(id="tasks")
         yield Static("Reading the store…", id="empty", classes="empty")
         yield StatusLine()
         yield Footer()
 
+    AUTO_FOCUS = "TaskTable"
+
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self.query_one(TaskTable).focus()
         self._render_title()
 
@@ -138,9 +140,7 @@ class TaskListScreen(DataScreen):
             self.app.open_task(task.id)  # type: ignore[attr-defined]
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one(FilterBox).open()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -149,16 +149,13 @@ class TaskListScreen(DataScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one(TaskTable).focus()
         if not self.needle:
-            self.query_one("#filter", Input).display = False
+            self.query_one(FilterBox).close()
+        self.query_one(TaskTable).focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        if self.needle or box.display:
-            box.value = ""
+        if self.query_one(FilterBox).close():
             self.needle = ""
-            box.display = False
             self.query_one(TaskTable).focus()
             self._redraw()
 

@@ -76,7 +76,7 @@ class SessionCard(Static):
         self.set_class(info.is_live, "-live")
         self.set_class(bool(info.archived), "-archived")
         self.set_class(info.gone, "-gone")
-        width = max(20, self.size.width - 4)
+        width = max(20, self.size.width)
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f" {one_line(info.role, 14)} ", style=self._s("role"))
         t.append(f" {one_line(info.session_id, 24)}", style=self._s("id"))
@@ -105,9 +105,9 @@ class SessionCard(Static):
         t.append("\n")
         t.append(f"{info.message_count} msgs · {fmt.tokens(pane.tokens)} tok · {fmt.cost(pane.cost)}",
                  style=self._s("dim"))
-        t.append(f" · active {fmt.age(info.last_activity, now)} ago", style=self._s("dim"))
+        t.append(f"\nactive {fmt.age(info.last_activity, now)} ago", style=self._s("dim"))
         if pane.model:
-            t.append(f"\n{one_line(pane.model, width)}", style=self._s("dim"))
+            t.append(f" · {one_line(pane.model, max(8, width - 20))}", style=self._s("dim"))
         for msg in pane.recent:
             marker, text, mtone = message_line(msg, width - 2)
             t.append(f"\n{marker} ", style=self._s(mtone))

@@ -24,7 +24,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("age", "Active"),
 )
 #: Width of every column but the title (including cell padding).
-FIXED_WIDTH = 2 + 11 + 6 + 3 + 12 + 11 + 16 + 7 + 2 * len(COLUMNS)
+FIXED_WIDTH = 2 + 13 + 6 + 3 + 12 + 11 + 16 + 7 + 2 * len(COLUMNS)
 
 Cells = tuple[Text, ...]
 
@@ -66,9 +66,9 @@ class TaskTable(DataTable[Text]):
     def _task_cells(self, t: TaskRow, now: float) -> Cells:
         tone = fmt.state_tone(t.state)
         live = Text("●" if t.live_count else " ", style=self._style("live"))
-        state = Text(f"{fmt.state_glyph(t.state)} {one_line(t.state, 9)}", style=self._style(tone))
+        state = Text(f"{fmt.state_glyph(t.state)} {one_line(t.state, 11)}", style=self._style(tone))
         if t.held:
-            state = Text(f"⏸ {one_line(t.state, 9)}", style=self._style("held"))
+            state = Text(f"‖ {one_line(t.state, 11)}", style=self._style("held"))
         sessions = Text(f"{t.session_count}" + (f" ({t.live_count} live)" if t.live_count else ""))
         if not t.live_count:
             sessions.stylize(self._style("dim"))
