@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import os
 import sqlite3
 import time
 from dataclasses import dataclass, replace
@@ -49,8 +51,10 @@ MESSAGE_TEXT_LIMIT = 200_000
 #: Task columns worth a word on the task screen when set (others are noise).
 EXTRA_TASK_FIELDS = ("session_id", "filed_by_session_id", "merge_target", "no_merge", "skip_review",
                      "require_approval", "dispatch_failure_count", "sandbox_profile")
-#: How long a read waits on a locked database before it gives up quietly.
-BUSY_TIMEOUT_MS = 2000
+#: How long a read waits on a locked database before it gives up quietly (the
+#: next change or tick retries). Short, because SQLite cannot interrupt the wait:
+#: quitting waits for it.
+BUSY_TIMEOUT_MS = 1000
 
 
 class StoreError(Exception):
@@ -66,19 +70,48 @@ def describe_error(exc: BaseException, path: Path | None = None) -> str:
         return f"{where}not an SQLite database (corrupt, truncated, or another kind of file)"
     if "malformed" in low:
         return f"{where}the database is corrupt ({text})"
-    if "unable to open" in low:
+    if "unable to open" in low or "readonly" in low or "read-only" in low:
         if path is not None and path.exists():
-            return (
-                f"{where}cannot open: it exists but SQLite cannot read it or create its "
-                f"-shm index beside it (check permissions of the file and of its directory; "
-                f"a read-only directory needs the -shm and -wal files present)"
-            )
-        return f"{where}cannot open (missing, or no permission)"
-    if "locked" in low or "busy" in low:
-        return f"{where}busy: a writer holds a lock ({text})"
+            return f"{where}cannot open: {why_cannot_open(path)}"
+        return f"{where}cannot open (missing, or no permission to reach it)"
+    if is_busy(exc):
+        return f"{where}busy: a writer holds a lock ({text}); retrying"
     if isinstance(exc, PermissionError):
-        return f"{where}permission denied"
+        return f"{where}permission denied ({text})"
     return f"{where}{text}"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """A lock held by a writer: wait and read again, the file itself is fine."""
+    low = str(exc).lower()
+    return "locked" in low or "busy" in low
+
+
+def why_cannot_open(path: Path) -> str:
+    """Why SQLite cannot open an existing file read-only, and how to fix it.
+
+    A WAL database is read through its ``-shm`` index: a reader must be able to
+    read the file and open (or create) ``-shm`` and ``-wal`` beside it.
+    """
+    if path.is_dir():
+        return "it is a directory, not a database file"
+    if not os.access(path, os.R_OK):
+        return ("permission denied: this user cannot read it (fix: run sessiontop as the "
+                "user tau runs as, or grant read access to the file and its -wal/-shm)")
+    folder = path.parent
+    side = [path.with_name(path.name + suffix) for suffix in ("-shm", "-wal")]
+    missing = [p.name for p in side if not p.exists()]
+    if missing and not os.access(folder, os.W_OK):
+        return (f"its directory is read-only here and SQLite must create {' and '.join(missing)} "
+                f"beside it to read a WAL database (fix: make {folder} writable for this user, "
+                f"or let tau open the store once so these files exist, or copy the store to a "
+                f"writable directory and pass --data-dir)")
+    unreadable = [p.name for p in side if p.exists() and not os.access(p, os.R_OK | os.W_OK)]
+    if unreadable:
+        return (f"{' and '.join(unreadable)} cannot be opened for reading and writing by this user "
+                f"(fix: run sessiontop as the user tau runs as, or grant access to those files)")
+    return ("SQLite cannot read it or create its -shm index beside it (check the permissions "
+            "of the file, its -wal/-shm files and its directory)")
 
 
 # --- message decoding ------------------------------------------------------------
@@ -105,10 +138,15 @@ def _blocks_text(blocks: object) -> str:
 
 
 def _num(value: object) -> float:
+    """A finite number from JSON, else 0 (JSON may say Infinity or NaN)."""
     if isinstance(value, bool):
         return 0.0
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            f = float(value)
+        except OverflowError:
+            return 0.0
+        return f if math.isfinite(f) else 0.0
     return 0.0
 
 
@@ -117,17 +155,30 @@ def usage_of(obj: dict) -> tuple[int, float]:
     usage = obj.get("usage")
     if not isinstance(usage, dict):
         return 0, 0.0
-    tokens = usage.get("total_tokens")
-    if not isinstance(tokens, (int, float)) or isinstance(tokens, bool):
+    raw = usage.get("total_tokens")
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        tokens = _num(raw)
+    else:
         tokens = _num(usage.get("input")) + _num(usage.get("output"))
     cost = usage.get("cost")
     total = _num(cost.get("total")) if isinstance(cost, dict) else _num(cost)
-    return int(tokens), total
+    return _int(tokens), total
 
 
 def decode_message(row_id: int, session_id: str, created_at: int, raw: object) -> Message:
-    """A `Message` from one ``messages`` row; bad JSON becomes a visible row."""
-    base = {"id": int(row_id), "session_id": str(session_id), "created_at": _int(created_at)}
+    """A `Message` from one ``messages`` row; bad JSON becomes a visible row.
+
+    Never raises: whatever the row holds, the transcript gets a row to show.
+    """
+    base = {"id": _int(row_id), "session_id": _str(session_id), "created_at": _int(created_at)}
+    try:
+        return _decode(base, raw)
+    except Exception as exc:  # noqa: BLE001 - a row must never stop a screen
+        text = raw[:2000] if isinstance(raw, str) else ""
+        return Message(role="invalid", error=f"cannot decode: {exc!r}"[:300], text=text, **base)
+
+
+def _decode(base: dict, raw: object) -> Message:
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
     if not isinstance(raw, str):
@@ -162,8 +213,8 @@ def decode_message(row_id: int, session_id: str, created_at: int, raw: object) -
                 try:
                     args_text = args if isinstance(args, str) else json.dumps(
                         args, ensure_ascii=False, separators=(",", ":"))
-                except (TypeError, ValueError):
-                    args_text = str(args)
+                except (TypeError, ValueError, RecursionError):
+                    args_text = "(arguments too deeply nested to show)"
                 calls.append(ToolCall(id=str(block.get("id", "")), name=str(block.get("name", "?")),
                                       arguments=args_text[:4000]))
         tokens, cost = usage_of(obj)
@@ -186,7 +237,8 @@ def decode_message(row_id: int, session_id: str, created_at: int, raw: object) -
             text=cut(_blocks_text(obj.get("content"))),
             tool_name=str(obj.get("tool_name") or ""),
             is_error=bool(obj.get("is_error")),
-            duration_ms=int(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
+            duration_ms=_int(duration) if isinstance(duration, (int, float))
+            and not isinstance(duration, bool) and math.isfinite(duration) else None,
             summary=str(obj.get("summary") or ""),
             **base,
         )
@@ -200,14 +252,15 @@ def decode_message(row_id: int, session_id: str, created_at: int, raw: object) -
 
 
 def _int(value: object, default: int = 0) -> int:
-    """An integer from a column tau should have filled with one."""
+    """An integer from a column tau should have filled with one; anything
+    else (NULL, text, a blob, an infinite or NaN real) reads as ``default``."""
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
+        return int(value) if math.isfinite(value) else default
+    if isinstance(value, (str, bytes)):
         try:
             return int(value.strip())
         except ValueError:
@@ -259,11 +312,16 @@ class _SessionRow:
 def _model_name(model_json: object) -> str:
     try:
         obj = json.loads(model_json) if isinstance(model_json, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if isinstance(obj, dict):
         return _str(obj.get("name") or obj.get("id"))
     return ""
+
+
+def _decode_text(raw: bytes) -> str:
+    """TEXT values as str; bytes that are not UTF-8 become U+FFFD, visibly."""
+    return raw.decode("utf-8", errors="replace")
 
 
 def _uri(path: Path) -> str:
@@ -291,7 +349,10 @@ class Store:
         self._tasks_cols: dict[str, set[str]] = {}
         self._tau_cols: dict[str, set[str]] = {}
         self._problems: dict[str, str] = {}  # a file that cannot be read at all
+        self._missing: set[str] = set()  # ... because it is not there (yet): nothing to show
         self._busy: dict[str, str] = {}  # a file whose last read met a lock
+        self._epoch = {"tasks": 0, "tau": 0}  # bumped at each (re)open, see data_versions
+        self._listed = False  # a task list has been read from tasks.db at least once
         self._lock = asyncio.Lock()
         # caches
         self._msg_stats: dict[str, _MsgStats] = {}
@@ -329,6 +390,8 @@ class Store:
 
     async def _connect(self, path: Path) -> tuple[aiosqlite.Connection, dict[str, set[str]]]:
         conn = await aiosqlite.connect(_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        # TEXT that is not valid UTF-8 must not make a whole read fail.
+        conn.text_factory = _decode_text
         try:
             await conn.execute("PRAGMA query_only=1")
             await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -361,26 +424,54 @@ class Store:
                     pass
                 conn = None
                 self._reset_caches(which)
+            self._set(which, None, None, {})
             if ident is None:
-                self._problems[which] = f"{path}: not found"
-                self._set(which, None, None, {})
+                self._problem(which, f"{path}: not found", missing=True)
                 continue
             try:
                 conn, cols = await self._connect(path)
             except (sqlite3.Error, OSError, ValueError) as exc:
-                self._problems[which] = describe_error(exc, path)
-                self._set(which, None, None, {})
+                if is_busy(exc):  # the file is fine, a writer holds it: try again later
+                    self._busy[which] = describe_error(exc, path)
+                    self._problems.pop(which, None)
+                    self._missing.discard(which)
+                else:
+                    self._problem(which, describe_error(exc, path))
                 continue
             required = "tasks" if which == "tasks" else "sessions"
             if required not in cols:
                 await conn.close()
-                self._problems[which] = (
-                    f"{path}: no '{required}' table yet (not a tau store, or tau has not created it)"
-                )
-                self._set(which, None, None, {})
+                empty = " (an empty file)" if not cols else ""
+                self._problem(which, f"{path}: no '{required}' table yet{empty}: not a tau store, "
+                                     f"or tau has not created it yet", missing=True)
                 continue
             self._problems.pop(which, None)
+            self._missing.discard(which)
+            self._busy.pop(which, None)
+            self._epoch[which] += 1
             self._set(which, conn, ident, cols)
+
+    def _problem(self, which: str, message: str, *, missing: bool = False) -> None:
+        """Note why a file cannot be read: ``missing`` if there is nothing there
+        to read (yet), else it is there but broken (corrupt, unreadable)."""
+        self._problems[which] = message
+        self._busy.pop(which, None)
+        if missing:
+            self._missing.add(which)
+        else:
+            self._missing.discard(which)
+
+    def _unavailable(self, which: str) -> StoreError | None:
+        """For a file with no connection: the error to raise so that the screen
+        keeps its last good data (the file is busy or broken), or None when
+        there is nothing there to read and an empty answer is the truth."""
+        if which in self._busy:
+            return StoreError(self._busy[which])
+        if which in self._problems and which not in self._missing:
+            name = self.tasks_path.name if which == "tasks" else self.tau_path.name
+            return StoreError(f"{name} cannot be read (see below): what is shown is from the "
+                              f"last good read")
+        return None
 
     def _set(self, which: str, conn: aiosqlite.Connection | None,
              ident: tuple[int, int] | None, cols: dict[str, set[str]]) -> None:
@@ -401,7 +492,7 @@ class Store:
     async def _fail(self, which: str, exc: BaseException) -> None:
         """A read failed: record why and drop the connection so the next read retries."""
         path = self.tasks_path if which == "tasks" else self.tau_path
-        self._problems[which] = describe_error(exc, path)
+        self._problem(which, describe_error(exc, path))
         conn = self._tasks if which == "tasks" else self._tau
         if conn is not None:
             try:
@@ -414,8 +505,11 @@ class Store:
     # --- status --------------------------------------------------------------------
 
     async def data_versions(self) -> tuple[int | None, int | None]:
-        """``PRAGMA data_version`` of each file: it moves only when another
-        connection commits, so an unchanged pair means nothing to re-read."""
+        """A version of each file that moves whenever its data may have:
+        ``PRAGMA data_version`` (it moves only when another connection commits)
+        plus the number of times the file was (re)opened, since a fresh
+        connection to a replaced file starts its data_version afresh. An
+        unchanged pair means nothing to re-read; None: the file cannot be read."""
         async with self._lock:
             await self._ensure_open()
             out: list[int | None] = []
@@ -426,9 +520,13 @@ class Store:
                 try:
                     async with conn.execute("PRAGMA data_version") as cur:
                         row = await cur.fetchone()
-                    out.append(int(row[0]) if row else None)
+                    out.append((self._epoch[which] << 48) + int(row[0]) if row else None)
                 except sqlite3.Error as exc:
-                    await self._fail(which, exc)
+                    if is_busy(exc):
+                        self._busy[which] = describe_error(
+                            exc, self.tasks_path if which == "tasks" else self.tau_path)
+                    else:
+                        await self._fail(which, exc)
                     out.append(None)
             return out[0], out[1]
 
@@ -444,12 +542,19 @@ class Store:
         tasks_problem = self._problems.get("tasks")
         tau_problem = self._problems.get("tau")
         error = None
-        if tasks_problem and tau_problem:
-            error = f"{tasks_problem}; {tau_problem}"
-        elif tau_problem:
-            notices.append(f"{tau_problem} (sessions shown as bare rows)")
+        if {"tasks", "tau"} <= self._missing:
+            if not self.data_dir.is_dir():
+                error = (f"no tau store yet: {self.data_dir} not found "
+                         f"(waiting for tau to create it)")
+            else:
+                error = (f"no tau store in {self.data_dir} yet: {self.tasks_path.name} and "
+                         f"{self.tau_path.name} not found or empty "
+                         f"(waiting for tau to create them)")
         elif tasks_problem:
-            notices.append(f"{tasks_problem} (no tasks to show)")
+            error = f"{tasks_problem}; {tau_problem}" if tau_problem else tasks_problem
+        elif tau_problem:
+            notices.append(f"{tau_problem} (sessions shown as bare rows: no phase, "
+                           f"no messages)")
         return StoreStatus(
             data_dir=str(self.data_dir),
             live_source=LiveSource.PID if pid else LiveSource.NONE,
@@ -568,8 +673,7 @@ class Store:
         try:
             result = await coro_fn()
         except sqlite3.Error as exc:
-            low = str(exc).lower()
-            if "locked" in low or "busy" in low:
+            if is_busy(exc):
                 # A writer is holding the file: keep the connection, retry next time.
                 self._busy[which] = describe_error(
                     exc, self.tasks_path if which == "tasks" else self.tau_path)
@@ -579,28 +683,49 @@ class Store:
         self._busy.pop(which, None)
         return result
 
+    async def _refresh_tau(self) -> None:
+        """Bring the sessions and message counts up to date. If tau.db cannot be
+        read the tasks are still shown, with bare session rows (the status says
+        why); only a lock, which passes, makes the whole read wait for later."""
+        if self._tau is None:
+            if "tau" in self._busy:
+                raise StoreError(self._busy["tau"])
+            return
+        try:
+            await self._guarded("tau", self._refresh_sessions)
+            await self._guarded("tau", self._refresh_msg_stats)
+        except StoreError:
+            if "tau" in self._busy:
+                raise
+
     # --- the task list --------------------------------------------------------------------
 
     async def read_task_list(self) -> TaskListSnapshot:
         """Every task with its session counts, busiest live phase and last activity."""
         async with self._lock:
             await self._ensure_open()
-            status = self.status()
-            server_up = status.server_pid is not None
-            if self._tau is not None:
-                await self._guarded("tau", self._refresh_sessions)
-                await self._guarded("tau", self._refresh_msg_stats)
+            server_up = server_pid(self.runtime_dir) is not None
             if self._tasks is None:
+                failure = self._unavailable("tasks")
+                if failure is not None and (self._listed or "tasks" in self._busy):
+                    raise failure
+                # Nothing to show yet: say why (the status names the path).
                 return TaskListSnapshot(tasks=(), status=self.status(), taken_at=time.time())
+            await self._refresh_tau()
             rows, links, deps = await self._guarded("tasks", self._read_tasks_tables)
+            self._listed = True
             by_task: dict[int, list[TaskSessionInfo]] = {}
             for task_id, sid, role, created in links:
                 by_task.setdefault(task_id, []).append(
                     self._session_info(sid, role, created, server_up))
-            states = {r[0]: _str(r[3]) for r in rows}
+            states = {_int(r[0]): _str(r[3]) for r in rows}
             tasks: list[TaskRow] = []
+            seen_ids: set[int] = set()
             for r in rows:
                 tid = _int(r[0])
+                if tid in seen_ids:  # a table without its primary key: show each id once
+                    continue
+                seen_ids.add(tid)
                 infos = by_task.get(tid, [])
                 live = [i for i in infos if i.is_live]
                 busiest = max(live, key=lambda i: phase_rank(i.last_phase)).last_phase if live else None
@@ -652,11 +777,12 @@ class Store:
         async with self._lock:
             await self._ensure_open()
             if self._tasks is None:
+                failure = self._unavailable("tasks")
+                if failure is not None:
+                    raise failure
                 return None
             server_up = server_pid(self.runtime_dir) is not None
-            if self._tau is not None:
-                await self._guarded("tau", self._refresh_sessions)
-                await self._guarded("tau", self._refresh_msg_stats)
+            await self._refresh_tau()
             got = await self._guarded("tasks", lambda: self._read_task_rows(task_id))
             if got is None:
                 return None
@@ -672,10 +798,15 @@ class Store:
                 tokens, cost = 0, 0.0
                 recent_msgs: tuple[Message, ...] = ()
                 if row is not None and self._tau is not None:
-                    tokens, cost = await self._guarded("tau", lambda s=info.session_id: self._usage_of(s))
-                    if info.is_live and recent:
-                        recent_msgs = await self._guarded(
-                            "tau", lambda s=info.session_id: self._newest(s, recent))
+                    try:
+                        tokens, cost = await self._guarded(
+                            "tau", lambda s=info.session_id: self._usage_of(s))
+                        if info.is_live and recent:
+                            recent_msgs = await self._guarded(
+                                "tau", lambda s=info.session_id: self._newest(s, recent))
+                    except StoreError:
+                        if "tau" in self._busy:
+                            raise
                 seen = self._phase_seen.get(info.session_id)
                 if seen is None or seen[0] != info.last_phase:
                     since = float(info.last_activity) if seen is None and info.last_activity else now
@@ -771,9 +902,11 @@ class Store:
         """Tokens and cost of a session, reading only messages newer than last time."""
         conn = self._tau
         assert conn is not None
-        u = self._usage.setdefault(session_id, _Usage())
         st = self._msg_stats.get(session_id)
-        if st is not None and st.max_id <= u.max_id:
+        if st is None:  # no messages (the stats are current): nothing to add up
+            return 0, 0.0
+        u = self._usage.setdefault(session_id, _Usage())
+        if st.max_id <= u.max_id:
             return u.tokens, u.cost
         async with conn.execute(
             "SELECT id, message_json FROM messages WHERE session_id = ? AND id > ? "
@@ -817,6 +950,9 @@ class Store:
             await self._ensure_open()
             server_up = server_pid(self.runtime_dir) is not None
             if self._tau is None:
+                failure = self._unavailable("tau")
+                if failure is not None:
+                    raise failure
                 header = SessionHeader(id=session_id, tagline="", model="", archived=False,
                                        last_phase=None, last_exit_status=None, is_live=False,
                                        created_at=0, message_count=0, tokens=0, cost=0.0, gone=True)
