@@ -159,7 +159,7 @@ class SessionTopApp(App[None]):
         self.refresh_state = RefreshState(
             mode=self._mode(), poll_seconds=self.poll, last_read=self.clock(),
         )
-        if screen.is_attached:
+        if screen.is_mounted and screen.is_attached and not self._stop.is_set():
             screen.apply(data, self.store.status(), self.refresh_state)
             self.applied += 1
 
@@ -184,7 +184,7 @@ class SessionTopApp(App[None]):
             stale_since=prev.stale_since or self.clock(), error=message,
         )
         screen = self.screen
-        if isinstance(screen, DataScreen):
+        if isinstance(screen, DataScreen) and screen.is_mounted and screen.is_attached:
             screen.apply_status(self.store.status(), self.refresh_state)
 
     def _mode(self) -> str:
@@ -195,7 +195,7 @@ class SessionTopApp(App[None]):
     def _tick(self) -> None:
         """Once a second: ages and spinners move; the store is not touched."""
         screen = self.screen
-        if isinstance(screen, DataScreen):
+        if isinstance(screen, DataScreen) and screen.is_mounted and screen.is_attached:
             screen.tick(self.clock())
 
     # --- actions -----------------------------------------------------------------------------

@@ -16,8 +16,8 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("queued", "Queued"),
     ("held", "Held"),
     ("blocked", "Blocked"),
-    ("other", "Other states"),
-    ("finished", "Recent finished"),
+    ("other", "Other"),
+    ("finished", "Finished"),
 )
 SORTS: tuple[str, ...] = ("activity", "priority", "id", "state")
 #: How many finished tasks show before the rest are folded.

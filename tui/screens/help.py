@@ -25,7 +25,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Tasks", (
         ("l", "only tasks with a live session"),
         ("s", "cycle the sort: activity, priority, id, state"),
-        ("Enter on “Recent finished”", "show / fold the older finished tasks"),
+        ("Enter on “Finished”", "show / fold the older finished tasks"),
     )),
     ("One task", (
         ("← → ↑ ↓", "move between session panes"),

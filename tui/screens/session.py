@@ -8,7 +8,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.widgets import Footer, Input, Static
 
 from .. import format as fmt
@@ -18,6 +17,7 @@ from ..views import Query, RefreshState, TranscriptQuery
 from ..widgets.message_view import MessageView
 from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
+from ..widgets.transcript_scroll import TranscriptScroll
 from .base import DataScreen
 
 #: Message widgets kept mounted; older ones are unmounted while following.
@@ -31,8 +31,8 @@ class TranscriptScreen(DataScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "search", "Search", key_display="/"),
-        Binding("end,G", "follow", "Follow"),
-        Binding("home,g", "top", "Top/older"),
+        Binding("G", "follow", "Follow (End)"),
+        Binding("g", "top", "Top/older (Home)"),
         Binding("n", "next_match(1)", "Next match", show=False),
         Binding("N", "next_match(-1)", "Prev match", show=False),
         Binding("t", "toggle_thinking", "Thinking"),
@@ -59,7 +59,7 @@ class TranscriptScreen(DataScreen):
         yield Static(id="title", classes="screen-title")
         yield Static(id="session-head", classes="task-fields")
         yield FilterBox("search this transcript (Enter: next match)", id="filter")
-        with VerticalScroll(id="messages"):
+        with TranscriptScroll(id="messages"):
             yield Static(id="older", classes="older-note")
         yield Static(id="follow-note", classes="follow-note")
         yield StatusLine()
@@ -77,12 +77,23 @@ class TranscriptScreen(DataScreen):
     # --- data in ------------------------------------------------------------------------
 
     @property
-    def scroller(self) -> VerticalScroll:
-        return self.query_one("#messages", VerticalScroll)
+    def scroller(self) -> TranscriptScroll:
+        return self.query_one("#messages", TranscriptScroll)
 
     def at_bottom(self) -> bool:
-        s = self.scroller
-        return s.scroll_y >= s.max_scroll_y - 1
+        return self.scroller.at_end
+
+    @on(TranscriptScroll.Moved)
+    def _moved(self) -> None:
+        """Following is where the view is: at the end, or reading back."""
+        following = self.at_bottom()
+        if following:
+            self.unseen = 0
+        if following != self.following or following:
+            self.following = following
+            self._render_notes()
+        if self.scroller.scroll_y == 0 and self.has_older and not self._loading_older:
+            self._load_older()  # reading back past the top: fetch the page before
 
     def apply(self, data: Any, status: StoreStatus, refresh: RefreshState) -> None:
         super().apply(data, status, refresh)
@@ -156,31 +167,27 @@ class TranscriptScreen(DataScreen):
         older = self.query_one("#older", Static)
         older.update(Text("▲ older messages: Home loads them" if self.has_older else "— start of session —"))
         note = self.query_one("#follow-note", Static)
+        loaded = len(self.scroller.query_children(MessageView))
+        total = self.header.message_count if self.header is not None else loaded
+        shown = f"   {loaded:,} of {total:,} messages loaded" if total > loaded else ""
         if self.following:
-            note.update(Text("▼ following new messages"))
+            note.update(Text(f"▼ following new messages{shown}"))
         else:
             more = f"{self.unseen} new below · " if self.unseen else ""
-            note.update(Text(f"⏸ not following ({more}End resumes)"))
+            note.update(Text(f"⏸ not following ({more}End resumes){shown}"))
         note.set_class(not self.following, "-paused")
 
     def tick(self, now: float) -> None:
         super().tick(now)
         self._render_head()
 
-    def on_mouse_scroll_up(self) -> None:
-        self.following = False
-        self._render_notes()
-
     # --- keys ------------------------------------------------------------------------------
 
     def action_scroll(self, lines: int) -> None:
         if lines < 0:
             self.scroller.scroll_up(animate=False)
-            self.following = False
         else:
             self.scroller.scroll_down(animate=False)
-            self.following = self.at_bottom()
-        self._render_notes()
 
     def action_follow(self) -> None:
         self.following = True
@@ -198,23 +205,27 @@ class TranscriptScreen(DataScreen):
 
     @work(group="older", exclusive=True)
     async def _load_older(self) -> None:
+        """Mount the page before the first message, keeping the reading position."""
         if self.first_id is None:
             return
         self._loading_older = True
         try:
             data = await self.app.read_older(self.session_id, self.first_id)  # type: ignore[attr-defined]
+            if not isinstance(data, Transcript) or not data.messages:
+                self.has_older = False
+                self._render_notes()
+                return
+            previous_first = next(iter(self.scroller.query_children(MessageView)), None)
+            views = [MessageView(m, show_thinking=self.show_thinking) for m in data.messages]
+            await self.scroller.mount_all(views, after=self.query_one("#older"))
+            self.first_id = data.messages[0].id
+            self.has_older = data.has_older
+            self._render_notes()
+            if previous_first is not None:
+                self.call_after_refresh(self.scroller.scroll_to_widget, previous_first,
+                                        animate=False, top=True)
         finally:
             self._loading_older = False
-        if not isinstance(data, Transcript) or not data.messages:
-            self.has_older = False
-            self._render_notes()
-            return
-        views = [MessageView(m, show_thinking=self.show_thinking) for m in data.messages]
-        await self.scroller.mount_all(views, after=self.query_one("#older"))
-        self.first_id = data.messages[0].id
-        self.has_older = data.has_older
-        self._render_notes()
-        self.scroller.scroll_home(animate=False)
 
     def action_toggle_thinking(self) -> None:
         self.show_thinking = not self.show_thinking

@@ -180,7 +180,10 @@ class TaskScreen(DataScreen):
         if self._cursor_session in ids:
             self.cursor = ids.index(self._cursor_session)
         self.cursor = max(0, min(self.cursor, len(visible) - 1))
-        self._cursor_session = ids[self.cursor] if ids else None
+        # A session hidden by a filter keeps its claim on the cursor: when it
+        # shows again, the cursor goes back to it.
+        if self._cursor_session is None and ids:
+            self._cursor_session = ids[self.cursor]
         live = sum(1 for p in d.sessions if p.info.is_live)
         archived = sum(1 for p in d.sessions if p.info.archived)
         head = Text(f"Sessions ({len(d.sessions)}, {live} live)", style="bold")
@@ -227,6 +230,12 @@ class TaskScreen(DataScreen):
         if 0 <= index < len(cards):
             self.query_one("#panes-scroll", VerticalScroll).scroll_to_widget(
                 cards[index], animate=False)
+
+    def pane_at_cursor(self) -> str | None:
+        """The session id under the cursor (it stays there across updates)."""
+        if 0 <= self.cursor < len(self._visible):
+            return self._visible[self.cursor].info.session_id
+        return None
 
     # --- keys ---------------------------------------------------------------------------------
 

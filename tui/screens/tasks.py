@@ -15,7 +15,7 @@ from ..model import StoreStatus, TaskListSnapshot
 from ..views import Query, RefreshState, TaskListQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
-from ..widgets.task_table import FIXED_WIDTH, TaskTable
+from ..widgets.task_table import TaskTable
 from .base import DataScreen
 
 
@@ -71,8 +71,7 @@ class TaskListScreen(DataScreen):
         self.query_one(TaskTable).tick(now)
 
     def on_resize(self) -> None:
-        table = self.query_one(TaskTable)
-        table.set_title_width(self.size.width - FIXED_WIDTH - 2)
+        self.query_one(TaskTable).fit_width(self.size.width)
 
     def _redraw(self) -> None:
         table = self.query_one(TaskTable)

@@ -31,8 +31,8 @@ class StatusLine(Vertical):
 
     def tick(self, now: float) -> None:
         status, refresh = self._status, self._refresh
-        if status is None or refresh is None:
-            return
+        if status is None or refresh is None or not self.is_attached or len(self.children) < 2:
+            return  # not composed yet, or being torn down
         main = Text()
         if status.live_source is LiveSource.PID:
             main.append(f"● live inferred from tau.pid (pid {status.server_pid})")

@@ -12,19 +12,38 @@ from ..groups import Group
 from ..model import TaskRow
 from ..text import one_line
 
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("live", " "),
-    ("state", "State"),
-    ("id", "#"),
-    ("prio", "P"),
-    ("title", "Title"),
-    ("project", "Project"),
-    ("sessions", "Sessions"),
-    ("phase", "Phase"),
-    ("age", "Active"),
+#: (key, label, width); the title takes what the others leave.
+WIDE_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("live", " ", 1),
+    ("state", "State", 14),
+    ("id", "#", 5),
+    ("prio", "P", 2),
+    ("title", "Title", 0),
+    ("project", "Project", 10),
+    ("sessions", "Sessions", 11),
+    ("phase", "Phase", 16),
+    ("age", "Active", 6),
 )
-#: Width of every column but the title (including cell padding).
-FIXED_WIDTH = 2 + 13 + 6 + 3 + 12 + 11 + 16 + 7 + 2 * len(COLUMNS)
+#: Below this width the project and priority columns give way to the title.
+NARROW_BELOW = 110
+NARROW_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("live", " ", 1),
+    ("state", "State", 12),
+    ("id", "#", 4),
+    ("title", "Title", 0),
+    ("sessions", "Sessions", 10),
+    ("phase", "Phase", 14),
+    ("age", "Active", 5),
+)
+MIN_TITLE = 16
+
+
+def columns_for(width: int) -> tuple[tuple[tuple[str, str, int], ...], int]:
+    """The columns that fit ``width``, and the title's width among them."""
+    cols = WIDE_COLUMNS if width >= NARROW_BELOW else NARROW_COLUMNS
+    fixed = sum(w + 2 for key, _, w in cols if key != "title") + 2 + 1  # padding, scrollbar
+    return cols, max(MIN_TITLE, width - fixed)
+
 
 Cells = tuple[Text, ...]
 
@@ -47,16 +66,16 @@ class TaskTable(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._rows: list[tuple[str, Cells]] = []
         self._tasks: dict[str, TaskRow] = {}
-        self._title_width = 30
+        self._columns, self._title_width = columns_for(120)
         self._last: tuple[Sequence[Group], float] | None = None
+        self._unfolded = False
 
     def on_mount(self) -> None:
         self._add_columns()
 
     def _add_columns(self) -> None:
-        for key, label in COLUMNS:
-            width = self._title_width if key == "title" else None
-            self.add_column(label, key=key, width=width)
+        for key, label, width in self._columns:
+            self.add_column(label, key=key, width=self._title_width if key == "title" else width)
 
     def _style(self, tone: str) -> str:
         return str(self.get_component_rich_style(f"tasktable--{tone}", partial=True))
@@ -69,7 +88,8 @@ class TaskTable(DataTable[Text]):
         state = Text(f"{fmt.state_glyph(t.state)} {one_line(t.state, 11)}", style=self._style(tone))
         if t.held:
             state = Text(f"‖ {one_line(t.state, 11)}", style=self._style("held"))
-        sessions = Text(f"{t.session_count}" + (f" ({t.live_count} live)" if t.live_count else ""))
+        sessions = Text(f"{t.session_count}" + (f" ({t.live_count} live)" if t.live_count else ""),
+                        no_wrap=True, overflow="ellipsis")
         if not t.live_count:
             sessions.stylize(self._style("dim"))
         phase = Text("")
@@ -77,33 +97,34 @@ class TaskTable(DataTable[Text]):
             phase = Text(f"{fmt.spinner(now)} {one_line(t.busiest_phase, 13)}", style=self._style("busy"))
         elif t.blocked_by:
             phase = Text("waits on " + ",".join(f"#{b}" for b in t.blocked_by[:3]), style=self._style("warn"))
-        title = Text(one_line(t.title, self._title_width))
+        title = Text(one_line(t.title, self._title_width), no_wrap=True, overflow="ellipsis")
         if fmt.is_terminal(t.state):
             title.stylize(self._style("dim"))
-        return (
-            live,
-            state,
-            Text(str(t.id), justify="right"),
-            Text(str(t.priority) if t.priority else "", justify="right"),
-            title,
-            Text(one_line(t.project, 10), style=self._style("dim")),
-            sessions,
-            phase,
-            Text(fmt.age(t.last_activity if t.last_activity is not None else t.updated_at / 1000, now),
-                 justify="right"),
-        )
+        cells = {
+            "live": live,
+            "state": state,
+            "id": Text(str(t.id), justify="right"),
+            "prio": Text(str(t.priority) if t.priority else "", justify="right"),
+            "title": title,
+            "project": Text(one_line(t.project, 10), style=self._style("dim")),
+            "sessions": sessions,
+            "phase": phase,
+            "age": Text(fmt.age(t.last_activity if t.last_activity is not None else t.updated_at / 1000,
+                                now), justify="right"),
+        }
+        return tuple(cells[key] for key, _, _ in self._columns)
 
     def _heading_cells(self, group: Group) -> Cells:
         style = self._style("heading")
         label = f"{group.heading} ({len(group.tasks) + group.folded})"
-        return (Text("▾", style=style), Text(label, style=style)) + tuple(
-            Text("") for _ in COLUMNS[2:])
+        return (Text("▾", style=style), Text(label, style=style, no_wrap=True)) + tuple(
+            Text("") for _ in self._columns[2:])
 
     def _fold_cells(self, group: Group, unfolded: bool) -> Cells:
         style = self._style("dim")
         text = "▴ fold" if unfolded else f"▸ {group.folded} more (Enter to show)"
-        return (Text(""), Text(""), Text(""), Text(""), Text(text, style=style)) + tuple(
-            Text("") for _ in COLUMNS[5:])
+        return tuple(Text(text, style=style) if key == "title" else Text("")
+                     for key, _, _ in self._columns)
 
     def build_rows(self, groups: Sequence[Group], now: float, unfolded: bool) -> list[tuple[str, Cells]]:
         rows: list[tuple[str, Cells]] = []
@@ -129,7 +150,7 @@ class TaskTable(DataTable[Text]):
         if [k for k, _ in new] == [k for k, _ in self._rows]:
             for (key, cells), (_, old) in zip(new, self._rows):
                 if cells != old:
-                    for (col, _), cell, was in zip(COLUMNS, cells, old):
+                    for (col, _, _), cell, was in zip(self._columns, cells, old):
                         if cell != was:
                             self.update_cell(key, col, cell)
             self._rows = new
@@ -166,22 +187,22 @@ class TaskTable(DataTable[Text]):
                 continue
             fresh = self._task_cells(task, now)
             if fresh != cells:
-                for (col, _), cell, was in zip(COLUMNS, fresh, cells):
+                for (col, _, _), cell, was in zip(self._columns, fresh, cells):
                     if cell != was:
                         self.update_cell(key, col, cell)
                 self._rows[i] = (key, fresh)
 
-    def set_title_width(self, width: int) -> None:
-        """Give the title whatever the terminal leaves; rebuild if that changed."""
-        width = max(16, width)
-        if width == self._title_width:
+    def fit_width(self, width: int) -> None:
+        """Choose the columns for this width; rebuild if they changed."""
+        columns, title_width = columns_for(width)
+        if (columns, title_width) == (self._columns, self._title_width):
             return
-        self._title_width = width
+        self._columns, self._title_width = columns, title_width
         self.clear(columns=True)
         self._add_columns()
         self._rows = []
         if self._last is not None:
-            self.show(self._last[0], self._last[1], unfolded=getattr(self, "_unfolded", False))
+            self.show(self._last[0], self._last[1], unfolded=self._unfolded)
 
     def cursor_key(self) -> str | None:
         if not self._rows or not (0 <= self.cursor_row < len(self._rows)):

@@ -1,0 +1,246 @@
+"""The real app, driven by Pilot, on a real store written by another connection.
+
+The live tests rely on real watchfiles events: no poll is configured, so a
+change shows up only because the watcher saw the write.
+"""
+
+from __future__ import annotations
+
+from tests.conftest import FIXED_NOW, screen_text, wait_for_text, wait_gone, wait_until
+from tests.storekit import BASE_MS, StoreKit, assistant, user
+from tui.app import SessionTopApp
+from tui.screens.session import TranscriptScreen
+from tui.screens.task import TaskScreen
+from tui.screens.tasks import TaskListScreen
+from tui.store import Store
+from tui.widgets.task_table import TaskTable
+
+SIZE = (120, 34)
+
+
+def make_app(kit: StoreKit, **kwargs: object) -> SessionTopApp:
+    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir), **kwargs)  # type: ignore[arg-type]
+
+
+def cursor_key(app: SessionTopApp) -> str | None:
+    return app.screen.query_one(TaskTable).cursor_key()
+
+
+async def test_walk_the_three_levels_with_the_keyboard(fleet: StoreKit) -> None:
+    app = make_app(fleet, clock=lambda: FIXED_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        text = await wait_for_text(pilot, app, "Review the watcher debounce")
+        for heading in ("Running (2)", "Queued (1)", "Held (1)", "Blocked (1)", "Finished (3)"):
+            assert heading in text
+        assert "waits on #3" in text and "4 (2 live)" in text
+        assert cursor_key(app) == "t:2"  # newest activity first, headings skipped
+        await pilot.press("j")
+        assert cursor_key(app) == "t:1"
+        await pilot.press("enter")
+        text = await wait_for_text(pilot, app, "Sessions (4, 2 live)")
+        assert isinstance(app.screen, TaskScreen)
+        for bit in ("#1", "Add retry to the dispatcher", "branch task-1-retry", "ready→active",
+                    "creator", "planner", "s3", "running tools", "exit completed", "archived",
+                    "exit error", "2.0k tok", "$0.08", "bash: exit 101"):
+            assert bit in text, bit
+        await pilot.press("right", "right")
+        assert app.screen.cursor == 2
+        await pilot.press("enter")
+        text = await wait_for_text(pilot, app, "implement retry with backoff")
+        assert isinstance(app.screen, TranscriptScreen)
+        for bit in ("Session s3", "running tools", "5 messages", "2.0k tokens", "$0.08",
+                    "read_file", "42 lines", "ERROR", "exit 101", "✻ thinking", "⚒ bash"):
+            assert bit in text, bit
+        await pilot.press("t")
+        await wait_for_text(pilot, app, "The dispatcher lives in dispatch.rs")
+        await pilot.press("escape")
+        assert isinstance(app.screen, TaskScreen) and app.screen.cursor == 2
+        await pilot.press("escape")
+        assert isinstance(app.screen, TaskListScreen)
+        assert cursor_key(app) == "t:1"
+
+
+async def test_bare_row_and_help_screen(fleet: StoreKit) -> None:
+    app = make_app(fleet, clock=lambda: FIXED_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "Review the watcher debounce")
+        await pilot.press("enter")  # task 2
+        text = await wait_for_text(pilot, app, "session gone")
+        assert "s99" in text and "reviewer" in text
+        await pilot.press("enter")  # the cursor is on the bare row: nothing to open
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, TaskScreen)
+        await pilot.press("question_mark")
+        text = await wait_for_text(pilot, app, "sessiontop: keys")
+        assert "pause / resume live refresh" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, TaskScreen)
+
+
+async def test_task_list_follows_the_store_and_keeps_the_cursor(fleet: StoreKit) -> None:
+    app = make_app(fleet)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "Review the watcher debounce")
+        await pilot.press("j")
+        assert cursor_key(app) == "t:1"
+        # a phase change
+        fleet.set_phase("s5", "compacting")
+        await wait_for_text(pilot, app, "compacting")
+        # a task changing state moves it to another group
+        fleet.set_state(3, "active", at=BASE_MS)
+        await wait_for_text(pilot, app, "In flight (1)")
+        # a new task, with the newest activity, lands above the cursor
+        fleet.add_task(9, "A brand new task", "active")
+        fleet.link(9, "s20", "worker")
+        fleet.add_session("s20", phase="thinking")
+        fleet.add_message("s20", user("go"), int(FIXED_NOW * 1000) + 10**9)
+        await wait_for_text(pilot, app, "A brand new task")
+        assert "Running (3)" in screen_text(app)
+        assert cursor_key(app) == "t:1"
+        # the session ends: the task leaves the running group
+        fleet.set_exit("s20", "completed")
+        await wait_for_text(pilot, app, "Running (2)")
+        assert cursor_key(app) == "t:1"
+        # the tau server stops: nothing is live any more
+        fleet.server_up(False)
+        await wait_for_text(pilot, app, "tau server not running", timeout=20)
+        assert "Running (" not in screen_text(app)
+        assert cursor_key(app) == "t:1"
+
+
+async def test_task_screen_follows_the_store(fleet: StoreKit) -> None:
+    app = make_app(fleet)
+    async with app.run_test(size=(130, 44)) as pilot:
+        await wait_for_text(pilot, app, "Review the watcher debounce")
+        app.open_task(1)
+        await wait_for_text(pilot, app, "Sessions (4, 2 live)")
+        await pilot.press("right")  # cursor on s2
+        # a new session on the task
+        fleet.link(1, "s30", "reviewer", BASE_MS)
+        fleet.add_session("s30", phase="preparing", tagline="a fresh reviewer")
+        await wait_for_text(pilot, app, "a fresh reviewer")
+        assert "Sessions (5, 3 live)" in screen_text(app)
+        assert app.screen.pane_at_cursor() == "s2"  # type: ignore[attr-defined]
+        # a new message, shown under the live session
+        fleet.add_message("s4", assistant("All 12 retry tests pass"), BASE_MS)
+        await wait_for_text(pilot, app, "All 12 retry tests pass")
+        assert "3 msgs" in screen_text(app)
+        # an exit status
+        fleet.set_exit("s4", "max_turns")
+        await wait_for_text(pilot, app, "exit max_turns")
+        # an archived session, hidden with `a`
+        fleet.archive("s1")
+        await wait_until(pilot, lambda: screen_text(app).count("archived") >= 2, what="s1 archived")
+        await pilot.press("a")
+        text = await wait_gone(pilot, app, "creator")
+        assert "2 archived hidden" in text and "planner" not in text
+        await pilot.press("a")
+        await wait_for_text(pilot, app, "creator")
+        # task state change shows in the header and the history
+        fleet.set_state(1, "review", at=BASE_MS)
+        await wait_for_text(pilot, app, "active→review")
+        assert app.screen.pane_at_cursor() == "s2"  # type: ignore[attr-defined]
+
+
+async def test_filter_and_live_only(fleet: StoreKit) -> None:
+    app = make_app(fleet, clock=lambda: FIXED_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "Review the watcher debounce")
+        await pilot.press("slash", *"docs")
+        text = await wait_gone(pilot, app, "Review the watcher debounce")
+        assert "Ship the docs" in text and "Blocked (1)" in text
+        await pilot.press("enter")  # leaves the box, keeps the filter
+        assert "Ship the docs" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for_text(pilot, app, "Review the watcher debounce")
+        await pilot.press("l")
+        text = await wait_gone(pilot, app, "Ship the docs")
+        assert "Running (2)" in text and "live only" in text
+        await pilot.press("l")
+        await wait_for_text(pilot, app, "Ship the docs")
+        await pilot.press("slash", *"no such thing")
+        await wait_for_text(pilot, app, "No task matches")
+        await pilot.press("escape")
+        # on the task screen: filter panes, live only
+        await wait_for_text(pilot, app, "Review the watcher debounce")
+        await pilot.press("j", "enter")
+        await wait_for_text(pilot, app, "Sessions (4, 2 live)")
+        await pilot.press("l")
+        text = await wait_gone(pilot, app, "creator")
+        assert "s3" in text and "s4" in text
+        await pilot.press("l", "slash", *"planner")
+        text = await wait_gone(pilot, app, "creator")
+        assert "planner" in text
+        await pilot.press("escape")
+        await wait_for_text(pilot, app, "creator")
+        assert isinstance(app.screen, TaskScreen)
+
+
+async def test_pause_holds_the_screen_until_resumed(fleet: StoreKit) -> None:
+    app = make_app(fleet)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "Review the watcher debounce")
+        await pilot.press("p")
+        await wait_for_text(pilot, app, "PAUSED")
+        applied = app.applied
+        fleet.tasks.execute("UPDATE tasks SET title='Renamed while paused' WHERE id=2")
+        await pilot.pause(1.5)
+        assert "Renamed while paused" not in screen_text(app)
+        assert app.applied == applied
+        await pilot.press("p")
+        await wait_for_text(pilot, app, "Renamed while paused")
+        assert "PAUSED" not in screen_text(app)
+
+
+async def test_transcript_follows_stops_and_resumes(kit: StoreKit) -> None:
+    kit.add_task(1, "chatty", "active")
+    kit.link(1, "s1", "worker")
+    kit.add_session("s1", phase="working")
+    kit.add_messages("s1", [user(f"line {i}") for i in range(60)])
+    app = make_app(kit)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_text(pilot, app, "chatty")
+        app.open_session("s1")
+        await wait_for_text(pilot, app, "line 59")
+        assert "following new messages" in screen_text(app)
+        kit.add_message("s1", assistant("first new reply"))
+        await wait_for_text(pilot, app, "first new reply")
+        # scrolling up stops following
+        await pilot.press("k", "k", "k", "pageup")
+        await wait_for_text(pilot, app, "not following")
+        kit.add_message("s1", assistant("second new reply"))
+        await wait_for_text(pilot, app, "1 new below")
+        assert "second new reply" not in screen_text(app)
+        # End resumes
+        await pilot.press("end")
+        await wait_for_text(pilot, app, "second new reply")
+        assert "following new messages" in screen_text(app)
+        # search
+        await pilot.press("slash", *"line 7", "enter")
+        await wait_for_text(pilot, app, "line 7")
+        assert "not following" in screen_text(app)
+
+
+async def test_transcript_loads_older_pages(kit: StoreKit) -> None:
+    kit.add_task(1, "long", "active")
+    kit.link(1, "s1", "worker")
+    kit.add_session("s1", phase="working")
+    kit.add_messages("s1", [user(f"entry {i:04d}") for i in range(450)])
+    app = make_app(kit)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_text(pilot, app, "long")
+        app.open_session("s1")
+        await wait_for_text(pilot, app, "entry 0449")
+        assert "200 of 450 messages loaded" in screen_text(app)
+        # Reading back past the top fetches the page before, keeping the place.
+        await pilot.press("home")
+        await wait_until(pilot, lambda: app.screen.first_id is not None
+                         and app.screen.first_id < 250, what="an older page")
+        await wait_for_text(pilot, app, "entry 0250")
+        for _ in range(20):
+            await pilot.press("home")
+            await pilot.pause(0.1)
+            if "start of session" in screen_text(app):
+                break
+        text = await wait_for_text(pilot, app, "start of session")
+        assert "entry 0000" in text

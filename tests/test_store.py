@@ -1,0 +1,306 @@
+"""The store layer against real SQLite files written by separate connections."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.storekit import BASE_MS, StoreKit, assistant, fixed_fleet, tool_result, user
+from tui.demo import DemoFleet, build_demo_store
+from tui.model import LiveSource, TaskSessionInfo
+from tui.store import Store, decode_message
+from tui.tauschema import create_store
+
+
+async def opened(kit: StoreKit) -> Store:
+    store = Store(kit.data_dir, kit.runtime_dir)
+    await store.open()
+    return store
+
+
+async def sessions_of(store: Store, task_id: int) -> dict[str, TaskSessionInfo]:
+    detail = await store.read_task(task_id)
+    assert detail is not None
+    return {p.info.session_id: p.info for p in detail.sessions}
+
+
+async def test_every_field_of_task_session_info(fleet: StoreKit) -> None:
+    store = await opened(fleet)
+    try:
+        infos = await sessions_of(store, 1)
+        assert list(infos) == ["s1", "s2", "s3", "s4"]  # task_sessions order
+        s3 = infos["s3"]
+        assert s3 == TaskSessionInfo(
+            session_id="s3", role="worker", created_at=BASE_MS - 30 * 60_000,
+            message_count=5, archived=False,
+            last_activity=(BASE_MS - 10 * 60_000 + 4 * 1000) // 1000,  # newest message, in s
+            last_phase="running tools", last_exit_status=None, is_live=True,
+        )
+        s1 = infos["s1"]
+        assert (s1.role, s1.last_phase, s1.last_exit_status, s1.is_live) == (
+            "creator", "idle", "completed", False)
+        assert s1.message_count == 2
+        # A session without messages: last_activity falls back to sessions.created_at.
+        s2 = infos["s2"]
+        assert s2.message_count == 0 and s2.archived is True
+        assert s2.last_activity == (BASE_MS - 3_600_000) // 1000
+        assert infos["s4"].last_exit_status == "error" and infos["s4"].is_live
+    finally:
+        await store.close()
+
+
+async def test_bare_row_when_session_is_gone(fleet: StoreKit) -> None:
+    store = await opened(fleet)
+    try:
+        infos = await sessions_of(store, 2)
+        bare = infos["s99"]
+        assert bare.session_id == "s99" and bare.role == "worker"
+        assert bare.created_at == BASE_MS - 2 * 3_600_000
+        assert (bare.message_count, bare.archived, bare.last_activity, bare.last_phase,
+                bare.last_exit_status, bare.is_live) == (None, None, None, None, None, False)
+        assert bare.gone
+    finally:
+        await store.close()
+
+
+async def test_archived_sessions_and_every_exit_status(fleet: StoreKit) -> None:
+    store = await opened(fleet)
+    try:
+        statuses = {}
+        archived = set()
+        for task_id in (1, 6, 7):
+            for sid, info in (await sessions_of(store, task_id)).items():
+                statuses[sid] = info.last_exit_status
+                if info.archived:
+                    archived.add(sid)
+        assert archived == {"s2", "s6", "s7", "s8"}
+        assert {"completed", "succeeded", "error", "panicked", "max_turns", "cancelled"} <= set(
+            statuses.values())
+        # include_archived=False leaves them out
+        detail = await store.read_task(7, include_archived=False)
+        assert detail is not None and detail.sessions == ()
+        assert detail.task.session_count == 2
+    finally:
+        await store.close()
+
+
+async def test_liveness_is_inferred_from_the_pid_file(fleet: StoreKit) -> None:
+    store = await opened(fleet)
+    try:
+        snap = await store.read_task_list()
+        assert snap.status.live_source is LiveSource.PID
+        assert {t.id: t.live_count for t in snap.tasks}[1] == 2
+        fleet.server_up(False)
+        snap = await store.read_task_list()
+        assert snap.status.live_source is LiveSource.NONE
+        assert all(t.live_count == 0 for t in snap.tasks)
+        # A stale pid file naming a dead process is "server down" too.
+        fleet.runtime_dir.joinpath("tau.pid").write_text("999999999")
+        snap = await store.read_task_list()
+        assert snap.status.server_pid is None and all(t.live_count == 0 for t in snap.tasks)
+    finally:
+        await store.close()
+
+
+async def test_task_list_fields(fleet: StoreKit) -> None:
+    store = await opened(fleet)
+    try:
+        snap = await store.read_task_list()
+        tasks = {t.id: t for t in snap.tasks}
+        assert len(tasks) == 8
+        t1 = tasks[1]
+        assert (t1.title, t1.state, t1.priority, t1.project, t1.session_count, t1.live_count) == (
+            "Add retry to the dispatcher", "active", 2, "tau", 4, 2)
+        assert t1.busiest_phase == "running tools"  # busier than "thinking"
+        assert tasks[4].held
+        assert tasks[5].blocked_by == (3,)
+        assert tasks[8].project == "webapp"
+        assert tasks[2].session_count == 2  # the bare row counts
+    finally:
+        await store.close()
+
+
+async def test_task_detail_fields_history_and_relations(fleet: StoreKit) -> None:
+    store = await opened(fleet)
+    try:
+        d = await store.read_task(1)
+        assert d is not None
+        assert d.branch == "task-1-retry" and d.tags == ("core", "reliability")
+        assert [(h.field, h.old_value, h.new_value) for h in d.history] == [("state", "ready", "active")]
+        s3 = next(p for p in d.sessions if p.info.session_id == "s3")
+        assert s3.tokens == 2000 and s3.cost == pytest.approx(0.08)
+        assert s3.tagline == "writing the retry loop" and s3.model == "Claude Test"
+        assert [m.role for m in s3.recent] == ["tool_result", "assistant", "tool_result"]
+        d5 = await store.read_task(5)
+        assert d5 is not None and [(r.from_task, r.to_task, r.relation) for r in d5.relations] == [
+            (5, 3, "depends_on")]
+        assert await store.read_task(12345) is None
+    finally:
+        await store.close()
+
+
+async def test_counts_follow_new_messages_incrementally(fleet: StoreKit) -> None:
+    store = await opened(fleet)
+    try:
+        before = (await sessions_of(store, 1))["s3"]
+        fleet.add_message("s3", assistant("more", tokens=1000, cost=0.5), BASE_MS + 5000)
+        fleet.add_message("s4", user("hi"), BASE_MS + 6000)
+        infos = await sessions_of(store, 1)
+        assert infos["s3"].message_count == before.message_count + 1
+        assert infos["s3"].last_activity == (BASE_MS + 5000) // 1000
+        assert infos["s4"].message_count == 3
+        d = await store.read_task(1)
+        assert d is not None
+        s3 = next(p for p in d.sessions if p.info.session_id == "s3")
+        assert s3.tokens == 3000 and s3.cost == pytest.approx(0.58)
+        # A deleted session takes its messages with it: counts are not kept stale.
+        fleet.tau.execute("DELETE FROM sessions WHERE id='s4'")
+        infos = await sessions_of(store, 1)
+        assert infos["s4"].gone
+    finally:
+        await store.close()
+
+
+async def test_transcript_pages(kit: StoreKit) -> None:
+    kit.add_task(1, "big", "active")
+    kit.link(1, "s1")
+    kit.add_session("s1", phase="thinking")
+    kit.add_messages("s1", [user(f"message {i}") for i in range(450)])
+    store = await opened(kit)
+    try:
+        tr = await store.read_transcript("s1", limit=200)
+        assert [m.text for m in tr.messages][:1] == ["message 250"]
+        assert tr.messages[-1].text == "message 449" and tr.has_older
+        assert tr.header.message_count == 450 and tr.header.is_live
+        older = await store.read_transcript("s1", limit=200, before_id=tr.messages[0].id)
+        assert older.messages[0].text == "message 50" and older.messages[-1].text == "message 249"
+        oldest = await store.read_transcript("s1", limit=200, before_id=older.messages[0].id)
+        assert len(oldest.messages) == 50 and not oldest.has_older
+        kit.add_message("s1", user("brand new"))
+        newer = await store.read_transcript("s1", after_id=tr.messages[-1].id)
+        assert [m.text for m in newer.messages] == ["brand new"]
+        gone = await store.read_transcript("nope")
+        assert gone.header.gone and gone.messages == ()
+    finally:
+        await store.close()
+
+
+def test_decode_message_every_role() -> None:
+    m = decode_message(1, "s1", BASE_MS, json.dumps(assistant(
+        "hi", thinking="hmm", calls=(("bash", {"command": "ls"}),), tokens=42, cost=0.25,
+        stop="tool_use")))
+    assert (m.role, m.text, m.thinking, m.tokens, m.cost, m.stop_reason) == (
+        "assistant", "hi", "hmm", 42, 0.25, "tool_use")
+    assert m.tool_calls[0].name == "bash" and json.loads(m.tool_calls[0].arguments) == {"command": "ls"}
+    r = decode_message(2, "s1", BASE_MS, json.dumps(tool_result("bash", "boom", is_error=True,
+                                                                  duration_ms=1500, summary="exit 1")))
+    assert (r.role, r.tool_name, r.is_error, r.duration_ms, r.summary, r.text) == (
+        "tool_result", "bash", True, 1500, "exit 1", "boom")
+    c = decode_message(3, "s1", BASE_MS, json.dumps(
+        {"role": "compaction_summary", "summary": "we did things", "tokens_before": 120000}))
+    assert c.role == "compaction_summary" and c.text == "we did things" and "120,000" in c.summary
+    i = decode_message(4, "s1", BASE_MS, json.dumps({"role": "info", "text": "model switched"}))
+    assert (i.role, i.text) == ("info", "model switched")
+    bad = decode_message(5, "s1", BASE_MS, "{not json")
+    assert bad.role == "invalid" and "not JSON" in bad.error
+    odd = decode_message(6, "s1", BASE_MS, json.dumps({"role": "alien", "x": 1}))
+    assert odd.role == "alien" and "unknown message role" in odd.error
+
+
+async def test_old_schema_store(tmp_path: Path) -> None:
+    kit = StoreKit(tmp_path / "old", old=True)
+    try:
+        kit.add_task(1, "from an old tau", "active", project="legacy")
+        kit.add_session("s1", tagline="old session")
+        store = Store(kit.data_dir, kit.runtime_dir)
+        await store.open()
+        try:
+            snap = await store.read_task_list()
+            assert [(t.id, t.title, t.project, t.session_count) for t in snap.tasks] == [
+                (1, "from an old tau", "legacy", 0)]
+            assert any("no task_sessions" in n for n in snap.status.notices)
+            detail = await store.read_task(1)
+            assert detail is not None and detail.sessions == ()
+            tr = await store.read_transcript("s1")
+            assert tr.header.last_phase is None and tr.header.tagline == "old session"
+        finally:
+            await store.close()
+    finally:
+        kit.close()
+
+
+async def test_empty_store(tmp_path: Path) -> None:
+    create_store(tmp_path / "empty")
+    store = Store(tmp_path / "empty", tmp_path / "run")
+    await store.open()
+    try:
+        snap = await store.read_task_list()
+        assert snap.tasks == () and snap.status.error is None and snap.status.notices == ()
+    finally:
+        await store.close()
+
+
+async def test_missing_store_is_reported_not_raised(tmp_path: Path) -> None:
+    store = Store(tmp_path / "nowhere", tmp_path / "run")
+    await store.open()
+    try:
+        snap = await store.read_task_list()
+        assert snap.tasks == ()
+        assert snap.status.error and "does not exist" in snap.status.error
+    finally:
+        await store.close()
+
+
+def _digests(data_dir: Path) -> dict[str, str]:
+    out = {}
+    for name in ("tasks.db", "tasks.db-wal", "tau.db", "tau.db-wal"):
+        path = data_dir / name
+        out[name] = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "absent"
+    return out
+
+
+async def test_reading_changes_no_byte_of_the_store(fleet: StoreKit) -> None:
+    """tasks.db, tau.db and their -wal files are byte-identical after a full read
+    while the writer (still connected) is idle."""
+    before = _digests(fleet.data_dir)
+    assert before["tasks.db-wal"] != "absent" and before["tau.db-wal"] != "absent"
+    store = await opened(fleet)
+    snap = await store.read_task_list()
+    for task in snap.tasks:
+        detail = await store.read_task(task.id)
+        assert detail is not None
+        for pane in detail.sessions:
+            await store.read_transcript(pane.info.session_id)
+    await store.data_versions()
+    await store.close()
+    assert _digests(fleet.data_dir) == before
+
+
+async def test_the_demo_store_reads_cleanly_and_changes(tmp_path: Path) -> None:
+    build_demo_store(tmp_path / "demo", seed=3)
+    fleet = DemoFleet(tmp_path / "demo", seed=3)
+    store = Store(tmp_path / "demo", fleet.runtime_dir)
+    await store.open()
+    try:
+        first = await store.read_task_list()
+        assert len(first.tasks) >= 10 and first.status.error is None
+        gone = 0
+        for task in first.tasks:
+            detail = await store.read_task(task.id)
+            assert detail is not None
+            gone += sum(1 for p in detail.sessions if p.info.gone)
+            for pane in detail.sessions:
+                if not pane.info.gone:
+                    tr = await store.read_transcript(pane.info.session_id)
+                    assert all(m.role != "invalid" for m in tr.messages)
+        assert gone >= 1  # the demo keeps one bare row
+        for _ in range(60):
+            fleet.step()
+        fleet.close()
+        later = await store.read_task_list()
+        assert later.tasks != first.tasks
+    finally:
+        await store.close()

@@ -1,0 +1,21 @@
+"""The transcript's scroller: tells its screen whenever the view moves, so the
+screen knows whether the operator is at the end (following) or reading back."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.message import Message
+
+
+class TranscriptScroll(VerticalScroll):
+    class Moved(Message):
+        """The view scrolled (by key, mouse or program)."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if old_value != new_value:
+            self.post_message(self.Moved())
+
+    @property
+    def at_end(self) -> bool:
+        return self.scroll_y >= self.max_scroll_y - 1
