@@ -1,0 +1,101 @@
+"""Regenerate screenshots/: each level of the dashboard on the demo fleet, at a fixed clock.
+
+    python screenshots/make.py
+
+Writes SVG (Textual's own export) and PNG (via rsvg-convert, from Debian's
+librsvg2-bin, with fonts-firacode installed so the PNG uses the font the SVG
+asks for). The demo store is built with a fixed seed and a fixed "now", the
+status line names pid 1 (always alive), and times are shown in UTC, so the
+pictures only change when the look does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from tui.app import SessionTopApp  # noqa: E402
+from tui.demo import build_demo_store  # noqa: E402
+from tui.store import Store  # noqa: E402
+
+NOW_MS = 1_780_000_000_000
+SIZE = (132, 38)
+
+
+def to_png(svg: Path) -> None:
+    """SVG → PNG; keep the spaces Textual writes as leading &#160; (rsvg drops them otherwise)."""
+    if shutil.which("rsvg-convert") is None:
+        print("rsvg-convert not found: apt-get install librsvg2-bin fonts-firacode", file=sys.stderr)
+        return
+    text = svg.read_text(encoding="utf-8").replace(
+        '<svg class="rich-terminal"', '<svg xml:space="preserve" class="rich-terminal"', 1)
+    with tempfile.NamedTemporaryFile("w", suffix=".svg", delete=False, encoding="utf-8") as tmp:
+        tmp.write(text)
+    try:
+        subprocess.run(["rsvg-convert", tmp.name, "-o", str(svg.with_suffix(".png"))], check=True)
+    finally:
+        os.unlink(tmp.name)
+
+
+async def shoot(data_dir: Path, runtime_dir: Path) -> None:
+    app = SessionTopApp(Store(data_dir, runtime_dir), clock=lambda: NOW_MS / 1000,
+                        watch=False, tick=False)
+
+    async def settle(count: int) -> None:
+        for _ in range(200):
+            if app.applied >= count:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.3)
+
+    def save(name: str) -> None:
+        path = HERE / f"{name}.svg"
+        app.save_screenshot(str(path))
+        to_png(path)
+        print("wrote", path.with_suffix(".png").relative_to(HERE.parent))
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(1)
+        save("1-tasks")
+        # The busiest running task: the row with the most live sessions.
+        snap = app.screen.snapshot  # type: ignore[attr-defined]
+        busiest = max(snap.tasks, key=lambda t: (t.live_count, t.session_count))
+        app.screen.select_task(busiest.id)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(2)
+        save("2-task")
+        screen = app.screen
+        live = next((i for i, p in enumerate(screen._visible) if p.info.is_live), 0)  # type: ignore[attr-defined]
+        for _ in range(live):
+            await pilot.press("right")
+        await pilot.press("enter")
+        await settle(3)
+        save("3-transcript")
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        save("4-help")
+
+
+def main() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "tau"
+        build_demo_store(data_dir, seed=7, now_ms=NOW_MS)
+        runtime_dir = Path(tmp) / "run"
+        runtime_dir.mkdir()
+        (runtime_dir / "tau.pid").write_text("1\n")
+        asyncio.run(shoot(data_dir, runtime_dir))
+
+
+if __name__ == "__main__":
+    main()
