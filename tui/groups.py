@@ -33,11 +33,16 @@ class Group:
 
 
 def group_of(task: TaskRow) -> str:
-    """The one group a task belongs to; the first rule that matches wins."""
-    if task.live_count > 0:
-        return "running"
+    """The one group a task belongs to; the first rule that matches wins.
+
+    A finished task stays under Finished even when a session of it is live
+    (typically the interactive session that filed it, now busy elsewhere):
+    its row still carries the live dot.
+    """
     if task.state in TERMINAL_STATES:
         return "finished"
+    if task.live_count > 0:
+        return "running"
     if task.held:
         return "held"
     if task.blocked_by:

@@ -22,18 +22,18 @@ WIDE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("project", "Project", 10),
     ("sessions", "Sessions", 11),
     ("phase", "Phase", 16),
-    ("age", "Active", 6),
+    ("age", "Last", 6),
 )
 #: Below this width the project and priority columns give way to the title.
 NARROW_BELOW = 110
 NARROW_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("live", " ", 1),
-    ("state", "State", 12),
+    ("state", "State", 13),
     ("id", "#", 4),
     ("title", "Title", 0),
     ("sessions", "Sessions", 10),
-    ("phase", "Phase", 14),
-    ("age", "Active", 5),
+    ("phase", "Phase", 15),
+    ("age", "Last", 4),
 )
 MIN_TITLE = 16
 
