@@ -71,6 +71,10 @@ def frame_lines(screen: Any) -> list[str]:
     return [strip.text for strip in screen._compositor.render_strips()]
 
 
+class PreSatisfied(Exception):
+    """The screen already showed what a change was to show: the scenario is wrong."""
+
+
 @dataclass(eq=False)
 class Pending:
     expect: Expect
@@ -143,12 +147,16 @@ class Probe:
             self.pending.remove(p)
         p.future.set_result(None)
 
-    def expect(self, expect: Expect) -> Pending:
+    def expect(self, expect: Expect, *, may_hold: bool = False) -> Pending:
+        """Start waiting for ``expect``. A measured change must not hold before
+        it is committed (``PreSatisfied``); a setup step may (``may_hold``)."""
+        screen = self.app.screen
+        holds = expect.check(WidgetView(screen, self.task_id))
+        if holds and not may_hold:
+            raise PreSatisfied(expect)
         p = Pending(expect, asyncio.get_running_loop().create_future())
         self.pending.append(p)
-        # It may already be on screen (a setup step): check now.
-        screen = self.app.screen
-        if p.expect.check(WidgetView(screen, self.task_id)):
+        if holds:
             p.t_apply = now()
             screen.call_after_refresh(self._painted, p, screen)
         return p
@@ -174,6 +182,7 @@ class Timed:
     latency: float | None  # seconds, None = timed out
     apply_latency: float | None = None
     frame_ok: bool | None = None
+    invalid: bool = False  # the expectation held before the commit: not measured
 
 
 @dataclass
@@ -187,7 +196,11 @@ class RunResult:
         def pick(pred: Callable[[Timed], bool]) -> dict[str, Any]:
             sel = [c for c in self.changes if pred(c)]
             ok = [c.latency for c in sel if c.latency is not None]
-            return summary_ms(ok, timeouts=sum(1 for c in sel if c.latency is None))
+            out = summary_ms(ok, timeouts=sum(1 for c in sel if c.latency is None and not c.invalid))
+            bad = sum(1 for c in sel if c.invalid)
+            if bad:
+                out["invalid"] = bad
+            return out
 
         out: dict[str, Any] = {"all": pick(lambda c: True),
                                "list": pick(lambda c: c.screen == "list"),
@@ -207,7 +220,11 @@ class RunResult:
 
 
 async def _timed(probe: Probe, writer: WriterProc, change: Change, timeout: float) -> Timed:
-    p = probe.expect(change.expect)
+    try:
+        p = probe.expect(change.expect)
+    except PreSatisfied:
+        await writer.do(change.op, **change.args)
+        return Timed(change.screen, change.kind, None, invalid=True)
     reply = await writer.do(change.op, **change.args)
     p.t0 = reply["t0"]
     try:
@@ -220,7 +237,7 @@ async def _timed(probe: Probe, writer: WriterProc, change: Change, timeout: floa
 
 
 async def _setup(probe: Probe, writer: WriterProc, sc: Scenario, timeout: float) -> bool:
-    p = probe.expect(sc.ready_expect())
+    p = probe.expect(sc.ready_expect(), may_hold=True)
     for op, args in sc.setup_ops():
         await writer.do(op, **args)
     try:

@@ -50,6 +50,11 @@ class Scenario:
     added: list[str] = field(default_factory=list)
     sid_base: int = 50_000_000
 
+    def __post_init__(self) -> None:
+        # Message markers differ from one run to the next on the same store (a
+        # pane shows the newest three messages, which may be an earlier run's).
+        self.msg_seq = (self.sid_base // 100) % 100_000
+
     @property
     def marker(self) -> str:
         return f"BT{self.marker_seq:05d}"
@@ -57,8 +62,9 @@ class Scenario:
     def setup_ops(self) -> list[tuple[str, dict[str, Any]]]:
         """Commits that put the target in its starting state (not timed)."""
         self.phase = "thinking"
+        self.exit_i = 0
         return [("title", {"task": self.task, "title": f"{self.marker} bench target"}),
-                ("phase", {"sid": self.sid, "phase": self.phase}),
+                ("exit", {"sid": self.sid, "status": EXITS[0], "phase": self.phase}),
                 ("message", {"sid": self.sid, "text": "bench: starting the latency run"})]
 
     def ready_expect(self) -> Expect:
@@ -126,5 +132,6 @@ class Scenario:
             self.sessions -= len(self.added)
             self.added.clear()
         self.phase = "thinking"
-        ops.append(("phase", {"sid": self.sid, "phase": self.phase}))
+        self.exit_i = 0
+        ops.append(("exit", {"sid": self.sid, "status": EXITS[0], "phase": self.phase}))
         return ops

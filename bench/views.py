@@ -104,3 +104,6 @@ class Expect:
             head = view.heading()
             return head is not None and head.startswith(self.text)
         raise ValueError(self.where)
+
+    def check_lines(self, lines: list[str]) -> bool:
+        return self.check(TextView(lines))

@@ -1,0 +1,432 @@
+"""Measurements from outside, as an operator sees them: the real CLI in tmux.
+
+``python -m tui --data-dir … --runtime-dir …`` runs in a detached tmux session
+(160×50) on a private tmux server (``tmux -L sessiontop-bench-<pid>``). The
+screen is read with ``capture-pane -p`` sent over one tmux control-mode client
+(about 0.1 ms a capture, against ~2 ms for a forked ``tmux capture-pane``), so
+it can be polled every 2 ms without stealing much of the 2 cores. A change's
+time on screen is when the capture that first shows it was asked for.
+
+- cold start: the shell in the pane waits on a line of input; sending it (the
+  start time) execs Python; the first capture with "<N> tasks" in the title and
+  task rows under it ends the clock;
+- change-to-screen: the scenario of `bench.scenario`, checked on the captured
+  text with `bench.views.TextView`;
+- idle CPU: utime+stime of the CLI process (``/proc/PID/stat``) over a quiet
+  period, the task list on screen, nothing polling the pane;
+- load: the writer commits at a fixed rate; latency of the title markers, CPU
+  and RSS of the CLI sampled every second;
+- peak RSS: ``VmHWM`` of the CLI process at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .common import REPO, WriterProc, child_env, cpu_seconds, loadavg, now, status_kb, summary_ms
+from .inapp import target_sessions
+from .scenario import Scenario
+from .views import Expect, TextView
+
+WIDTH, HEIGHT = 160, 50
+
+
+class Tmux:
+    """A private tmux server for the benchmark (ended by ``kill_server``)."""
+
+    def __init__(self) -> None:
+        self.socket = f"sessiontop-bench-{os.getpid()}"
+        self.started = False
+
+    def name(self, prefix: str) -> str:
+        self._n = getattr(self, "_n", 0) + 1
+        return f"{prefix}{self._n}"
+
+    def run(self, *args: str, check: bool = True) -> str:
+        res = subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+                             capture_output=True, text=True)
+        if check and res.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)}: {res.stderr.strip()}")
+        return res.stdout
+
+    def new_session(self, name: str, command: str) -> int:
+        self.run("new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT), command)
+        if not self.started:
+            self.run("set-option", "-g", "window-size", "manual")
+            self.run("set-option", "-g", "remain-on-exit", "off")
+            self.started = True
+        return int(self.run("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+
+    def kill_session(self, name: str) -> None:
+        self.run("kill-session", "-t", name, check=False)
+
+    def kill_server(self) -> None:
+        if self.started:
+            self.run("kill-server", check=False)
+            self.started = False
+
+
+class Control:
+    """One control-mode client: ``capture-pane`` and ``send-keys`` without forking."""
+
+    def __init__(self, tmux: Tmux, name: str) -> None:
+        self.tmux = tmux
+        self.name = name
+        self.proc: asyncio.subprocess.Process | None = None
+        self.captures = 0
+
+    async def start(self) -> Control:
+        self.proc = await asyncio.create_subprocess_exec(
+            "tmux", "-L", self.tmux.socket, "-f", "/dev/null", "-C", "attach-session", "-t", self.name,
+            "-f", "no-output", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL, limit=1 << 22)
+        await self.command("display-message -p ok")
+        return self
+
+    async def command(self, cmd: str) -> list[str]:
+        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write((cmd + "\n").encode())
+        await self.proc.stdin.drain()
+        out: list[str] = []
+        inside = False
+        while True:
+            raw = await self.proc.stdout.readline()
+            if not raw:
+                raise EOFError("tmux control client ended")
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if not inside:
+                if line.startswith("%begin "):
+                    inside = True
+                    out = []
+                continue
+            if line.startswith("%end ") or line.startswith("%error "):
+                if line.startswith("%error "):
+                    raise RuntimeError(f"tmux {cmd}: {' '.join(out)}")
+                return out
+            out.append(line)
+
+    async def capture(self) -> list[str]:
+        self.captures += 1
+        return await self.command(f"capture-pane -p -t {self.name}")
+
+    async def keys(self, *keys: str) -> None:
+        await self.command("send-keys -t " + self.name + " " + " ".join(shlex.quote(k) for k in keys))
+
+    async def close(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            if self.proc.returncode is None:
+                self.proc.stdin.close()  # type: ignore[union-attr]
+                await asyncio.wait_for(self.proc.wait(), 5)
+        except (asyncio.TimeoutError, BrokenPipeError, ConnectionResetError):
+            self.proc.kill()
+            await self.proc.wait()
+        self.proc = None
+
+
+def cli_command(data_dir: Path, runtime_dir: Path, poll: float | None, *, wait_for_enter: bool) -> str:
+    env = child_env()
+    argv = [sys.executable, "-m", "tui", "--data-dir", str(data_dir), "--runtime-dir", str(runtime_dir)]
+    if poll:
+        argv += ["--poll", str(poll)]
+    run = (f"cd {shlex.quote(str(REPO))} && exec env PYTHONPATH={shlex.quote(env['PYTHONPATH'])} "
+           f"TERM=xterm-256color COLORTERM=truecolor " + " ".join(shlex.quote(a) for a in argv))
+    if wait_for_enter:
+        run = "read _go; " + run
+    return f"sh -c {shlex.quote(run)}"
+
+
+def list_ready(n_tasks: int) -> Callable[[list[str]], bool]:
+    title = re.compile(rf"\b{n_tasks} tasks\b")
+
+    def ok(lines: list[str]) -> bool:
+        for i, line in enumerate(lines):
+            if title.search(line):
+                rows = [ln for ln in lines[i + 1:] if ln.strip()]
+                return len(rows) >= min(4, n_tasks)
+        return False
+
+    return ok
+
+
+async def poll_until(ctl: Control, cond: Callable[[list[str]], bool], timeout: float,
+                     interval: float = 0.002) -> tuple[float | None, list[str]]:
+    """Capture until ``cond`` holds; return when the successful capture was asked."""
+    end = now() + timeout
+    lines: list[str] = []
+    while now() < end:
+        t = now()
+        lines = await ctl.capture()
+        if cond(lines):
+            return t, lines
+        await asyncio.sleep(interval)
+    return None, lines
+
+
+class Session:
+    """The CLI running in one tmux session."""
+
+    def __init__(self, tmux: Tmux, name: str, data_dir: Path, runtime_dir: Path,
+                 poll: float | None = None) -> None:
+        self.tmux, self.name = tmux, name
+        self.data_dir, self.runtime_dir, self.poll = data_dir, runtime_dir, poll
+        self.pid = 0
+        self.ctl: Control | None = None
+        self.t_start = 0.0
+
+    async def start(self) -> None:
+        self.pid = self.tmux.new_session(self.name, cli_command(self.data_dir, self.runtime_dir,
+                                                                self.poll, wait_for_enter=True))
+        self.ctl = await Control(self.tmux, self.name).start()
+        await asyncio.sleep(0.05)  # let the shell reach `read`
+        self.t_start = now()
+        await self.ctl.keys("Enter")
+
+    def resolve_pid(self) -> int:
+        """The CLI's own pid: the pane's process once its shell has exec'd Python
+        (else a descendant running ``-m tui``)."""
+        todo = [self.pid]
+        while todo:
+            pid = todo.pop(0)
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"-m" in cmd and b"tui" in cmd:
+                self.pid = pid
+                return pid
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                todo += [int(c) for c in task.read_text().split()]
+        return self.pid
+
+    async def stop(self) -> None:
+        if self.ctl is not None:
+            try:
+                await self.ctl.keys("q")
+                for _ in range(100):
+                    if not Path(f"/proc/{self.pid}").exists():
+                        break
+                    await asyncio.sleep(0.02)
+            except (EOFError, RuntimeError):
+                pass
+            await self.ctl.close()
+            self.ctl = None
+        self.tmux.kill_session(self.name)
+
+
+# --- cold start ------------------------------------------------------------------------
+
+
+async def cold_start(tmux: Tmux, data_dir: Path, runtime_dir: Path, n_tasks: int, *,
+                     repeats: int, timeout: float = 60.0) -> dict[str, Any]:
+    """Process start (Enter sent to the waiting shell) to the first full task list."""
+    times: list[float] = []
+    rss: list[int] = []
+    fails = 0
+    for _ in range(repeats):
+        s = Session(tmux, tmux.name("cold"), data_dir, runtime_dir)
+        try:
+            await s.start()
+            assert s.ctl is not None
+            t, _ = await poll_until(s.ctl, list_ready(n_tasks), timeout)
+            if t is None:
+                fails += 1
+            else:
+                times.append(t - s.t_start)
+                s.resolve_pid()
+                rss.append(status_kb(s.pid).get("VmHWM", 0))
+        finally:
+            await s.stop()
+        await asyncio.sleep(0.2)
+    out = summary_ms(times, timeouts=fails)
+    out["vmhwm_at_first_screen_mb"] = round(max(rss) / 1024, 1) if rss else None
+    return out
+
+
+# --- the operator session: latency, idle, load, peak RSS -----------------------------------
+
+
+async def _open_target_task(ctl: Control, task: int, timeout: float) -> bool:
+    """Drill into the target task from the list (it is the first running task)."""
+    def on_task(lines: list[str]) -> bool:
+        return any(ln.lstrip().startswith("#") and "Sessions (" not in ln for ln in lines[:3])
+
+    for _ in range(8):
+        await ctl.keys("Enter")
+        t, lines = await poll_until(ctl, on_task, timeout, 0.01)
+        if t is not None and any(ln.lstrip().startswith(f"#{task} ") for ln in lines[:3]):
+            return True
+        if t is not None:
+            await ctl.keys("Escape")
+            await poll_until(ctl, lambda ls: not on_task(ls), timeout, 0.01)
+        await ctl.keys("j")
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, runtime_dir: Path,
+                           writer: WriterProc, *, n_list: int, n_task: int, idle_s: float,
+                           load_s: float, load_rate: float, sid_base: int, timeout: float = 30.0,
+                           poll: float | None = None, log: Callable[[str], None] = print,
+                           seed: int = 11) -> dict[str, Any]:
+    rng = random.Random(seed)
+    task = int(meta["target_task"])
+    n_tasks = int(meta["counts"]["tasks"])
+    sc = Scenario(task=task, sid=meta["target_session"], sessions=target_sessions(data_dir, task),
+                  sid_base=sid_base)
+    out: dict[str, Any] = {"notes": []}
+    s = Session(tmux, tmux.name("op"), data_dir, runtime_dir, poll)
+    try:
+        await s.start()
+        ctl = s.ctl
+        assert ctl is not None
+        t, _ = await poll_until(ctl, list_ready(n_tasks), 120)
+        out["first_screen_ms"] = None if t is None else round((t - s.t_start) * 1000, 1)
+        s.resolve_pid()
+        # --- change-to-screen on the task list, then on the task screen ---
+        for op, args in sc.setup_ops():
+            await writer.do(op, **args)
+        t, _ = await poll_until(ctl, sc.ready_expect().check_lines, timeout + 30)
+        if t is None:
+            out["notes"].append("setup change never appeared")
+        lat: list[tuple[str, str, float | None]] = []
+        invalid: list[tuple[str, str]] = []  # held before the commit: not measured
+
+        async def timed(change) -> None:  # type: ignore[no-untyped-def]
+            if change.expect.check_lines(await ctl.capture()):
+                await writer.do(change.op, **change.args)
+                invalid.append((change.screen, change.kind))
+                return
+            reply = await writer.do(change.op, **change.args)
+            t_seen, _ = await poll_until(ctl, change.expect.check_lines, timeout + (poll or 0))
+            lat.append((change.screen, change.kind, None if t_seen is None else t_seen - reply["t0"]))
+            await asyncio.sleep(rng.uniform(0.05, 0.05 + poll) if poll else rng.uniform(0.03, 0.15))
+
+        for change in sc.list_changes(n_list):
+            await timed(change)
+        if await _open_target_task(ctl, task, timeout + 30):
+            await poll_until(ctl, lambda ls: TextView(ls).card(sc.sid) is not None, timeout + 30)
+            for change in sc.task_changes(n_task):
+                await timed(change)
+            await ctl.keys("Escape")
+            await poll_until(ctl, list_ready(n_tasks), timeout + 30, 0.01)
+        else:
+            out["notes"].append("could not open the target task with Enter")
+        for op, args in sc.cleanup_ops():
+            await writer.do(op, **args)
+
+        def pick(pred: Callable[[str, str], bool]) -> dict[str, Any]:
+            sel = [x for x in lat if pred(x[0], x[1])]
+            return summary_ms([x[2] for x in sel if x[2] is not None],
+                              timeouts=sum(1 for x in sel if x[2] is None))
+
+        out["latency"] = {"all": pick(lambda a, b: True), "list": pick(lambda a, b: a == "list"),
+                          "task": pick(lambda a, b: a == "task"),
+                          "by_kind": {f"{a}/{b}": pick(lambda x, y, a=a, b=b: x == a and y == b)
+                                      for a, b in sorted({(x[0], x[1]) for x in lat})}}
+        if invalid:
+            out["latency"]["invalid"] = len(invalid)
+        # --- idle: nothing changes, nothing polls the pane ---
+        await asyncio.sleep(3.0)
+        c0, t0 = cpu_seconds(s.pid), now()
+        await asyncio.sleep(idle_s)
+        c1, t1 = cpu_seconds(s.pid), now()
+        out["idle"] = {"seconds": round(t1 - t0, 1), "cpu_s": round(c1 - c0, 3),
+                       "cpu_percent_of_core": round(100 * (c1 - c0) / (t1 - t0), 2),
+                       "rss_mb": round(status_kb(s.pid)["VmRSS"] / 1024, 1)}
+        # --- load: rate commits a second ---
+        if load_s > 0:
+            out["load"] = await _load(ctl, s.pid, writer, task, rate=load_rate, seconds=load_s)
+        out["vmhwm_mb"] = round(status_kb(s.pid)["VmHWM"] / 1024, 1)
+        out["vmrss_end_mb"] = round(status_kb(s.pid)["VmRSS"] / 1024, 1)
+        out["captures"] = ctl.captures
+    finally:
+        await s.stop()
+    if not out["notes"]:
+        del out["notes"]
+    return out
+
+
+async def _load(ctl: Control, pid: int, writer: WriterProc, task: int, *, rate: float,
+                seconds: float, marker_every: int = 10) -> dict[str, Any]:
+    """Sustained commits; title markers ``LDnnnnn`` on the target row are timed by
+    polling the pane every 5 ms (a marker counts as shown when it or a later one is)."""
+    pat = re.compile(r"LD(\d{5})")
+    t0_of: dict[int, float] = {}
+    shown_at: dict[int, float] = {}
+    samples: list[dict[str, float]] = []
+    state = {"seen": 0, "done": None}
+    c0, tb = cpu_seconds(pid), now()
+    rss0 = status_kb(pid)["VmRSS"]
+    await writer.send("load", rate=rate, seconds=seconds, task=task, marker_every=marker_every,
+                      prefix="LD")
+
+    async def reader() -> None:
+        while True:
+            msg = await writer.line()
+            if msg.get("done"):
+                state["done"] = msg
+                return
+            t0_of[int(msg["seq"])] = float(msg["t0"])
+
+    async def sampler() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            samples.append({"t": now() - tb, "cpu": cpu_seconds(pid), "rss_kb": status_kb(pid)["VmRSS"]})
+
+    rd = asyncio.create_task(reader())
+    sp = asyncio.create_task(sampler())
+    try:
+        deadline = None
+        while True:
+            t = now()
+            lines = await ctl.capture()
+            seq = 0
+            for ln in lines:
+                m = pat.search(ln)
+                if m:
+                    seq = max(seq, int(m.group(1)))
+            if seq > state["seen"]:
+                for k in range(state["seen"] + 1, seq + 1):
+                    shown_at.setdefault(k, t)
+                state["seen"] = seq
+            done = state["done"]
+            if done is not None:
+                if deadline is None:
+                    deadline = now() + 60
+                if state["seen"] >= done.get("last_seq", 0) or now() > deadline:
+                    break
+            await asyncio.sleep(0.005)
+    finally:
+        sp.cancel()
+        if not rd.done():
+            rd.cancel()
+    c1, te = cpu_seconds(pid), now()
+    done = state["done"] or {}
+    lat = {k: shown_at[k] - t0 for k, t0 in t0_of.items() if k in shown_at}
+    seqs = sorted(lat)
+    third = max(1, len(seqs) // 3)
+    rss_series = [round(s["rss_kb"] / 1024, 1) for s in samples]
+    return {
+        "rate_asked": rate,
+        "writer": {k: done.get(k) for k in ("commits", "seconds", "rate", "late_max_ms", "kinds")},
+        "markers": len(t0_of), "markers_shown": len(lat),
+        "latency": summary_ms(list(lat.values()), timeouts=len(t0_of) - len(lat)),
+        "p50_first_third_ms": summary_ms([lat[k] for k in seqs[:third]]).get("p50"),
+        "p50_last_third_ms": summary_ms([lat[k] for k in seqs[-third:]]).get("p50"),
+        "cpu_percent_of_core": round(100 * (c1 - c0) / (te - tb), 1),
+        "rss_start_mb": round(rss0 / 1024, 1),
+        "rss_end_mb": round(status_kb(pid)["VmRSS"] / 1024, 1),
+        "rss_series_mb": rss_series,
+        "loadavg_after": loadavg(),
+    }

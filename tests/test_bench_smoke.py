@@ -1,0 +1,50 @@
+"""Smoke test of the benchmark (bench/): it builds a store and produces numbers.
+
+No timing thresholds here: BENCHMARKS.md and ``python -m bench`` hold those.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+import pytest
+
+from bench import gen
+from bench.common import WriterProc
+from bench.inapp import latency_run
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_generator_builds_a_tau_store(tmp_path):
+    meta = gen.build(gen.SIZES["T"], tmp_path / "data")
+    assert meta["counts"]["tasks"] == gen.SIZES["T"].tasks
+    assert meta["counts"]["sessions"] == gen.SIZES["T"].sessions
+    for name in ("tasks.db", "tau.db"):
+        conn = sqlite3.connect(tmp_path / "data" / name)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.close()
+    conn = sqlite3.connect(tmp_path / "data" / "tau.db")
+    live = conn.execute("SELECT COUNT(*) FROM sessions WHERE last_phase NOT IN ('idle')").fetchone()[0]
+    assert live >= 1
+    assert conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] >= gen.SIZES["T"].messages
+    conn.close()
+
+
+async def test_in_app_latency_produces_numbers(tmp_path):
+    data = tmp_path / "data"
+    meta = gen.build(gen.SIZES["T"], data)
+    run = tmp_path / "run"
+    gen.write_pid(run)
+    writer = await WriterProc(data).start()
+    try:
+        res = await latency_run(meta, data, run, writer, poll=None, n_list=3, n_task=4,
+                                sid_base=50_000_000, timeout=10.0, log=lambda _m: None)
+    finally:
+        await writer.close()
+    assert res["all"]["n"] + res["all"]["timeouts"] == 7
+    assert res["all"]["n"] >= 1
+    for key in ("p50", "p95", "p99", "max"):
+        assert isinstance(res["all"][key], float) and math.isfinite(res["all"][key])
+        assert res["all"][key] > 0
