@@ -94,7 +94,11 @@ class TaskTable(DataTable[Text]):
             sessions.stylize(self._style("dim"))
         phase = Text("")
         if t.busiest_phase:
-            phase = Text(f"{fmt.spinner(now)} {one_line(t.busiest_phase, 13)}", style=self._style("busy"))
+            # A glyph per phase, not a spinner: an idle screen must not redraw
+            # the table every second (the panes of one task do spin).
+            glyph = fmt.PHASE_GLYPH.get(t.busiest_phase, "•")
+            phase = Text(f"{glyph} {one_line(t.busiest_phase, 13)}", style=self._style("busy"),
+                         no_wrap=True, overflow="ellipsis")
         elif t.blocked_by:
             phase = Text("waits on " + ",".join(f"#{b}" for b in t.blocked_by[:3]), style=self._style("warn"))
         title = Text(one_line(t.title, self._title_width), no_wrap=True, overflow="ellipsis")
@@ -175,7 +179,7 @@ class TaskTable(DataTable[Text]):
             self.move_cursor(row=index, animate=False, scroll=True)
 
     def tick(self, now: float) -> None:
-        """Age and spinner cells of the rows on screen; no store access."""
+        """Age cells of the rows on screen; no store access."""
         if not self._rows:
             return
         top = int(self.scroll_y)
