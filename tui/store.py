@@ -62,10 +62,16 @@ class StoreError(Exception):
 
 
 def describe_error(exc: BaseException, path: Path | None = None) -> str:
-    """One line an operator can act on, for an exception raised by SQLite."""
-    where = f"{path}: " if path else ""
+    """One line an operator can act on, for an exception raised by SQLite.
+
+    It names the file (the data directory is on the status line), says what
+    is wrong and, where there is one, the fix; short enough for one line.
+    """
+    where = f"{path.name}: " if path else ""
     text = str(exc)
     low = text.lower()
+    if path is not None and path.is_dir():
+        return f"{where}cannot open: it is a directory, not a database file"
     if "file is not a database" in low or "not a database" in low:
         return f"{where}not an SQLite database (corrupt, truncated, or another kind of file)"
     if "malformed" in low:
@@ -88,30 +94,23 @@ def is_busy(exc: BaseException) -> bool:
 
 
 def why_cannot_open(path: Path) -> str:
-    """Why SQLite cannot open an existing file read-only, and how to fix it.
+    """Why SQLite cannot open an existing file read-only, and the fix.
 
     A WAL database is read through its ``-shm`` index: a reader must be able to
     read the file and open (or create) ``-shm`` and ``-wal`` beside it.
     """
-    if path.is_dir():
-        return "it is a directory, not a database file"
     if not os.access(path, os.R_OK):
-        return ("permission denied: this user cannot read it (fix: run sessiontop as the "
-                "user tau runs as, or grant read access to the file and its -wal/-shm)")
-    folder = path.parent
+        return "permission denied (run as tau's user, or grant this user read access)"
     side = [path.with_name(path.name + suffix) for suffix in ("-shm", "-wal")]
     missing = [p.name for p in side if not p.exists()]
-    if missing and not os.access(folder, os.W_OK):
-        return (f"its directory is read-only here and SQLite must create {' and '.join(missing)} "
-                f"beside it to read a WAL database (fix: make {folder} writable for this user, "
-                f"or let tau open the store once so these files exist, or copy the store to a "
-                f"writable directory and pass --data-dir)")
-    unreadable = [p.name for p in side if p.exists() and not os.access(p, os.R_OK | os.W_OK)]
-    if unreadable:
-        return (f"{' and '.join(unreadable)} cannot be opened for reading and writing by this user "
-                f"(fix: run sessiontop as the user tau runs as, or grant access to those files)")
-    return ("SQLite cannot read it or create its -shm index beside it (check the permissions "
-            "of the file, its -wal/-shm files and its directory)")
+    if missing and not os.access(path.parent, os.W_OK):
+        return (f"the directory is read-only and SQLite must create {missing[0]} beside it "
+                f"(make the directory writable, or let tau open the store once)")
+    locked = [p.name for p in side if p.exists() and not os.access(p, os.R_OK | os.W_OK)]
+    if locked:
+        return (f"{locked[0]} is not readable and writable by this user "
+                f"(run as tau's user, or grant access to it)")
+    return "SQLite cannot read it (check the permissions of the file, its -wal/-shm and directory)"
 
 
 # --- message decoding ------------------------------------------------------------
@@ -426,7 +425,7 @@ class Store:
                 self._reset_caches(which)
             self._set(which, None, None, {})
             if ident is None:
-                self._problem(which, f"{path}: not found", missing=True)
+                self._problem(which, f"{path.name}: not found", missing=True)
                 continue
             try:
                 conn, cols = await self._connect(path)
@@ -442,8 +441,11 @@ class Store:
             if required not in cols:
                 await conn.close()
                 empty = " (an empty file)" if not cols else ""
-                self._problem(which, f"{path}: no '{required}' table yet{empty}: not a tau store, "
-                                     f"or tau has not created it yet", missing=True)
+                # Absent while tau creates the store; a file that lost its table
+                # after data was read from it is broken (keep the last good data).
+                self._problem(which, f"{path.name}: no '{required}' table{empty}: not a tau "
+                                     f"store, or tau has not created it yet",
+                              missing=not (self._listed and which == "tasks"))
                 continue
             self._problems.pop(which, None)
             self._missing.discard(which)
@@ -544,7 +546,7 @@ class Store:
         error = None
         if {"tasks", "tau"} <= self._missing:
             if not self.data_dir.is_dir():
-                error = (f"no tau store yet: {self.data_dir} not found "
+                error = (f"no tau store yet: {self.data_dir} does not exist "
                          f"(waiting for tau to create it)")
             else:
                 error = (f"no tau store in {self.data_dir} yet: {self.tasks_path.name} and "
@@ -574,6 +576,18 @@ class Store:
         cols = (self._tau_cols if tau else self._tasks_cols).get(table, set())
         name = alias or col
         return f'"{col}"' if col in cols else f"NULL AS \"{name}\""
+
+    def _has(self, table: str, *cols: str, tau: bool = False) -> bool:
+        """True if ``table`` exists with at least ``cols`` (the columns a query
+        cannot do without; the others are read through `_tcol`)."""
+        have = (self._tau_cols if tau else self._tasks_cols).get(table)
+        return have is not None and all(c in have for c in cols)
+
+    def _messages_ok(self) -> bool:
+        return self._has("messages", "id", "session_id", "message_json", tau=True)
+
+    def _msg_created(self) -> str:
+        return '"created_at"' if self._has("messages", "created_at", tau=True) else "NULL"
 
     def _project_col(self) -> str:
         cols = self._tasks_cols.get("tasks", set())
@@ -616,7 +630,7 @@ class Store:
     async def _refresh_msg_stats(self) -> None:
         """Bring per-session message counts up to date by reading only new ids."""
         conn = self._tau
-        if conn is None or "messages" not in self._tau_cols:
+        if conn is None or not self._messages_ok():
             return
         async with conn.execute("PRAGMA data_version") as cur:
             dv = (await cur.fetchone())[0]
@@ -629,7 +643,7 @@ class Store:
             self._msg_max_id = 0
         if top > self._msg_max_id:
             async with conn.execute(
-                "SELECT session_id, COUNT(*), MAX(created_at), MAX(id) FROM messages "
+                f"SELECT session_id, COUNT(*), MAX({self._msg_created()}), MAX(id) FROM messages "
                 "WHERE id > ? GROUP BY session_id",
                 (self._msg_max_id,),
             ) as cur:
@@ -753,15 +767,16 @@ class Store:
         async with conn.execute(sql) as cur:
             rows = await cur.fetchall()
         links: list[tuple[int, str, str, int]] = []
-        if "task_sessions" in self._tasks_cols:
+        if self._has("task_sessions", "task_id", "session_id"):
+            ts = lambda c: self._tcol("task_sessions", c)  # noqa: E731
             async with conn.execute(
-                "SELECT task_id, session_id, role, created_at FROM task_sessions "
-                "ORDER BY task_id, created_at, rowid"
+                f"SELECT task_id, session_id, {ts('role')}, {ts('created_at')} FROM task_sessions "
+                "ORDER BY 1, 4, rowid"
             ) as cur:
                 async for r in cur:
                     links.append((_int(r[0]), _str(r[1]), _str(r[2], "worker"), _int(r[3])))
         deps: dict[int, list[int]] = {}
-        if "task_relations" in self._tasks_cols:
+        if self._has("task_relations", "from_task", "to_task", "relation"):
             async with conn.execute(
                 "SELECT from_task, to_task FROM task_relations WHERE relation='depends_on'"
             ) as cur:
@@ -865,17 +880,20 @@ class Store:
             return None
         d = {k: row[k] for k in row.keys()}
         links: list[tuple[str, str, int]] = []
-        if "task_sessions" in self._tasks_cols:
+        if self._has("task_sessions", "task_id", "session_id"):
+            ts = lambda c: self._tcol("task_sessions", c)  # noqa: E731
             async with conn.execute(
-                "SELECT session_id, role, created_at FROM task_sessions WHERE task_id = ? "
-                "ORDER BY created_at, rowid", (task_id,),
+                f"SELECT session_id, {ts('role')}, {ts('created_at')} FROM task_sessions "
+                "WHERE task_id = ? ORDER BY 3, rowid", (task_id,),
             ) as cur:
                 links = [(_str(r[0]), _str(r[1], "worker"), _int(r[2])) for r in await cur.fetchall()]
         history: tuple[HistoryEntry, ...] = ()
-        if "task_history" in self._tasks_cols:
+        if self._has("task_history", "task_id"):
+            th = lambda c: self._tcol("task_history", c)  # noqa: E731
             async with conn.execute(
-                "SELECT id, field, old_value, new_value, session_id, created_at FROM task_history "
-                "WHERE task_id = ? ORDER BY created_at, id", (task_id,),
+                f"SELECT {th('id')}, {th('field')}, {th('old_value')}, {th('new_value')}, "
+                f"{th('session_id')}, {th('created_at')} FROM task_history "
+                "WHERE task_id = ? ORDER BY 6, 1", (task_id,),
             ) as cur:
                 history = tuple(
                     HistoryEntry(id=_int(r[0]), field=_str(r[1]),
@@ -886,9 +904,10 @@ class Store:
                     for r in await cur.fetchall())
         relations: tuple[Relation, ...] = ()
         deps_states: list[tuple[int, str]] = []
-        if "task_relations" in self._tasks_cols:
+        if self._has("task_relations", "from_task", "to_task", "relation"):
+            state = "t.state" if self._has("tasks", "state") else "NULL"
             async with conn.execute(
-                "SELECT r.from_task, r.to_task, r.relation, t.state FROM task_relations r "
+                f"SELECT r.from_task, r.to_task, r.relation, {state} FROM task_relations r "
                 "LEFT JOIN tasks t ON t.id = r.to_task WHERE r.from_task = ? OR r.to_task = ?",
                 (task_id, task_id),
             ) as cur:
@@ -903,7 +922,7 @@ class Store:
         conn = self._tau
         assert conn is not None
         st = self._msg_stats.get(session_id)
-        if st is None:  # no messages (the stats are current): nothing to add up
+        if st is None or not self._messages_ok():  # no messages (the stats are current)
             return 0, 0.0
         u = self._usage.setdefault(session_id, _Usage())
         if st.max_id <= u.max_id:
@@ -928,8 +947,10 @@ class Store:
     async def _newest(self, session_id: str, n: int) -> tuple[Message, ...]:
         conn = self._tau
         assert conn is not None
+        if not self._messages_ok():
+            return ()
         async with conn.execute(
-            "SELECT id, created_at, message_json FROM messages WHERE session_id = ? "
+            f"SELECT id, {self._msg_created()}, message_json FROM messages WHERE session_id = ? "
             "ORDER BY id DESC LIMIT ?", (session_id, n),
         ) as cur:
             rows = await cur.fetchall()
@@ -963,17 +984,17 @@ class Store:
                 await self._refresh_msg_stats()
                 conn = self._tau
                 assert conn is not None
+                if not self._messages_ok():
+                    return (), False, 0, 0.0
+                cols = f"SELECT id, {self._msg_created()}, message_json FROM messages "
                 if after_id is not None:
-                    sql = ("SELECT id, created_at, message_json FROM messages "
-                           "WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?")
+                    sql = cols + "WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?"
                     args: tuple = (session_id, after_id, max(limit, 1000))
                 elif before_id is not None:
-                    sql = ("SELECT id, created_at, message_json FROM messages "
-                           "WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT ?")
+                    sql = cols + "WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
                     args = (session_id, before_id, limit + 1)
                 else:
-                    sql = ("SELECT id, created_at, message_json FROM messages "
-                           "WHERE session_id = ? ORDER BY id DESC LIMIT ?")
+                    sql = cols + "WHERE session_id = ? ORDER BY id DESC LIMIT ?"
                     args = (session_id, limit + 1)
                 async with conn.execute(sql, args) as cur:
                     rows = await cur.fetchall()

@@ -102,12 +102,20 @@ async def watch_store(
                 if stop.is_set():
                     return
                 if not exists:
-                    if data_dir.is_dir():
-                        break  # it appeared: attach to it
+                    if data_dir.is_dir() or _nearest_existing(data_dir.parent) != target:
+                        # It appeared (attach to it), or a directory on the way to it
+                        # appeared or vanished (watch the new nearest one: the watch is
+                        # not recursive, so the next level down would go unseen).
+                        break
+                    yield set()
                     continue
+                names = {Path(p).name for _, p in changes}
                 if _ident(target) != ident:
-                    break  # deleted, or deleted and made again: attach anew
-                yield {Path(p).name for _, p in changes}
+                    # Deleted, or deleted and made again: say so (the caller re-reads
+                    # and finds the store gone), then attach anew.
+                    yield names
+                    break
+                yield names
             else:
                 return  # stop event
         except (FileNotFoundError, OSError, RuntimeError) as exc:

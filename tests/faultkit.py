@@ -1,0 +1,342 @@
+"""Helpers for the fault, hostile-input and load tests (tests/test_faults.py,
+tests/test_hostile.py, tests/test_load.py).
+
+- `StoreGuard`: byte digests of the store files taken before the dashboard
+  touches them, compared after: the dashboard must change nothing.
+- `render_in_subprocess`: run the real app headless in a child process (for
+  conditions the test process cannot produce on itself, e.g. a root process
+  without the capabilities that let root read any file) and get its screen.
+- `spawn_cli`: the real ``python -m tui`` under a pseudo-terminal.
+- A writer process (``python -m tests.faultkit write ...``) that plays a busy
+  tau server at a fixed commit rate and reports every commit that failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import hashlib
+import json
+import os
+import pty
+import random
+import re
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+STORE_FILES = ("tasks.db", "tasks.db-wal", "tau.db", "tau.db-wal")
+EMPTY = hashlib.sha256(b"").hexdigest()
+
+# --- nothing written -------------------------------------------------------------------
+
+
+def digests(data_dir: Path) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for name in STORE_FILES:
+        path = Path(data_dir) / name
+        try:
+            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except (FileNotFoundError, IsADirectoryError):
+            out[name] = None
+    return out
+
+
+@dataclass
+class StoreGuard:
+    """Digests of tasks.db, tau.db and their -wal files, taken while the writer
+    is idle, before the dashboard opens the store.
+
+    The one difference allowed: a -wal file that did not exist may exist,
+    empty, afterwards. SQLite creates an empty -wal (and the -shm index) when
+    it opens a WAL database that has none, even read-only; no data is in it.
+    """
+
+    data_dir: Path
+    before: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.before = digests(self.data_dir)
+
+    def changes(self) -> dict[str, tuple[str | None, str | None]]:
+        after = digests(self.data_dir)
+        out = {}
+        for name, was in self.before.items():
+            now = after[name]
+            if now == was or (was is None and now == EMPTY and name.endswith("-wal")):
+                continue
+            out[name] = (was, now)
+        return out
+
+    def check(self) -> None:
+        changed = self.changes()
+        assert not changed, f"the dashboard changed store files: {changed}"
+
+
+# --- the screen ------------------------------------------------------------------------------
+
+
+def flat(text: str) -> str:
+    """Screen text with every run of whitespace made one space, so that a
+    message wrapped over two lines of the status area still reads as one."""
+    return " ".join(text.split())
+
+
+async def wait_for(pilot, app, needle: str, timeout: float = 30.0) -> str:  # type: ignore[no-untyped-def]
+    """Wait until ``needle`` is on screen (wrapping ignored); return the flat screen."""
+    from tests.conftest import screen_text, wait_until
+
+    await wait_until(pilot, lambda: needle in flat(screen_text(app)), timeout, what=repr(needle))
+    return flat(screen_text(app))
+
+
+async def reads_change_nothing(pilot, app, data_dir: Path, rounds: int = 3) -> None:  # type: ignore[no-untyped-def]
+    """With the writer idle, make the dashboard read the store ``rounds`` more
+    times and check that no byte of tasks.db, tau.db or their -wal changed."""
+    from tests.conftest import wait_until
+
+    guard = StoreGuard(Path(data_dir))
+    for _ in range(rounds):
+        applied, state = app.applied, app.refresh_state
+        app.request_refresh(force=True)
+        await wait_until(pilot, lambda: app.applied > applied or app.refresh_state is not state,
+                         30, "one more read")
+    guard.check()
+
+
+# --- privilege: root without the right to read any file ----------------------------------
+
+PR_CAPBSET_DROP = 24
+CAP_DAC_OVERRIDE = 1
+CAP_DAC_READ_SEARCH = 2
+
+
+def can_drop_dac() -> bool:
+    return os.geteuid() == 0 and sys.platform.startswith("linux")
+
+
+def _drop_dac() -> None:  # pragma: no cover - runs in the child before exec
+    """Drop the capabilities that let root ignore file permissions: after exec,
+    this root process is refused files its mode does not grant, like anyone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def render_in_subprocess(data_dir: Path, runtime_dir: Path | None = None, *,
+                         drop_dac: bool = False, settle: float = 1.0,
+                         timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Run the app headless in a child and return its final screen on stdout."""
+    args = [PYTHON, "-m", "tests.faultkit", "render", str(data_dir), "--settle", str(settle)]
+    if runtime_dir is not None:
+        args += ["--runtime-dir", str(runtime_dir)]
+    return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=_drop_dac if drop_dac else None)
+
+
+async def _render(data_dir: Path, runtime_dir: Path | None, settle: float) -> str:
+    from tests.conftest import screen_text
+    from tui.app import SessionTopApp
+    from tui.store import Store
+
+    app = SessionTopApp(Store(data_dir, runtime_dir))
+    async with app.run_test(size=(160, 40)) as pilot:
+        deadline = time.monotonic() + 20
+        while app.applied < 1 and app.refresh_state.error is None and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        await pilot.pause(settle)
+        return screen_text(app)
+
+
+# --- the real CLI under a pseudo-terminal ---------------------------------------------------
+
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>78]")
+
+
+@dataclass
+class Terminal:
+    proc: subprocess.Popen[bytes]
+    fd: int
+    output: bytearray = field(default_factory=bytearray)
+
+    def read(self, seconds: float) -> None:
+        """Collect output for up to ``seconds`` (less if the process ended)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                self.output += chunk
+            elif self.proc.poll() is not None:
+                return
+
+    def text(self) -> str:
+        """The output with CSI/escape sequences removed (what was drawn, roughly)."""
+        return ANSI.sub(b"", bytes(self.output)).decode("utf-8", errors="replace")
+
+    def wait_for(self, needle: str, timeout: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.text():
+                return True
+            if self.proc.poll() is not None:
+                return needle in self.text()
+            self.read(0.2)
+        return False
+
+    def send(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def wait_exit(self, timeout: float) -> float | None:
+        """Seconds until the process ended, or None if it did not in time."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            self.read(0.05)
+            if self.proc.poll() is not None:
+                elapsed = time.monotonic() - start
+                self.read(0.2)
+                return elapsed
+        return None
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+def spawn_cli(*args: str, cols: int = 140, rows: int = 40) -> Terminal:
+    """``python -m tui ARGS`` on a fresh pseudo-terminal of cols x rows."""
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
+    env.pop("TEXTUAL", None)
+    proc = subprocess.Popen([PYTHON, "-m", "tui", *args], cwd=REPO, stdin=slave, stdout=slave,
+                            stderr=slave, env=env, start_new_session=True, close_fds=True)
+    os.close(slave)
+    return Terminal(proc, master)
+
+
+# --- a busy tau server -------------------------------------------------------------------------
+
+
+def write_load(data_dir: Path, *, seconds: float, rate: float, task_id: int,
+               sessions: list[str], seed: int = 1) -> dict[str, object]:
+    """Commit ``rate`` times a second for ``seconds`` on the sessions of one task,
+    each commit one short transaction the way tau writes: a message, a phase
+    change, now and then a task update. Returns what was written and every
+    commit that failed (there must be none)."""
+    from tests.storekit import BASE_MS, assistant, tool_result, user
+    from tui.tauschema import connect_writer
+
+    rng = random.Random(seed)
+    tau = connect_writer(Path(data_dir) / "tau.db")
+    tasks = connect_writer(Path(data_dir) / "tasks.db")
+    phases = ("thinking", "running tools", "working", "sending request", "waiting")
+    commits = 0
+    errors: list[str] = []
+    start = time.monotonic()
+    n = 0
+    while True:
+        now = time.monotonic()
+        if now - start >= seconds:
+            break
+        due = start + n / rate
+        if due > now:
+            time.sleep(due - now)
+        n += 1
+        sid = sessions[n % len(sessions)]
+        kind = n % 10
+        try:
+            if kind < 7:
+                msg = (user(f"step {n}"), assistant(f"reply {n}", tokens=100, cost=0.001),
+                       tool_result("bash", f"output {n}"))[n % 3]
+                tau.execute("INSERT INTO messages (session_id, message_json, created_at) "
+                            "VALUES (?,?,?)", (sid, json.dumps(msg), BASE_MS + n))
+            elif kind < 9:
+                tau.execute("UPDATE sessions SET last_phase=? WHERE id=?",
+                            (rng.choice(phases), sid))
+            else:
+                tasks.execute("UPDATE tasks SET updated_at=? WHERE id=?", (BASE_MS + n, task_id))
+            commits += 1
+        except sqlite3.Error as exc:
+            errors.append(repr(exc))
+    elapsed = time.monotonic() - start
+    # A final, known state: every session of the task at rest, with its last word.
+    try:
+        for i, sid in enumerate(sessions):
+            tau.execute("UPDATE sessions SET last_phase=?, last_exit_status=? WHERE id=?",
+                        ("idle", "completed" if i % 2 == 0 else "cancelled", sid))
+            commits += 1
+    except sqlite3.Error as exc:
+        errors.append(repr(exc))
+    tau.close()
+    tasks.close()
+    return {"commits": commits, "errors": errors, "elapsed": elapsed,
+            "rate": commits / elapsed if elapsed else 0.0}
+
+
+def start_writer(data_dir: Path, *, seconds: float, rate: float, task_id: int,
+                 sessions: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [PYTHON, "-m", "tests.faultkit", "write", str(data_dir), "--seconds", str(seconds),
+         "--rate", str(rate), "--task", str(task_id), "--sessions", ",".join(sessions)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+# --- command line for the child processes ----------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tests.faultkit")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("render")
+    r.add_argument("data_dir", type=Path)
+    r.add_argument("--runtime-dir", type=Path, default=None)
+    r.add_argument("--settle", type=float, default=1.0)
+    w = sub.add_parser("write")
+    w.add_argument("data_dir", type=Path)
+    w.add_argument("--seconds", type=float, required=True)
+    w.add_argument("--rate", type=float, required=True)
+    w.add_argument("--task", type=int, required=True)
+    w.add_argument("--sessions", required=True)
+    args = parser.parse_args(argv)
+    if args.cmd == "render":
+        print(asyncio.run(_render(args.data_dir, args.runtime_dir, args.settle)))
+        return 0
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    result = write_load(args.data_dir, seconds=args.seconds, rate=args.rate, task_id=args.task,
+                        sessions=args.sessions.split(","))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
