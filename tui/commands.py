@@ -5,8 +5,20 @@ from __future__ import annotations
 from functools import partial
 
 from textual.command import Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 from .text import one_line
+
+
+def _highlight(matcher: Matcher, label: str) -> Content:
+    """``matcher.highlight`` without its markup parsing: a task title such as
+    ``[@click=app.quit]`` must show as written, not become an action."""
+    content = Content(label)
+    for offset in matcher.fuzzy_search.match(matcher.query, label)[1]:
+        if not label[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 class TaskCommands(Provider):
@@ -26,13 +38,14 @@ class TaskCommands(Provider):
             label = f"#{task.id} {one_line(task.title, 80)}  [{one_line(task.state, 12)}]"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(self._jump, task.id),
-                          help=f"open task {task.id}")
+                yield Hit(score, _highlight(matcher, label), partial(self._jump, task.id),
+                          text=label, help=f"open task {task.id}")
 
     async def discover(self) -> Hits:
         for task in list(self._tasks())[:20]:
             label = f"#{task.id} {one_line(task.title, 80)}"
-            yield Hit(1.0, label, partial(self._jump, task.id), help="open task")
+            yield Hit(1.0, Content(label), partial(self._jump, task.id), text=label,
+                      help="open task")
 
     def _jump(self, task_id: int) -> None:
         from .screens.tasks import TaskListScreen

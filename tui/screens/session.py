@@ -263,7 +263,7 @@ class TranscriptScreen(DataScreen):
             if self.needle:
                 self.notify(f"No loaded message contains “{one_line(self.needle, 40)}”"
                             + (" (Home loads older ones)" if self.has_older else ""),
-                            severity="warning", timeout=3)
+                            severity="warning", timeout=3, markup=False)
             return
         if self.match_index < 0:
             self.match_index = len(found) - 1 if step > 0 else 0

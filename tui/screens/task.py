@@ -259,8 +259,8 @@ class TaskScreen(DataScreen):
             return
         pane = self._visible[self.cursor]
         if pane.info.gone:
-            self.notify(f"{pane.info.session_id} is gone from tau.db: no transcript to show.",
-                        severity="warning")
+            self.notify(f"{one_line(pane.info.session_id, 60)} is gone from tau.db: no transcript "
+                        "to show.", severity="warning", markup=False)
             return
         title = f"#{self.task_id} {pane.info.role}"
         self.app.open_session(pane.info.session_id, title=title)  # type: ignore[attr-defined]
