@@ -112,6 +112,26 @@ async def reads_change_nothing(pilot, app, data_dir: Path, rounds: int = 3) -> N
     guard.check()
 
 
+async def key_latency(app, key: str, took_effect, timeout: float = 10.0) -> float:  # type: ignore[no-untyped-def]
+    """Seconds from a key reaching the app to ``took_effect()`` holding.
+
+    The key goes in the way the terminal driver sends it; the wait polls with
+    plain sleeps. (Pilot.press also waits for the process to be idle, up to a
+    second at a time, which under load measures the test, not the app.)
+    """
+    from textual import events
+
+    start = time.monotonic()
+    event = events.Key(key, key if len(key) == 1 else None)
+    event.set_sender(app)
+    app._driver.send_message(event)
+    while not took_effect():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"key {key!r} had no effect within {timeout}s")
+        await asyncio.sleep(0.005)
+    return time.monotonic() - start
+
+
 # --- privilege: root without the right to read any file ----------------------------------
 
 PR_CAPBSET_DROP = 24
@@ -155,6 +175,26 @@ async def _render(data_dir: Path, runtime_dir: Path | None, settle: float) -> st
             await pilot.pause(0.05)
         await pilot.pause(settle)
         return screen_text(app)
+
+
+# --- a store whose writer can lock readers out ----------------------------------------------
+
+
+def rollback_store(data_dir: Path) -> sqlite3.Connection:
+    """A store in rollback-journal mode (a copy, an old tool): there a writer's
+    lock does block readers."""
+    from tests.storekit import StoreKit, fixed_fleet
+
+    k = StoreKit(data_dir)
+    fixed_fleet(k)
+    k.close()
+    for name in ("tasks.db", "tau.db"):
+        c = sqlite3.connect(data_dir / name, isolation_level=None)
+        c.execute("PRAGMA journal_mode=DELETE")
+        c.close()
+    w = sqlite3.connect(data_dir / "tasks.db", isolation_level=None, timeout=30)
+    w.execute("PRAGMA busy_timeout=30000")
+    return w
 
 
 # --- the real CLI under a pseudo-terminal ---------------------------------------------------

@@ -378,6 +378,22 @@ def test_no_escape_reaches_the_real_terminal(kit: StoreKit) -> None:
     assert "Traceback" not in term.text()
 
 
+@pytest.mark.parametrize("content", [b"99999999999999999999999", b"-1", b"", b"abc", b"\xff\xfe",
+                                     b"0", b"12 34", b"x" * 1_000_000])
+async def test_odd_pid_file_means_no_server(tmp_path: Path, content: bytes) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "tau.pid").write_bytes(content)
+    store = Store(tmp_path / "tau", run)
+    await store.open()
+    try:
+        status = store.status()
+        assert status.server_pid in (None, 12)  # 12 may be a living pid here
+        await store.read_task_list()
+    finally:
+        await store.close()
+
+
 def test_literal_escapes_what_the_screens_need() -> None:
     for name, (raw, shown) in HOSTILE.items():
         assert literal(raw) == shown, name

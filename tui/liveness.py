@@ -16,11 +16,12 @@ def server_pid(runtime_dir: Path | None) -> int | None:
     if runtime_dir is None:
         return None
     try:
-        text = (runtime_dir / "tau.pid").read_text(encoding="ascii", errors="replace")
-        pid = int(text.strip().split()[0])
+        with open(runtime_dir / "tau.pid", "rb") as f:
+            head = f.read(64)  # a pid is short; whatever else is there is not read
+        pid = int(head.decode("ascii", errors="replace").split()[0])
     except (OSError, ValueError, IndexError):
         return None
-    if pid <= 0:
+    if not 0 < pid < 2**31:  # os.kill cannot take it: not a pid
         return None
     try:
         os.kill(pid, 0)
@@ -28,6 +29,6 @@ def server_pid(runtime_dir: Path | None) -> int | None:
         return None
     except PermissionError:
         return pid  # alive, owned by someone else
-    except OSError:
+    except (OSError, OverflowError):
         return None
     return pid

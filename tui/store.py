@@ -644,8 +644,10 @@ class Store:
         if top > self._msg_max_id:
             async with conn.execute(
                 f"SELECT session_id, COUNT(*), MAX({self._msg_created()}), MAX(id) FROM messages "
-                "WHERE id > ? GROUP BY session_id",
-                (self._msg_max_id,),
+                "WHERE id > ? AND id <= ? GROUP BY session_id",
+                # Up to `top` only: rows committed since MAX(id) was read are
+                # counted next time, not now and again then.
+                (self._msg_max_id, top),
             ) as cur:
                 async for sid, count, last_created, max_id in cur:
                     st = self._msg_stats.setdefault(_str(sid), _MsgStats())
@@ -928,9 +930,9 @@ class Store:
         if st.max_id <= u.max_id:
             return u.tokens, u.cost
         async with conn.execute(
-            "SELECT id, message_json FROM messages WHERE session_id = ? AND id > ? "
+            "SELECT id, message_json FROM messages WHERE session_id = ? AND id > ? AND id <= ? "
             "AND message_json LIKE '%\"usage\"%' ORDER BY id",
-            (session_id, u.max_id),
+            (session_id, u.max_id, st.max_id),  # no further than the counts: no double sums
         ) as cur:
             async for mid, raw in cur:
                 try:
@@ -941,7 +943,7 @@ class Store:
                     tokens, cost = usage_of(obj)
                     u.tokens += tokens
                     u.cost += cost
-        u.max_id = st.max_id if st is not None else u.max_id
+        u.max_id = st.max_id
         return u.tokens, u.cost
 
     async def _newest(self, session_id: str, n: int) -> tuple[Message, ...]:

@@ -1,0 +1,272 @@
+"""Load, scale and exit: a busy tau server, a task of 10,000 sessions, and the
+real command line quitting at once.
+
+The load test runs SESSIONTOP_LOAD_SECONDS (default 12) of a writer process
+committing 200 times a second; ``SESSIONTOP_LOAD_SECONDS=60 pytest
+tests/test_load.py -k busy`` is the full minute. Latencies are measured and
+printed (run with -s to see them); the assertions use generous bounds, as
+answers must come, not as benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import screen_text, wait_until
+from tests.faultkit import (
+    StoreGuard,
+    flat,
+    key_latency,
+    reads_change_nothing,
+    rollback_store,
+    rss_bytes,
+    spawn_cli,
+    start_writer,
+    wait_for,
+)
+from tests.storekit import BASE_MS, StoreKit, assistant, user
+from tui.app import SessionTopApp
+from tui.screens.session import TranscriptScreen
+from tui.screens.task import PAGE, TaskScreen
+from tui.store import Store
+from tui.widgets.message_view import MessageView
+from tui.widgets.session_card import SessionCard
+from textual.widgets import Static
+
+LOAD_SECONDS = float(os.environ.get("SESSIONTOP_LOAD_SECONDS", "12"))
+RATE = 200.0
+#: A key must take effect within this long, even under load (generous: the
+#: measured figures are printed, and are far below it).
+KEY_DEADLINE = 5.0
+
+
+def store_counts(data_dir: Path, sessions: list[str]) -> dict[str, tuple[int, str, str]]:
+    """(message count, phase, exit status) per session, read with plain sqlite3."""
+    conn = sqlite3.connect(f"file:{data_dir / 'tau.db'}?mode=ro", uri=True)
+    try:
+        out = {}
+        for sid in sessions:
+            n = conn.execute("SELECT COUNT(*) FROM messages WHERE session_id=?", (sid,)).fetchone()[0]
+            phase, status = conn.execute(
+                "SELECT last_phase, last_exit_status FROM sessions WHERE id=?", (sid,)).fetchone()
+            out[sid] = (n, phase, status)
+        return out
+    finally:
+        conn.close()
+
+
+async def press_and_time(pilot, app, key: str, moved) -> float:  # type: ignore[no-untyped-def]
+    return await key_latency(app, key, moved, KEY_DEADLINE)
+
+
+def cursor_card(screen: TaskScreen) -> int:
+    """Which card on the page is drawn as the cursor (the screen, not the attribute)."""
+    cards = list(screen.query(SessionCard))
+    return next((i for i, c in enumerate(cards) if c.has_class("-cursor")), -1)
+
+
+async def test_busy_writer_on_the_busiest_task(fleet: StoreKit) -> None:
+    sessions = ["s1", "s2", "s3", "s4"]  # task 1, the busiest
+    app = SessionTopApp(Store(fleet.data_dir, fleet.runtime_dir))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, app, "Review the watcher debounce")
+        app.open_task(1)
+        await wait_for(pilot, app, "Sessions (4, 2 live)")
+        screen = app.screen
+        assert isinstance(screen, TaskScreen)
+        writer = start_writer(fleet.data_dir, seconds=LOAD_SECONDS, rate=RATE, task_id=1,
+                              sessions=sessions)
+        latencies: list[float] = []
+        rss: list[tuple[float, int]] = []
+        applied_before = app.applied
+        start = time.monotonic()
+        step = 1
+        while writer.poll() is None:
+            rss.append((time.monotonic() - start, rss_bytes()))
+            target = screen.cursor + step
+            latencies.append(await press_and_time(
+                pilot, app, "right" if step > 0 else "left",
+                lambda t=target: screen.cursor == t and cursor_card(screen) == t))
+            step = -step
+            await pilot.pause(0.25)
+        out, err = writer.communicate(timeout=60)
+        assert writer.returncode == 0, err
+        result = json.loads(out)
+        # Every commit of the writer succeeded: the dashboard never locked it out.
+        assert result["errors"] == [], result["errors"][:5]
+        expected = store_counts(fleet.data_dir, sessions)
+
+        def final_on_screen() -> bool:
+            d = screen.detail
+            if d is None:
+                return False
+            got = {p.info.session_id: (p.info.message_count, p.info.last_phase,
+                                       p.info.last_exit_status) for p in d.sessions}
+            return got == expected
+
+        await wait_until(pilot, final_on_screen, 60, "the final store on screen")
+        await pilot.pause(0.3)
+        text = flat(screen_text(app))
+        for sid, (n, _, status) in expected.items():
+            assert f"{n} msgs" in text, (sid, n)
+        assert "exit completed" in text and "exit cancelled" in text
+        assert "stale" not in text and app.refresh_state.error is None
+        grow = rss[-1][1] - min(b for t, b in rss if t >= LOAD_SECONDS / 3)
+        print(f"\nload: {result['commits']} commits in {result['elapsed']:.1f}s "
+              f"({result['rate']:.0f}/s), {app.applied - applied_before} screen updates, "
+              f"key latency median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms "
+              f"max {max(latencies) * 1000:.0f} ms over {len(latencies)} keys, "
+              f"RSS {rss[0][1] / 2**20:.0f} -> {rss[-1][1] / 2**20:.0f} MB "
+              f"(+{grow / 2**20:.1f} MB after the first third)")
+        assert result["commits"] >= RATE * LOAD_SECONDS * 0.5  # the load really happened
+        assert app.applied - applied_before >= LOAD_SECONDS  # and the screen followed it
+        # Memory settles: what the dashboard keeps does not grow with the commits.
+        assert grow < 48 * 2**20, f"RSS grew {grow / 2**20:.1f} MB under load"
+        await reads_change_nothing(pilot, app, fleet.data_dir)
+
+
+async def test_busy_writer_on_a_followed_transcript(fleet: StoreKit) -> None:
+    """The transcript screen following a session that receives ~140 messages a
+    second: the mounted message widgets stay bounded, the newest is shown."""
+    seconds = min(LOAD_SECONDS, 8.0)
+    app = SessionTopApp(Store(fleet.data_dir, fleet.runtime_dir))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, app, "Review the watcher debounce")
+        app.open_session("s3")
+        await wait_for(pilot, app, "implement retry with backoff")
+        screen = app.screen
+        assert isinstance(screen, TranscriptScreen)
+        writer = start_writer(fleet.data_dir, seconds=seconds, rate=RATE, task_id=1,
+                              sessions=["s3"])
+        mounted = []
+        while writer.poll() is None:
+            mounted.append(len(screen.query(MessageView)))
+            await pilot.pause(0.3)
+        out, err = writer.communicate(timeout=60)
+        result = json.loads(out)
+        assert result["errors"] == []
+        (count, _, _), = store_counts(fleet.data_dir, ["s3"]).values()
+        conn = sqlite3.connect(f"file:{fleet.data_dir / 'tau.db'}?mode=ro", uri=True)
+        last_id = conn.execute("SELECT MAX(id) FROM messages WHERE session_id='s3'").fetchone()[0]
+        conn.close()
+        await wait_until(pilot, lambda: screen.last_id == last_id, 60, "the newest message")
+        assert f"{count:,} messages" in flat(screen_text(app))
+        assert max(mounted + [len(screen.query(MessageView))]) <= 700, max(mounted)
+        print(f"\ntranscript load: {count} messages, at most {max(mounted)} widgets mounted")
+
+
+# --- a task with 10,000 sessions -------------------------------------------------------------
+
+
+def ten_thousand(kit: StoreKit, n: int = 10_000) -> None:
+    kit.add_task(1, "The task of ten thousand sessions", "active")
+    phases = ("idle", "thinking", "running tools", "waiting")
+    with kit._tx(kit.tasks) as c:
+        c.executemany("INSERT INTO task_sessions (task_id, session_id, role, created_at)"
+                      " VALUES (1, ?, ?, ?)",
+                      [(f"s{i}", ("worker", "reviewer", "planner")[i % 3], BASE_MS + i)
+                       for i in range(n)])
+    with kit._tx(kit.tau) as c:
+        c.executemany("INSERT INTO sessions (id, model_json, created_at, tagline, archived,"
+                      " last_phase, last_exit_status) VALUES (?,?,?,?,?,?,?)",
+                      [(f"s{i}", '{"name": "m"}', BASE_MS + i, f"tagline {i}", i % 5 == 0,
+                        phases[i % 4], ("completed", "error", None)[i % 3]) for i in range(n)])
+        c.executemany("INSERT INTO messages (session_id, message_json, created_at) VALUES (?,?,?)",
+                      [(f"s{i % 500}", json.dumps((user, assistant)[i % 2](f"m{i}")), BASE_MS + i)
+                       for i in range(5000)])
+
+
+async def test_ten_thousand_sessions_on_one_task(kit: StoreKit) -> None:
+    ten_thousand(kit)
+    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, app, "The task of ten thousand sessions")
+        start = time.monotonic()
+        app.open_task(1)
+        await wait_for(pilot, app, "Sessions (10000,", timeout=60)
+        screen = app.screen
+        assert isinstance(screen, TaskScreen)
+        await wait_until(pilot, lambda: len(screen.query(SessionCard)) == PAGE, 30, "a page")
+        opened = time.monotonic() - start
+
+        def page_note() -> str:  # below the cards: read the widget, it may be scrolled away
+            return str(screen.query_one("#page-note", Static).content)
+
+        assert "sessions 1–48 of 10000" in page_note()
+
+        times = [await press_and_time(pilot, app, "right", lambda: cursor_card(screen) == 1)]
+        times.append(await press_and_time(pilot, app, "down", lambda: screen.cursor > 1))
+        # Page down until the next page of panes is shown.
+        while screen.cursor < PAGE:
+            before = screen.cursor
+            times.append(await press_and_time(pilot, app, "pagedown",
+                                              lambda b=before: screen.cursor > b))
+        await wait_until(pilot, lambda: "sessions 49–96 of 10000" in page_note(), 30,
+                         "the second page")
+        first = list(screen.query(SessionCard))[0]
+        assert first.pane.info.session_id == "s48"
+        # A commit while on this screen: one more session shows up.
+        kit.link(1, "s-new", "worker")
+        await wait_for(pilot, app, "Sessions (10001,", timeout=60)
+        print(f"\n10k sessions: task screen in {opened:.2f}s; keys "
+              f"{', '.join(f'{t * 1000:.0f}' for t in times)} ms")
+        assert max(times) < KEY_DEADLINE
+        await reads_change_nothing(pilot, app, kit.data_dir)
+
+
+# --- quitting the real command line ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["q", "ctrl+c key", "SIGINT"])
+def test_the_cli_exits_at_once(fleet: StoreKit, how: str) -> None:
+    guard = StoreGuard(fleet.data_dir)
+    term = spawn_cli("--data-dir", str(fleet.data_dir), "--runtime-dir", str(fleet.runtime_dir))
+    try:
+        assert term.wait_for("Review the watcher debounce", timeout=60), term.text()[-2000:]
+        term.send(b"\r")  # into a task: the watcher, the refresher and a screen stack running
+        assert term.wait_for("Sessions (", timeout=30)
+        term.read(0.5)
+        if how == "q":
+            term.send(b"q")
+        elif how == "ctrl+c key":
+            term.send(b"\x03")
+        else:
+            os.kill(term.proc.pid, signal.SIGINT)
+        took = term.wait_exit(15)
+        assert took is not None, "the process did not end"
+        print(f"\nexit on {how}: {took * 1000:.0f} ms, status {term.proc.returncode}")
+        assert term.proc.returncode == 0
+        assert took < 5.0
+        assert "Traceback" not in term.text()
+    finally:
+        term.close()
+    guard.check()
+
+
+def test_the_cli_exits_at_once_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
+    """A read waiting on a lock cannot be interrupted (SQLite's busy wait):
+    quitting waits at most for that one read (BUSY_TIMEOUT_MS)."""
+    data_dir = tmp_path / "tau"
+    writer = rollback_store(data_dir)
+    term = spawn_cli("--data-dir", str(data_dir))
+    try:
+        assert term.wait_for("Review the watcher debounce", timeout=60), term.text()[-2000:]
+        writer.execute("BEGIN EXCLUSIVE")
+        writer.execute("UPDATE tasks SET title = 'held' WHERE id = 1")
+        assert term.wait_for("busy: a writer holds a lock", timeout=30), term.text()[-2000:]
+        term.send(b"q")
+        took = term.wait_exit(15)
+        assert took is not None, "the process did not end"
+        print(f"\nexit on q while locked: {took * 1000:.0f} ms")
+        assert term.proc.returncode == 0 and took < 5.0
+        writer.execute("COMMIT")  # the writer's transaction was never disturbed
+    finally:
+        term.close()
+        writer.close()
