@@ -364,25 +364,50 @@ def _chattr(path: Path, flag: str) -> bool:
     return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
 
 
-async def test_read_only_directory_without_shm(tmp_path: Path) -> None:
+def _read_only(data_dir: Path, how: str) -> bool:
+    """Make ``data_dir`` read-only for root too; False if this system cannot."""
+    if how == "chattr +i":
+        return _chattr(data_dir, "+i")
+    run = lambda *a: subprocess.run(a, capture_output=True).returncode == 0  # noqa: E731
+    if shutil.which("mount") is None or not run("mount", "--bind", str(data_dir), str(data_dir)):
+        return False
+    if not run("mount", "-o", "remount,ro,bind", str(data_dir)):
+        run("umount", str(data_dir))
+        return False
+    return True
+
+
+def _writable_again(data_dir: Path, how: str) -> None:
+    if how == "chattr +i":
+        _chattr(data_dir, "-i")
+    else:
+        # Lazy: a file the dashboard holds open this instant would make a plain
+        # umount fail (busy) and leave the directory read-only.
+        subprocess.run(["umount", "-l", str(data_dir)], capture_output=True)
+
+
+@pytest.mark.parametrize("how", ["chattr +i", "read-only bind mount"])
+async def test_read_only_directory_without_shm(tmp_path: Path, how: str) -> None:
     """A WAL database is read through its -shm index, which SQLite must create
-    beside it when it is absent. An immutable directory (chattr +i stops even
-    root) cannot take it: the dashboard says so and how to fix it."""
+    beside it when it is absent. An immutable directory (chattr +i) or a
+    read-only mount stops even root: the dashboard says why and how to fix it,
+    and attaches once the directory is writable."""
     data_dir = tmp_path / "tau"
     good_store(data_dir, "Behind a read-only directory")
     assert not (data_dir / "tasks.db-shm").exists()
-    if not _chattr(data_dir, "+i"):
-        pytest.skip("chattr +i is not available on this filesystem")
+    if not _read_only(data_dir, how):
+        pytest.skip(f"{how} is not possible here (needs root, CAP_SYS_ADMIN or ext4)")
     guard = StoreGuard(data_dir)
     try:
         app = make_app(data_dir)
         async with app.run_test(size=(200, 40)) as pilot:
-            text = await wait_for(pilot, app, "directory is read-only")
-            assert "tasks.db-shm" in text and "make " in text and "writable" in text
-            _chattr(data_dir, "-i")
+            text = await wait_for(pilot, app, "the directory is read-only")
+            assert "tasks.db-shm" in text and "make the directory writable" in text
+            _writable_again(data_dir, how)
             await wait_for(pilot, app, "Behind a read-only directory", timeout=30)
+            await reads_change_nothing(pilot, app, data_dir)
     finally:
-        _chattr(data_dir, "-i")
+        _writable_again(data_dir, how)
     guard.check()
 
 
@@ -564,6 +589,30 @@ async def test_missing_columns_and_tables(tmp_path: Path) -> None:
     guard.check()  # before the writers close: their close checkpoints
     t.close()
     s.close()
+
+
+async def test_schema_migrated_while_running(fleet: StoreKit) -> None:
+    """tau upgrades and migrates while the dashboard reads: a column renamed,
+    one dropped, one added. The next read learns the schema again at once."""
+    app = make_app(fleet.data_dir, fleet.runtime_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app, TITLE)
+        app.open_task(1)
+        await wait_for(pilot, app, "writing the retry loop")
+        fleet.tau.execute("ALTER TABLE sessions DROP COLUMN tagline")
+        fleet.tasks.execute("ALTER TABLE tasks RENAME COLUMN branch TO git_branch")
+        fleet.tasks.execute("ALTER TABLE tasks ADD COLUMN newer TEXT")
+        fleet.set_phase("s3", "compacting")
+        text = await wait_for(pilot, app, "compacting", timeout=30)
+        assert "writing the retry loop" not in text  # the tagline column is gone
+        assert "stale" not in text and app.refresh_state.error is None
+        app.pop_screen()
+        fleet.tasks.execute("ALTER TABLE tasks RENAME COLUMN project_name TO project")
+        fleet.tasks.execute("INSERT INTO tasks (id, project, title, state, created_at, updated_at)"
+                            " VALUES (9, 'tau', 'After the migration', 'ready', 0, 0)")
+        text = await wait_for(pilot, app, "After the migration", timeout=30)
+        assert "stale" not in text
+        await reads_change_nothing(pilot, app, fleet.data_dir)
 
 
 # --- exit: everything closed, at once -----------------------------------------------------

@@ -87,6 +87,11 @@ def describe_error(exc: BaseException, path: Path | None = None) -> str:
     return f"{where}{text}"
 
 
+def _schema_moved(exc: BaseException) -> bool:
+    low = str(exc).lower()
+    return "no such column" in low or "no such table" in low
+
+
 def is_busy(exc: BaseException) -> bool:
     """A lock held by a writer: wait and read again, the file itself is fine."""
     low = str(exc).lower()
@@ -318,6 +323,18 @@ def _model_name(model_json: object) -> str:
     return ""
 
 
+async def _schema(conn: aiosqlite.Connection) -> dict[str, set[str]]:
+    """The columns of every table, to read what is there and NULL for the rest."""
+    cols: dict[str, set[str]] = {}
+    async with conn.execute("SELECT name FROM sqlite_master WHERE type='table'") as cur:
+        tables = [_str(r[0]) for r in await cur.fetchall()]
+    for table in tables:
+        quoted = table.replace('"', '""')
+        async with conn.execute(f'PRAGMA table_info("{quoted}")') as cur:
+            cols[table] = {_str(r[1]) for r in await cur.fetchall()}
+    return cols
+
+
 def _decode_text(raw: bytes) -> str:
     """TEXT values as str; bytes that are not UTF-8 become U+FFFD, visibly."""
     return raw.decode("utf-8", errors="replace")
@@ -394,14 +411,7 @@ class Store:
         try:
             await conn.execute("PRAGMA query_only=1")
             await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cols: dict[str, set[str]] = {}
-            async with conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'"
-            ) as cur:
-                tables = [r[0] for r in await cur.fetchall()]
-            for table in tables:
-                async with conn.execute(f'PRAGMA table_info("{table}")') as cur:
-                    cols[table] = {r[1] for r in await cur.fetchall()}
+            cols = await _schema(conn)
         except BaseException:
             await conn.close()
             raise
@@ -687,7 +697,15 @@ class Store:
         StoreError. A lock keeps the connection; anything else drops it so the
         next read reopens the file."""
         try:
-            result = await coro_fn()
+            try:
+                result = await coro_fn()
+            except sqlite3.OperationalError as exc:
+                if not _schema_moved(exc):
+                    raise
+                # tau migrated the schema under us (a column or table added,
+                # renamed or dropped): learn it again and read once more.
+                await self._relearn_schema(which)
+                result = await coro_fn()
         except sqlite3.Error as exc:
             if is_busy(exc):
                 # A writer is holding the file: keep the connection, retry next time.
@@ -698,6 +716,17 @@ class Store:
             raise StoreError(self._problems[which]) from exc
         self._busy.pop(which, None)
         return result
+
+    async def _relearn_schema(self, which: str) -> None:
+        conn = self._tasks if which == "tasks" else self._tau
+        if conn is None:
+            return
+        cols = await _schema(conn)
+        if which == "tasks":
+            self._tasks_cols = cols
+        else:
+            self._tau_cols = cols
+            self._sessions_dv = self._stats_dv = None
 
     async def _refresh_tau(self) -> None:
         """Bring the sessions and message counts up to date. If tau.db cannot be
