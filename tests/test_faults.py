@@ -36,7 +36,8 @@ from tests.storekit import StoreKit, fixed_fleet
 from tui.app import SessionTopApp
 from tui.screens.task import TaskScreen
 from tui.store import Store, StoreError, describe_error
-from tui.tauschema import TAU_DDL, connect_writer, create_store
+from tui.tauschema import connect_writer, create_store
+from tui.watcher import watch_store
 
 SIZE = (150, 40)
 TITLE = "Review the watcher debounce"  # a task of the fixed fleet
@@ -90,6 +91,32 @@ async def test_missing_data_dir_waits_then_becomes_the_dashboard(tmp_path: Path)
             await reads_change_nothing(pilot, app, data_dir)
         finally:
             kit.close()
+
+
+async def test_watcher_follows_the_path_down_by_events(tmp_path: Path) -> None:
+    """The watch is not recursive: as each missing parent appears it must move
+    down to it, or the next level would go unseen. The tick here is a minute,
+    so only file events can make it attach within the test."""
+    data_dir = tmp_path / "a" / "b" / "tau"
+    stop = asyncio.Event()
+    batches: list[set[str]] = []
+
+    async def consume() -> None:
+        async for batch in watch_store(data_dir, stop, tick_seconds=60):
+            batches.append(batch)
+            if "<attached>" in batch:
+                return
+
+    task = asyncio.create_task(consume())
+    try:
+        for level in (tmp_path / "a", tmp_path / "a" / "b", data_dir):
+            await asyncio.sleep(0.4)  # the watcher settles on the nearest parent
+            level.mkdir()
+        await asyncio.wait_for(task, timeout=20)
+        assert batches[-1] == {"<attached>"}
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), timeout=10)
 
 
 async def test_empty_data_dir_then_tau_creates_the_files(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import screen_text, wait_until
-from tests.faultkit import StoreGuard, flat, reads_change_nothing, spawn_cli, wait_for
+from tests.faultkit import StoreGuard, reads_change_nothing, spawn_cli, wait_for
 from tests.storekit import BASE_MS, StoreKit, assistant, tool_result, user
 from tui.app import SessionTopApp
 from tui.screens.session import TranscriptScreen
@@ -207,6 +207,21 @@ async def test_bad_rows_on_every_screen(bad_rows: Path) -> None:
         assert_harmless(app)
         await reads_change_nothing(pilot, app, bad_rows)
     guard.check()
+
+
+async def test_odd_table_names_do_not_break_a_file(kit: StoreKit) -> None:
+    kit.add_task(1, "Beside odd tables", "active")
+    kit.tasks.execute('CREATE TABLE "we""ird" (x)')
+    kit.tasks.execute('CREATE TABLE "[bold]\x1b" ("a""b")')
+    kit.tau.execute('CREATE TABLE "x]" (y)')
+    store = Store(kit.data_dir)
+    await store.open()
+    try:
+        snap = await store.read_task_list()
+        assert [t.title for t in snap.tasks] == ["Beside odd tables"]
+        assert snap.status.error is None and snap.status.notices == ()
+    finally:
+        await store.close()
 
 
 # --- enormous rows -----------------------------------------------------------------------------
