@@ -83,6 +83,12 @@ async def test_task_list_follows_the_store_and_keeps_the_cursor(fleet: StoreKit)
         await wait_for_text(pilot, app, "Review the watcher debounce")
         await pilot.press("j")
         assert cursor_key(app) == "t:1"
+        # new activity on task 1 moves it above task 2: rows reorder in place
+        fleet.add_message("s4", user("newer"), BASE_MS)
+        await wait_until(pilot, lambda: screen_text(app).index("Add retry to the dispatcher")
+                         < screen_text(app).index("Review the watcher debounce"), what="reorder")
+        assert cursor_key(app) == "t:1"
+        assert app.screen.query_one(TaskTable).cursor_row == 1
         # a phase change
         fleet.set_phase("s5", "compacting")
         await wait_for_text(pilot, app, "compacting")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from .. import format as fmt
 from ..groups import Group
@@ -69,6 +71,7 @@ class TaskTable(DataTable[Text]):
         self._columns, self._title_width = columns_for(120)
         self._last: tuple[Sequence[Group], float] | None = None
         self._unfolded = False
+        self._cell_cache: dict[int, tuple[TaskRow, Cells]] = {}
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -131,52 +134,83 @@ class TaskTable(DataTable[Text]):
                      for key, _, _ in self._columns)
 
     def build_rows(self, groups: Sequence[Group], now: float, unfolded: bool) -> list[tuple[str, Cells]]:
+        """Rows for these groups. A task whose row is unchanged keeps its cells
+        (the same objects), so `show` skips it at the cost of an identity check;
+        its age may be stale until `tick` refreshes the rows on screen."""
         rows: list[tuple[str, Cells]] = []
         tasks: dict[str, TaskRow] = {}
+        cache = self._cell_cache
+        fresh_cache: dict[int, tuple[TaskRow, Cells]] = {}
         for group in groups:
             rows.append((f"g:{group.key}", self._heading_cells(group)))
             for t in group.tasks:
                 key = f"t:{t.id}"
                 tasks[key] = t
-                rows.append((key, self._task_cells(t, now)))
+                hit = cache.get(t.id)
+                cells = hit[1] if hit is not None and hit[0] == t else self._task_cells(t, now)
+                fresh_cache[t.id] = (t, cells)
+                rows.append((key, cells))
             if group.folded or (unfolded and group.key == "finished"):
                 rows.append((f"fold:{group.key}", self._fold_cells(group, unfolded)))
         self._tasks = tasks
+        self._cell_cache = fresh_cache
         return rows
 
     # --- updating --------------------------------------------------------------------
 
     def show(self, groups: Sequence[Group], now: float, *, unfolded: bool = False) -> None:
-        """Put these groups on screen, touching only what changed."""
+        """Put these groups on screen, touching only what changed.
+
+        Same rows: changed cells are updated and a new order is applied in
+        place. Rows added or removed: the table is rebuilt in one go. Either
+        way the cursor stays on the same task and the view does not jump.
+        """
         self._last = (groups, now)
         self._unfolded = unfolded
         new = self.build_rows(groups, now, unfolded)
-        if [k for k, _ in new] == [k for k, _ in self._rows]:
-            for (key, cells), (_, old) in zip(new, self._rows):
-                if cells != old:
-                    for (col, _, _), cell, was in zip(self._columns, cells, old):
-                        if cell != was:
-                            self.update_cell(key, col, cell)
-            self._rows = new
-            return
+        new_keys = [k for k, _ in new]
+        old_keys = [k for k, _ in self._rows]
         cursor_key = self.cursor_key()
+        if len(new_keys) == len(old_keys) and set(new_keys) == set(old_keys):
+            old = dict(self._rows)
+            for key, cells in new:
+                was = old[key]
+                if cells is was or cells == was:
+                    continue
+                for (col, _, _), cell, before in zip(self._columns, cells, was):
+                    if cell != before:
+                        self.update_cell(key, col, cell)
+            self._rows = new
+            if new_keys != old_keys:
+                self._reorder(new_keys, cursor_key)
+            self.tick(now)
+            return
         cursor_index = self.cursor_row
         scroll_y = self.scroll_y
         self.clear()
         for key, cells in new:
             self.add_row(*cells, key=key)
         self._rows = new
-        keys = [k for k, _ in new]
-        if cursor_key in keys:
-            index = keys.index(cursor_key)
+        if cursor_key in new_keys:
+            index = new_keys.index(cursor_key)
         else:
-            index = min(cursor_index, len(keys) - 1)
+            index = min(cursor_index, len(new_keys) - 1)
             # Prefer a task row to a heading when the old task vanished.
-            while 0 <= index < len(keys) - 1 and not keys[index].startswith("t:"):
+            while 0 <= index < len(new_keys) - 1 and not new_keys[index].startswith("t:"):
                 index += 1
         if index >= 0:
             self.scroll_y = scroll_y
             self.move_cursor(row=index, animate=False, scroll=True)
+        self.tick(now)
+
+    def _reorder(self, keys: list[str], cursor_key: str | None) -> None:
+        """Move rows to a new order without rebuilding the table (DataTable's
+        own `sort` cannot see row keys, so set the locations it sorts into)."""
+        self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(keys)})
+        self._update_count += 1
+        self.refresh()
+        if cursor_key is not None:
+            self.move_cursor(row=keys.index(cursor_key), animate=False, scroll=False)
 
     def tick(self, now: float) -> None:
         """Age cells of the rows on screen; no store access."""
@@ -190,6 +224,7 @@ class TaskTable(DataTable[Text]):
             if task is None:
                 continue
             fresh = self._task_cells(task, now)
+            self._cell_cache[task.id] = (task, fresh)
             if fresh != cells:
                 for (col, _, _), cell, was in zip(self._columns, fresh, cells):
                     if cell != was:
@@ -202,6 +237,7 @@ class TaskTable(DataTable[Text]):
         if (columns, title_width) == (self._columns, self._title_width):
             return
         self._columns, self._title_width = columns, title_width
+        self._cell_cache = {}
         self.clear(columns=True)
         self._add_columns()
         self._rows = []
