@@ -438,6 +438,25 @@ async def test_read_only_directory_without_shm(tmp_path: Path, how: str) -> None
     guard.check()
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands files to another owner")
+async def test_sidecars_created_as_root_belong_to_the_store_owner(tmp_path: Path) -> None:
+    """Run as root on a store of another user, the -wal and -shm SQLite must
+    create to read it belong to that user, so tau can still open them."""
+    data_dir = tmp_path / "tau"
+    good_store(data_dir, "Owned by nobody")
+    for name in ("tasks.db", "tau.db"):
+        os.chown(data_dir / name, 65534, 65534)
+    store = Store(data_dir)
+    await store.open()
+    try:
+        assert [t.title for t in (await store.read_task_list()).tasks] == ["Owned by nobody"]
+    finally:
+        await store.close()
+    for name in ("tasks.db-wal", "tasks.db-shm", "tau.db-wal", "tau.db-shm"):
+        st = (data_dir / name).stat()
+        assert (st.st_uid, st.st_gid) == (65534, 65534), name
+
+
 def test_describe_error_words() -> None:
     """The messages for conditions no test here can produce on demand."""
     p = Path("/nowhere/tau/tasks.db")

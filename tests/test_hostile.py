@@ -374,6 +374,7 @@ def test_no_escape_reaches_the_real_terminal(kit: StoreKit) -> None:
     forms, never the hostile sequences themselves."""
     hostile_store(kit)
     kit.close()
+    guard = StoreGuard(kit.data_dir)
     term = spawn_cli("--data-dir", str(kit.data_dir), "--runtime-dir", str(kit.runtime_dir),
                      cols=200, rows=50)
     try:
@@ -391,6 +392,7 @@ def test_no_escape_reaches_the_real_terminal(kit: StoreKit) -> None:
     finally:
         term.close()
     assert "Traceback" not in term.text()
+    guard.check()
 
 
 @pytest.mark.parametrize("content", [b"99999999999999999999999", b"-1", b"", b"abc", b"\xff\xfe",
@@ -504,4 +506,6 @@ def test_arbitrary_rows_render_on_every_screen(tmp_path_factory, tasks, links, s
                                                msgs) -> None:  # type: ignore[no-untyped-def]
     d = tmp_path_factory.mktemp("arb")
     fill(d, tasks, links, sessions, msgs)
+    guard = StoreGuard(d)
     asyncio.run(render_everything(d))
+    guard.check()

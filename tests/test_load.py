@@ -160,6 +160,7 @@ async def test_busy_writer_on_a_followed_transcript(fleet: StoreKit) -> None:
         assert f"{count:,} messages" in flat(screen_text(app))
         assert max(mounted + [len(screen.query(MessageView))]) <= 700, max(mounted)
         print(f"\ntranscript load: {count} messages, at most {max(mounted)} widgets mounted")
+        await reads_change_nothing(pilot, app, fleet.data_dir)
 
 
 # --- a task with 10,000 sessions -------------------------------------------------------------
