@@ -420,7 +420,7 @@ class Store:
     async def _ensure_open(self) -> None:
         """(Re)open each file if it is closed or was replaced on disk."""
         for which in ("tasks", "tau"):
-            path = self.tasks_path if which == "tasks" else self.tau_path
+            path = self._path(which)
             conn = self._tasks if which == "tasks" else self._tau
             ident = self._ident(path)
             old_ident = self._tasks_ident if which == "tasks" else self._tau_ident
@@ -441,7 +441,7 @@ class Store:
                 conn, cols = await self._connect(path)
             except (sqlite3.Error, OSError, ValueError) as exc:
                 if is_busy(exc):  # the file is fine, a writer holds it: try again later
-                    self._busy[which] = describe_error(exc, path)
+                    self._note_busy(which, exc)
                     self._problems.pop(which, None)
                     self._missing.discard(which)
                 else:
@@ -463,6 +463,14 @@ class Store:
             self._epoch[which] += 1
             self._set(which, conn, ident, cols)
 
+    def _path(self, which: str) -> Path:
+        return self.tasks_path if which == "tasks" else self.tau_path
+
+    def _note_busy(self, which: str, exc: BaseException) -> str:
+        """A read met a writer's lock: the file is fine, read again later."""
+        self._busy[which] = describe_error(exc, self._path(which))
+        return self._busy[which]
+
     def _problem(self, which: str, message: str, *, missing: bool = False) -> None:
         """Note why a file cannot be read: ``missing`` if there is nothing there
         to read (yet), else it is there but broken (corrupt, unreadable)."""
@@ -480,8 +488,7 @@ class Store:
         if which in self._busy:
             return StoreError(self._busy[which])
         if which in self._problems and which not in self._missing:
-            name = self.tasks_path.name if which == "tasks" else self.tau_path.name
-            return StoreError(f"{name} cannot be read (see below): what is shown is from the "
+            return StoreError(f"{self._path(which).name} cannot be read (see below): what is shown is from the "
                               f"last good read")
         return None
 
@@ -503,8 +510,7 @@ class Store:
 
     async def _fail(self, which: str, exc: BaseException) -> None:
         """A read failed: record why and drop the connection so the next read retries."""
-        path = self.tasks_path if which == "tasks" else self.tau_path
-        self._problem(which, describe_error(exc, path))
+        self._problem(which, describe_error(exc, self._path(which)))
         conn = self._tasks if which == "tasks" else self._tau
         if conn is not None:
             try:
@@ -535,8 +541,7 @@ class Store:
                     out.append((self._epoch[which] << 48) + int(row[0]) if row else None)
                 except sqlite3.Error as exc:
                     if is_busy(exc):
-                        self._busy[which] = describe_error(
-                            exc, self.tasks_path if which == "tasks" else self.tau_path)
+                        self._note_busy(which, exc)
                     else:
                         await self._fail(which, exc)
                     out.append(None)
@@ -709,9 +714,7 @@ class Store:
         except sqlite3.Error as exc:
             if is_busy(exc):
                 # A writer is holding the file: keep the connection, retry next time.
-                self._busy[which] = describe_error(
-                    exc, self.tasks_path if which == "tasks" else self.tau_path)
-                raise StoreError(self._busy[which]) from exc
+                raise StoreError(self._note_busy(which, exc)) from exc
             await self._fail(which, exc)
             raise StoreError(self._problems[which]) from exc
         self._busy.pop(which, None)
