@@ -157,8 +157,12 @@ async def test_tau_db_unusable_tasks_and_bare_rows_shown(fleet: StoreKit, how: s
         assert expect in text
         assert "Add retry to the dispatcher" in text
         app.open_task(1)
-        text = await wait_for(pilot, app, "Sessions (4, 0 live)")
-        assert text.count("session gone") == 4 and "creator" in text and "s3" in text
+        await wait_for(pilot, app, "Sessions (4, 0 live)")
+        # The panes mount just after the heading: wait for all four.
+        await wait_until(pilot, lambda: screen_text(app).count("session gone") == 4,
+                         what="four bare panes")
+        text = screen_text(app)
+        assert "creator" in text and "s3" in text
     guard.check()
 
 

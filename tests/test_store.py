@@ -304,3 +304,72 @@ async def test_the_demo_store_reads_cleanly_and_changes(tmp_path: Path) -> None:
         assert later.tasks != first.tasks
     finally:
         await store.close()
+
+
+async def test_incremental_reads_see_every_kind_of_change(fleet: StoreKit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The task list is kept in memory and updated from what changed; each kind
+    of write must still show up (and nothing stale must stay)."""
+    store = await opened(fleet)
+    try:
+        def by_id(snap):  # type: ignore[no-untyped-def]
+            return {t.id: t for t in snap.tasks}
+
+        first = by_id(await store.read_task_list())
+        # a new session row and link on an unfinished task
+        fleet.add_session("s40", phase="thinking")
+        fleet.link(3, "s40", "planner")
+        t3 = by_id(await store.read_task_list())[3]
+        assert (t3.session_count, t3.live_count, t3.busiest_phase) == (1, 1, "thinking")
+        # a phase change with no message; then the turn ends
+        fleet.set_phase("s40", "running tools")
+        assert by_id(await store.read_task_list())[3].busiest_phase == "running tools"
+        fleet.set_exit("s40", "completed")
+        assert by_id(await store.read_task_list())[3].live_count == 0
+        # an idle session that starts a turn with a message
+        fleet.add_message("s1", user("again"), BASE_MS + 1000)
+        fleet.set_phase("s1", "preparing")
+        t1 = by_id(await store.read_task_list())[1]
+        assert t1.live_count == 3 and t1.last_activity == (BASE_MS + 1000) // 1000
+        # an idle session that starts a turn with no message at all: the sweep finds it
+        monkeypatch.setattr("tui.store.SWEEP_SECONDS", 0.0)
+        fleet.tau.execute("UPDATE sessions SET last_phase='waiting' WHERE id='s5'")
+        fleet.set_phase("s1", "idle")
+        t = by_id(await store.read_task_list())
+        assert t[2].busiest_phase == "waiting" and t[1].live_count == 2
+        # a hand edit that does not bump updated_at, and a deleted task
+        fleet.tasks.execute("UPDATE tasks SET title='edited by hand' WHERE id=4")
+        fleet.tasks.execute("DELETE FROM tasks WHERE id=8")
+        t = by_id(await store.read_task_list())
+        assert t[4].title == "edited by hand" and 8 not in t
+        # a dependency finishing unblocks the task waiting on it
+        assert first[5].blocked_by == (3,)
+        fleet.set_state(3, "merged", at=BASE_MS + 5000)
+        assert by_id(await store.read_task_list())[5].blocked_by == ()
+        # task_sessions rows going away (the task deleted, cascading)
+        fleet.tasks.execute("DELETE FROM task_sessions WHERE task_id=7")
+        assert by_id(await store.read_task_list())[7].session_count == 0
+    finally:
+        await store.close()
+
+
+async def test_long_finished_tasks_count_sessions_and_open_in_full(kit: StoreKit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Only recent tasks' sessions are kept current; older finished ones still
+    count their sessions, and their task screen reads everything."""
+    monkeypatch.setattr("tui.store.RELEVANT_FINISHED", 2)
+    for i in range(1, 7):
+        kit.add_task(i, f"old {i}", "merged", updated_at=BASE_MS + i)
+        kit.link(i, f"s{i}", "worker")
+        kit.add_session(f"s{i}", exit_status="completed", archived=True)
+        kit.add_messages(f"s{i}", [user("hello"), assistant("done", tokens=10)])
+    store = await opened(kit)
+    try:
+        tasks = {t.id: t for t in (await store.read_task_list()).tasks}
+        assert all(t.session_count == 1 and t.live_count == 0 for t in tasks.values())
+        assert tasks[6].last_activity is not None  # recent: its session is read
+        detail = await store.read_task(1)  # long finished: read on demand
+        assert detail is not None
+        info = detail.sessions[0].info
+        assert (info.message_count, info.last_exit_status, info.archived) == (2, "completed", True)
+        assert detail.sessions[0].tokens == 10
+    finally:
+        await store.close()

@@ -51,6 +51,12 @@ MESSAGE_TEXT_LIMIT = 200_000
 #: Task columns worth a word on the task screen when set (others are noise).
 EXTRA_TASK_FIELDS = ("session_id", "filed_by_session_id", "merge_target", "no_merge", "skip_review",
                      "require_approval", "dispatch_failure_count", "sandbox_profile")
+#: Finished tasks (newest first) whose sessions are kept current for the list.
+RELEVANT_FINISHED = 60
+#: How often the kept sessions are re-read whole, in case one changed unseen.
+SWEEP_SECONDS = 10.0
+#: Ids per "IN (...)" query (SQLite allows 999 parameters in old builds).
+CHUNK = 500
 #: How long a read waits on a locked database before it gives up quietly (the
 #: next change or tick retries). Short, because SQLite cannot interrupt the wait:
 #: quitting waits for it.
@@ -372,12 +378,11 @@ class Store:
         self._lock = asyncio.Lock()
         # caches
         self._msg_stats: dict[str, _MsgStats] = {}
-        self._msg_max_id = 0
         self._usage: dict[str, _Usage] = {}
         self._phase_seen: dict[str, tuple[str | None, float]] = {}
         self._sessions: dict[str, _SessionRow] = {}
-        self._sessions_dv: int | None = None
-        self._stats_dv: int | None = None
+        self._reset_caches("tasks")
+        self._reset_caches("tau")
 
     # --- connections -------------------------------------------------------------
 
@@ -500,13 +505,31 @@ class Store:
             self._tau, self._tau_ident, self._tau_cols = conn, ident, cols
 
     def _reset_caches(self, which: str) -> None:
-        if which == "tau":
+        """Forget what was read from one file (it was replaced, or reopened)."""
+        self._dirty: set[int] | None = None  # task rows to rebuild; None: all of them
+        self._row_cache: dict[int, TaskRow] = {}
+        self._server_up_seen: bool | None = None
+        if which == "tasks":
+            self._tasks_dv: int | None = None
+            self._task_rows: dict[int, tuple] = {}
+            self._tasks_max_updated = 0
+            self._links: dict[int, list[tuple[str, str, int]]] = {}
+            self._session_tasks: dict[str, set[int]] = {}
+            self._links_rowid = 0
+            self._links_total = 0
+            self._deps: dict[int, list[int]] = {}
+            self._relevant: set[str] = set()
+        else:
+            self._tau_dv: int | None = None
             self._msg_stats.clear()
             self._usage.clear()
             self._sessions.clear()
-            self._msg_max_id = 0
-            self._sessions_dv = None
-            self._stats_dv = None
+            self._msg_max_id: int | None = None  # the message id counts go up to
+            self._sessions_rowid = 0
+            self._sessions_no_rowid = False
+            self._active: set[str] = set()  # sessions whose phase is not idle
+            self._absent: set[str] = set()  # linked sessions not in tau.db
+            self._last_sweep = 0.0
 
     async def _fail(self, which: str, exc: BaseException) -> None:
         """A read failed: record why and drop the connection so the next read retries."""
@@ -612,91 +635,6 @@ class Store:
             return "project"
         return "NULL"
 
-    async def _refresh_sessions(self) -> None:
-        """Re-read the light columns of ``sessions`` when tau.db has changed."""
-        conn = self._tau
-        if conn is None:
-            return
-        async with conn.execute("PRAGMA data_version") as cur:
-            dv = (await cur.fetchone())[0]
-        if dv == self._sessions_dv and self._sessions:
-            return
-        t = lambda c: self._tcol("sessions", c, tau=True)  # noqa: E731
-        sql = (
-            f"SELECT id, {t('archived')}, {t('last_phase')}, {t('last_exit_status')}, "
-            f"{t('created_at')}, {t('tagline')}, {t('model_json')}, {t('parent_id')} FROM sessions"
-        )
-        sessions: dict[str, _SessionRow] = {}
-        prev = self._sessions
-        async with conn.execute(sql) as cur:
-            async for r in cur:
-                sid = _str(r[0])
-                old = prev.get(sid)
-                model = old.model if old is not None else _model_name(r[6])
-                sessions[sid] = _SessionRow(
-                    id=sid, archived=bool(_int(r[1])), last_phase=r[2] if r[2] is None else _str(r[2]),
-                    last_exit_status=None if r[3] in (None, "") else _str(r[3]),
-                    created_at=_int(r[4]), tagline=_str(r[5]), model=model,
-                    parent_id=None if r[7] is None else _str(r[7]),
-                )
-        self._sessions = sessions
-        self._sessions_dv = dv
-
-    async def _refresh_msg_stats(self) -> None:
-        """Bring per-session message counts up to date by reading only new ids."""
-        conn = self._tau
-        if conn is None or not self._messages_ok():
-            return
-        async with conn.execute("PRAGMA data_version") as cur:
-            dv = (await cur.fetchone())[0]
-        if dv == self._stats_dv:
-            return
-        async with conn.execute("SELECT MAX(id) FROM messages") as cur:
-            top = (await cur.fetchone())[0] or 0
-        if top < self._msg_max_id:  # rows were deleted from the end: count again
-            self._msg_stats.clear()
-            self._msg_max_id = 0
-        if top > self._msg_max_id:
-            async with conn.execute(
-                f"SELECT session_id, COUNT(*), MAX({self._msg_created()}), MAX(id) FROM messages "
-                "WHERE id > ? AND id <= ? GROUP BY session_id",
-                # Up to `top` only: rows committed since MAX(id) was read are
-                # counted next time, not now and again then.
-                (self._msg_max_id, top),
-            ) as cur:
-                async for sid, count, last_created, max_id in cur:
-                    st = self._msg_stats.setdefault(_str(sid), _MsgStats())
-                    st.count += count
-                    st.last_created = max(st.last_created, _int(last_created))
-                    st.max_id = max(st.max_id, max_id)
-            self._msg_max_id = top
-        # Sessions deleted from tau.db take their messages with them (cascade).
-        if self._sessions and len(self._msg_stats) > len(self._sessions):
-            for sid in [s for s in self._msg_stats if s not in self._sessions]:
-                del self._msg_stats[sid]
-        self._stats_dv = dv
-
-    def _session_info(self, session_id: str, role: str, created_at: int,
-                      server_up: bool) -> TaskSessionInfo:
-        row = self._sessions.get(session_id)
-        if row is None:
-            return TaskSessionInfo(
-                session_id=session_id, role=role, created_at=created_at,
-                message_count=None, archived=None, last_activity=None,
-                last_phase=None, last_exit_status=None, is_live=False,
-            )
-        st = self._msg_stats.get(session_id)
-        last_ms = st.last_created if st and st.count else row.created_at
-        return TaskSessionInfo(
-            session_id=session_id, role=role, created_at=created_at,
-            message_count=st.count if st else 0,
-            archived=row.archived,
-            last_activity=last_ms // 1000,
-            last_phase=row.last_phase,
-            last_exit_status=row.last_exit_status,
-            is_live=bool(server_up and row.last_phase and row.last_phase != "idle"),
-        )
-
     async def _guarded(self, which: str, coro_fn):  # type: ignore[no-untyped-def]
         """Run one read; on failure note why (worded for the operator) and raise
         StoreError. A lock keeps the connection; anything else drops it so the
@@ -729,9 +667,335 @@ class Store:
             self._tasks_cols = cols
         else:
             self._tau_cols = cols
-            self._sessions_dv = self._stats_dv = None
+            self._tau_dv = None
 
-    async def _refresh_tau(self) -> None:
+    # --- the fleet, kept in memory -------------------------------------------------------
+    #
+    # The task list needs, for every task, its sessions' liveness and last
+    # activity. Reading that afresh on every change costs what the store holds
+    # (100,000 sessions whose rows carry kilobytes of system prompt); instead the
+    # store keeps it in memory and reads what changed: tasks by updated_at,
+    # task_sessions and sessions by rowid, messages by id, and, by primary key,
+    # the sessions that can have changed (busy ones, ones with new messages,
+    # the ones on screen). Only "relevant" sessions are kept current: those of
+    # unfinished tasks and of the most recently finished ones; a task screen
+    # adds its own. A sweep every SWEEP_SECONDS re-reads the relevant rows in
+    # case something changed without a trace (an idle session archived).
+
+    async def _dv(self, conn: aiosqlite.Connection) -> int:
+        async with conn.execute("PRAGMA data_version") as cur:
+            return int((await cur.fetchone())[0])
+
+    async def _refresh_tasks_tables(self) -> None:
+        """Bring tasks, task_sessions and depends_on up to date with tasks.db."""
+        conn = self._tasks
+        assert conn is not None
+        dv = await self._dv(conn)
+        if dv == self._tasks_dv:
+            return
+        t = lambda c: self._tcol("tasks", c)  # noqa: E731
+        base = (
+            f"SELECT id, {self._project_col()}, {t('title')}, {t('state')}, {t('priority')}, "
+            f"{t('parent_id')}, {t('held')}, {t('created_at')}, {t('updated_at')} FROM tasks"
+        )
+        async with conn.execute("SELECT COUNT(*) FROM tasks") as cur:
+            count = (await cur.fetchone())[0]
+        changed_states = False
+        seen_change = False
+        full = not self._task_rows or not self._has("tasks", "updated_at")
+        if not full:
+            # tau bumps updated_at on every change of a task.
+            async with conn.execute(base + " WHERE updated_at >= ?", (self._tasks_max_updated,)) as cur:
+                rows = await cur.fetchall()
+            for r in rows:
+                tid = _int(r[0])
+                old = self._task_rows.get(tid)
+                if old != r:
+                    seen_change = True
+                    changed_states = changed_states or old is None or old[3] != r[3]
+                    self._task_rows[tid] = r
+                    self._mark(tid)
+                self._tasks_max_updated = max(self._tasks_max_updated, _int(r[8]))
+            full = len(self._task_rows) != count  # a task deleted, or rows without a key
+        links_changed = await self._refresh_links(conn)
+        if not (full or seen_change or links_changed):
+            # Something committed that updated_at does not show (a hand edit, a
+            # relation, a task message): compare the whole table, it is small.
+            full = True
+        if full:
+            async with conn.execute(base) as cur:
+                rows = await cur.fetchall()
+            fresh: dict[int, tuple] = {}
+            for r in rows:
+                fresh.setdefault(_int(r[0]), r)  # a table without its key: each id once
+            if fresh != self._task_rows:
+                changed_states = changed_states or any(
+                    _str(r[3]) != _str(self._task_rows.get(tid, (None,) * 4)[3])
+                    for tid, r in fresh.items())
+                for tid in set(fresh) ^ set(self._task_rows):
+                    self._mark(tid)
+                for tid, r in fresh.items():
+                    if self._task_rows.get(tid) != r:
+                        self._mark(tid)
+                if len(fresh) != len(self._task_rows):
+                    changed_states = True
+            self._task_rows = fresh
+            self._tasks_max_updated = max((_int(r[8]) for r in rows), default=0)
+        deps: dict[int, list[int]] = {}
+        if self._has("task_relations", "from_task", "to_task", "relation"):
+            async with conn.execute(
+                "SELECT from_task, to_task FROM task_relations WHERE relation='depends_on'"
+            ) as cur:
+                async for a, b in cur:
+                    deps.setdefault(_int(a), []).append(_int(b))
+        if deps != self._deps or changed_states:
+            for tid in set(deps) | set(self._deps):  # "blocked" hangs on other tasks' states
+                self._mark(tid)
+            self._deps = deps
+        if full or changed_states or links_changed:
+            self._find_relevant()
+        self._tasks_dv = dv
+
+    async def _refresh_links(self, conn: aiosqlite.Connection) -> bool:
+        """task_sessions rows are only ever added ("insert or ignore"): read new
+        rowids; re-read the table when its count says rows went away."""
+        if not self._has("task_sessions", "task_id", "session_id"):
+            if self._links:
+                self._links, self._session_tasks = {}, {}
+                self._dirty = None
+                return True
+            return False
+        ts = lambda c: self._tcol("task_sessions", c)  # noqa: E731
+        cols = f"task_id, session_id, {ts('role')}, {ts('created_at')}"
+        async with conn.execute("SELECT COUNT(*) FROM task_sessions") as cur:
+            count = (await cur.fetchone())[0]
+        rows: list = []
+        full = not self._links_total
+        if not full:
+            try:
+                async with conn.execute(
+                    f"SELECT rowid, {cols} FROM task_sessions WHERE rowid > ? ORDER BY rowid",
+                    (self._links_rowid,),
+                ) as cur:
+                    rows = await cur.fetchall()
+            except sqlite3.OperationalError:  # a table without rowid: read it whole
+                full = True
+            full = full or self._links_total + len(rows) != count
+        if full:
+            self._links, self._session_tasks, self._links_total = {}, {}, 0
+            self._dirty = None
+            try:
+                async with conn.execute(
+                    f"SELECT rowid, {cols} FROM task_sessions ORDER BY rowid") as cur:
+                    rows = await cur.fetchall()
+            except sqlite3.OperationalError:
+                async with conn.execute(f"SELECT 0, {cols} FROM task_sessions") as cur:
+                    rows = await cur.fetchall()
+        links, session_tasks, top = self._links, self._session_tasks, self._links_rowid
+        for rowid, task_id, sid, role, created in rows:
+            # tau's rows are well typed; convert only what is not.
+            tid = task_id if type(task_id) is int else _int(task_id)
+            sid = sid if type(sid) is str else _str(sid)
+            links.setdefault(tid, []).append((
+                sid, role if type(role) is str else _str(role, "worker"),
+                created if type(created) is int else _int(created)))
+            session_tasks.setdefault(sid, set()).add(tid)
+            if type(rowid) is int and rowid > top:
+                top = rowid
+            self._mark(tid)
+        self._links_rowid = top
+        self._links_total = count if full else self._links_total + len(rows)
+        for tid in {_int(r[1]) for r in rows}:
+            self._links[tid].sort(key=lambda link: link[2])  # by created_at, then rowid (stable)
+        return bool(rows) or full
+
+    def _find_relevant(self) -> None:
+        """The sessions kept current: of unfinished tasks and recent finished ones."""
+        finished: list[tuple[int, int]] = []
+        keep: set[int] = set()
+        for tid, r in self._task_rows.items():
+            if _str(r[3]) in TERMINAL_STATES:
+                finished.append((_int(r[8]), tid))
+            else:
+                keep.add(tid)
+        finished.sort(reverse=True)
+        keep.update(tid for _, tid in finished[:RELEVANT_FINISHED])
+        self._relevant = {sid for tid in keep for sid, _, _ in self._links.get(tid, ())}
+
+    def _mark(self, task_id: int) -> None:
+        if self._dirty is not None:
+            self._dirty.add(task_id)
+
+    def _mark_session(self, session_id: str) -> None:
+        if self._dirty is not None:
+            self._dirty.update(self._session_tasks.get(session_id, ()))
+
+    def _session_select(self) -> str:
+        t = lambda c: self._tcol("sessions", c, tau=True)  # noqa: E731
+        return (f"SELECT rowid, id, {t('archived')}, {t('last_phase')}, {t('last_exit_status')}, "
+                f"{t('created_at')}, {t('tagline')}, {t('model_json')}, {t('parent_id')} FROM sessions")
+
+    def _take_session(self, r: tuple) -> str:
+        """Keep one sessions row; mark its tasks dirty if it changed."""
+        sid = _str(r[1])
+        old = self._sessions.get(sid)
+        row = _SessionRow(
+            id=sid, archived=bool(_int(r[2])), last_phase=None if r[3] is None else _str(r[3]),
+            last_exit_status=None if r[4] in (None, "") else _str(r[4]),
+            created_at=_int(r[5]), tagline=_str(r[6]),
+            model=old.model if old is not None else _model_name(r[7]),
+            parent_id=None if r[8] is None else _str(r[8]),
+        )
+        if row != old:
+            self._sessions[sid] = row
+            self._mark_session(sid)
+        self._absent.discard(sid)
+        if row.last_phase not in (None, "idle"):
+            self._active.add(sid)
+        else:
+            self._active.discard(sid)
+        return sid
+
+    async def _read_sessions(self, conn: aiosqlite.Connection, ids: set[str]) -> None:
+        """Re-read these sessions by primary key; those not found are gone."""
+        found: set[str] = set()
+        ids_list = sorted(ids)
+        select = self._session_select()
+        for i in range(0, len(ids_list), CHUNK):
+            part = ids_list[i:i + CHUNK]
+            marks = ",".join("?" * len(part))
+            async with conn.execute(f"{select} WHERE id IN ({marks})", part) as cur:
+                async for r in cur:
+                    found.add(self._take_session(r))
+        for sid in ids - found:
+            if sid in self._sessions or sid in self._msg_stats or sid not in self._absent:
+                self._sessions.pop(sid, None)
+                self._msg_stats.pop(sid, None)
+                self._usage.pop(sid, None)
+                self._active.discard(sid)
+                self._absent.add(sid)
+                self._mark_session(sid)
+
+    async def _count_messages(self, conn: aiosqlite.Connection, ids: list[str]) -> None:
+        """Message counts of sessions seen for the first time, up to the id
+        high-water mark (newer rows are counted as increments)."""
+        created = self._msg_created()
+        if self._msg_max_id is None:
+            async with conn.execute("SELECT MAX(id) FROM messages") as cur:
+                self._msg_max_id = _int((await cur.fetchone())[0])
+        newest: dict[int, str] = {}
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i:i + CHUNK]
+            marks = ",".join("?" * len(part))
+            for sid in part:
+                self._msg_stats[sid] = _MsgStats()
+            async with conn.execute(
+                f"SELECT session_id, COUNT(*), MAX(id) FROM messages WHERE session_id IN ({marks}) "
+                "AND id <= ? GROUP BY session_id", (*part, self._msg_max_id),
+            ) as cur:
+                async for sid, count, max_id in cur:
+                    self._msg_stats[_str(sid)] = _MsgStats(count=count, max_id=_int(max_id))
+                    newest[_int(max_id)] = _str(sid)
+        if created == "NULL":
+            return
+        top_ids = sorted(newest)
+        for i in range(0, len(top_ids), CHUNK):
+            part = top_ids[i:i + CHUNK]
+            marks = ",".join("?" * len(part))
+            async with conn.execute(
+                f"SELECT id, {created} FROM messages WHERE id IN ({marks})", part) as cur:
+                async for mid, at in cur:
+                    st = self._msg_stats.get(newest[_int(mid)])
+                    if st is not None:
+                        st.last_created = max(st.last_created, _int(at))
+
+    async def _refresh_tau_inner(self, want: frozenset[str] = frozenset()) -> None:
+        """Bring the kept sessions and their message figures up to date."""
+        conn = self._tau
+        assert conn is not None
+        dv = await self._dv(conn)
+        changed = dv != self._tau_dv
+        if not changed:
+            # Nothing committed: only sessions never read before need a read.
+            new_want = {s for s in want if s not in self._sessions and s not in self._absent}
+            if new_want:
+                await self._read_sessions(conn, new_want)
+            if self._messages_ok():
+                uncounted = [s for s in want if s in self._sessions and s not in self._msg_stats]
+                if uncounted:
+                    await self._count_messages(conn, uncounted)
+            return
+        touched: set[str] = set()
+        if self._messages_ok():
+            async with conn.execute("SELECT MAX(id) FROM messages") as cur:
+                top = _int((await cur.fetchone())[0])
+            if self._msg_max_id is not None and top < self._msg_max_id:
+                # Rows deleted from the end: count again.
+                self._msg_stats.clear()
+                self._usage.clear()
+                self._msg_max_id = None
+                self._dirty = None
+            if self._msg_max_id is None:
+                self._msg_max_id = top  # the baseline: counts go up to here
+            elif top > self._msg_max_id:
+                async with conn.execute(
+                    f"SELECT session_id, COUNT(*), MAX({self._msg_created()}), MAX(id) FROM messages "
+                    "WHERE id > ? AND id <= ? GROUP BY session_id",
+                    # Up to `top` only: rows committed since MAX(id) was read are
+                    # counted next time, not now and again then.
+                    (self._msg_max_id, top),
+                ) as cur:
+                    async for sid, count, last_created, max_id in cur:
+                        sid = _str(sid)
+                        touched.add(sid)
+                        st = self._msg_stats.get(sid)
+                        if st is not None:  # no baseline, no increment: counted when needed
+                            st.count += count
+                            st.last_created = max(st.last_created, _int(last_created))
+                            st.max_id = max(st.max_id, _int(max_id))
+                            self._mark_session(sid)
+                self._msg_max_id = top
+        # Sessions added since the last read (on the first read, only where
+        # they start: the ones that matter are read by id below).
+        if not self._sessions_no_rowid:
+            try:
+                if self._tau_dv is None and not self._sessions:
+                    async with conn.execute("SELECT MAX(rowid) FROM sessions") as cur:
+                        self._sessions_rowid = _int((await cur.fetchone())[0])
+                else:
+                    async with conn.execute(
+                        f"{self._session_select()} WHERE rowid > ?", (self._sessions_rowid,)
+                    ) as cur:
+                        async for r in cur:
+                            self._take_session(r)
+                            self._sessions_rowid = max(self._sessions_rowid, _int(r[0]))
+            except sqlite3.OperationalError:
+                self._sessions_no_rowid = True
+        # Sessions that can have changed (set operations: the relevant set is large).
+        now = time.monotonic()
+        relevant = self._relevant
+        known = self._sessions.keys()
+        need = set(want) | {s for s in touched if s in relevant or s in known}
+        need |= self._active & relevant
+        need |= relevant - known - self._absent
+        if now - self._last_sweep >= SWEEP_SECONDS or self._sessions_no_rowid:
+            need |= relevant
+            self._last_sweep = now
+        if self._sessions_no_rowid and not relevant:
+            async with conn.execute(self._session_select()) as cur:
+                async for r in cur:
+                    self._take_session(r)
+        if need:
+            await self._read_sessions(conn, need)
+        if self._messages_ok():
+            uncounted = list(((relevant | want) & self._sessions.keys()) - self._msg_stats.keys())
+            if uncounted:
+                await self._count_messages(conn, uncounted)
+                for sid in uncounted:
+                    self._mark_session(sid)
+        self._tau_dv = dv
+
+    async def _refresh_tau(self, want: frozenset[str] = frozenset()) -> None:
         """Bring the sessions and message counts up to date. If tau.db cannot be
         read the tasks are still shown, with bare session rows (the status says
         why); only a lock, which passes, makes the whole read wait for later."""
@@ -740,16 +1004,73 @@ class Store:
                 raise StoreError(self._busy["tau"])
             return
         try:
-            await self._guarded("tau", self._refresh_sessions)
-            await self._guarded("tau", self._refresh_msg_stats)
+            await self._guarded("tau", lambda: self._refresh_tau_inner(want))
         except StoreError:
             if "tau" in self._busy:
                 raise
 
+    def _session_info(self, session_id: str, role: str, created_at: int,
+                      server_up: bool) -> TaskSessionInfo:
+        row = self._sessions.get(session_id)
+        if row is None:
+            return TaskSessionInfo(
+                session_id=session_id, role=role, created_at=created_at,
+                message_count=None, archived=None, last_activity=None,
+                last_phase=None, last_exit_status=None, is_live=False,
+            )
+        st = self._msg_stats.get(session_id)
+        last_ms = st.last_created if st and st.count and st.last_created else row.created_at
+        return TaskSessionInfo(
+            session_id=session_id, role=role, created_at=created_at,
+            message_count=st.count if st else 0,
+            archived=row.archived,
+            last_activity=last_ms // 1000,
+            last_phase=row.last_phase,
+            last_exit_status=row.last_exit_status,
+            is_live=bool(server_up and row.last_phase and row.last_phase != "idle"),
+        )
+
+    def _task_row(self, tid: int, r: tuple, server_up: bool) -> TaskRow:
+        """One task's row from the kept state. Sessions never read (those of
+        long-finished tasks) count, but carry no liveness or activity.
+        The same rules as `_session_info`, inlined: this runs for every task."""
+        links = self._links.get(tid, ())
+        sessions, stats = self._sessions, self._msg_stats
+        live = 0
+        busiest: str | None = None
+        last: int | None = None
+        for sid, _, _ in links:
+            row = sessions.get(sid)
+            if row is None:
+                continue
+            st = stats.get(sid)
+            act = (st.last_created if st and st.count and st.last_created else row.created_at) // 1000
+            last = act if last is None or act > last else last
+            phase = row.last_phase
+            if server_up and phase and phase != "idle":
+                live += 1
+                if busiest is None or phase_rank(phase) > phase_rank(busiest):
+                    busiest = phase
+        blocked = tuple(sorted(
+            d for d in self._deps.get(tid, ())
+            if d in self._task_rows and _str(self._task_rows[d][3]) not in TERMINAL_STATES
+        )) if tid in self._deps else ()
+        return TaskRow(
+            id=tid, title=_str(r[2]), state=_str(r[3], "?"), priority=_int(r[4]),
+            project=_str(r[1]), parent_id=None if r[5] is None else _int(r[5]),
+            held=bool(_int(r[6])), created_at=_int(r[7]), updated_at=_int(r[8]),
+            session_count=len(links), live_count=live, busiest_phase=busiest,
+            last_activity=last, blocked_by=blocked,
+        )
+
     # --- the task list --------------------------------------------------------------------
 
     async def read_task_list(self) -> TaskListSnapshot:
-        """Every task with its session counts, busiest live phase and last activity."""
+        """Every task with its session counts, busiest live phase and last activity.
+
+        Rows of tasks whose inputs did not change are the same objects as last
+        time, so the screen can skip them with an identity check.
+        """
         async with self._lock:
             await self._ensure_open()
             server_up = server_pid(self.runtime_dir) is not None
@@ -759,64 +1080,25 @@ class Store:
                     raise failure
                 # Nothing to show yet: say why (the status names the path).
                 return TaskListSnapshot(tasks=(), status=self.status(), taken_at=time.time())
+            await self._guarded("tasks", self._refresh_tasks_tables)
             await self._refresh_tau()
-            rows, links, deps = await self._guarded("tasks", self._read_tasks_tables)
             self._listed = True
-            by_task: dict[int, list[TaskSessionInfo]] = {}
-            for task_id, sid, role, created in links:
-                by_task.setdefault(task_id, []).append(
-                    self._session_info(sid, role, created, server_up))
-            states = {_int(r[0]): _str(r[3]) for r in rows}
-            tasks: list[TaskRow] = []
-            seen_ids: set[int] = set()
-            for r in rows:
-                tid = _int(r[0])
-                if tid in seen_ids:  # a table without its primary key: show each id once
-                    continue
-                seen_ids.add(tid)
-                infos = by_task.get(tid, [])
-                live = [i for i in infos if i.is_live]
-                busiest = max(live, key=lambda i: phase_rank(i.last_phase)).last_phase if live else None
-                acts = [i.last_activity for i in infos if i.last_activity is not None]
-                blocked = tuple(sorted(
-                    d for d in deps.get(tid, ()) if states.get(d, "closed") not in TERMINAL_STATES
-                ))
-                tasks.append(TaskRow(
-                    id=tid, title=_str(r[2]), state=_str(r[3], "?"), priority=_int(r[4]),
-                    project=_str(r[1]), parent_id=None if r[5] is None else _int(r[5]),
-                    held=bool(_int(r[6])), created_at=_int(r[7]), updated_at=_int(r[8]),
-                    session_count=len(infos), live_count=len(live), busiest_phase=busiest,
-                    last_activity=max(acts) if acts else None, blocked_by=blocked,
-                ))
-            return TaskListSnapshot(tasks=tuple(tasks), status=self.status(), taken_at=time.time())
-
-    async def _read_tasks_tables(self):  # type: ignore[no-untyped-def]
-        conn = self._tasks
-        assert conn is not None
-        t = lambda c: self._tcol("tasks", c)  # noqa: E731
-        sql = (
-            f"SELECT id, {self._project_col()}, {t('title')}, {t('state')}, {t('priority')}, "
-            f"{t('parent_id')}, {t('held')}, {t('created_at')}, {t('updated_at')} FROM tasks"
-        )
-        async with conn.execute(sql) as cur:
-            rows = await cur.fetchall()
-        links: list[tuple[int, str, str, int]] = []
-        if self._has("task_sessions", "task_id", "session_id"):
-            ts = lambda c: self._tcol("task_sessions", c)  # noqa: E731
-            async with conn.execute(
-                f"SELECT task_id, session_id, {ts('role')}, {ts('created_at')} FROM task_sessions "
-                "ORDER BY 1, 4, rowid"
-            ) as cur:
-                async for r in cur:
-                    links.append((_int(r[0]), _str(r[1]), _str(r[2], "worker"), _int(r[3])))
-        deps: dict[int, list[int]] = {}
-        if self._has("task_relations", "from_task", "to_task", "relation"):
-            async with conn.execute(
-                "SELECT from_task, to_task FROM task_relations WHERE relation='depends_on'"
-            ) as cur:
-                async for a, b in cur:
-                    deps.setdefault(_int(a), []).append(_int(b))
-        return rows, links, deps
+            if server_up != self._server_up_seen:
+                self._dirty = None
+                self._server_up_seen = server_up
+            dirty = self._dirty
+            cache = self._row_cache
+            if dirty is None or len(cache) != len(self._task_rows):
+                cache = {tid: self._task_row(tid, r, server_up) for tid, r in self._task_rows.items()}
+            else:
+                for tid in dirty:
+                    r = self._task_rows.get(tid)
+                    if r is not None:
+                        cache[tid] = self._task_row(tid, r, server_up)
+            self._row_cache = cache
+            self._dirty = set()
+            tasks = tuple(cache[tid] for tid in self._task_rows)
+            return TaskListSnapshot(tasks=tasks, status=self.status(), taken_at=time.time())
 
     # --- one task ----------------------------------------------------------------------------
 
@@ -831,11 +1113,11 @@ class Store:
                     raise failure
                 return None
             server_up = server_pid(self.runtime_dir) is not None
-            await self._refresh_tau()
             got = await self._guarded("tasks", lambda: self._read_task_rows(task_id))
             if got is None:
                 return None
             task_row, links, history, relations, deps_states = got
+            await self._refresh_tau(frozenset(sid for sid, _, _ in links))
             infos = [self._session_info(sid, role, created, server_up)
                      for sid, role, created in links]
             if not include_archived:
@@ -1014,8 +1296,7 @@ class Store:
                 return Transcript(header=header, messages=(), has_older=False)
 
             async def work():  # type: ignore[no-untyped-def]
-                await self._refresh_sessions()
-                await self._refresh_msg_stats()
+                await self._refresh_tau_inner(frozenset((session_id,)))
                 conn = self._tau
                 assert conn is not None
                 if not self._messages_ok():
