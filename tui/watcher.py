@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 WATCHED_NAMES = frozenset(STORE_FILES) | {"tasks.db-journal", "tau.db-journal", "tau.pid"}
 #: After a change, how long to wait for quiet before yielding (ms): the latency floor.
-STEP_MS = 8
+STEP_MS = 4
 #: The longest a burst of changes is held back before yielding anyway (ms).
 DEBOUNCE_MS = 120
 

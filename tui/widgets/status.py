@@ -20,6 +20,8 @@ class StatusLine(Vertical):
         super().__init__()
         self._status: StoreStatus | None = None
         self._refresh: RefreshState | None = None
+        self._shown_main: Text | None = None
+        self._shown_problem: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-main")
@@ -46,10 +48,15 @@ class StatusLine(Vertical):
         else:
             main.append("⟳ watching for changes")
         if refresh.last_read is not None:
-            main.append(f"  updated {fmt.age(refresh.last_read, now)} ago")
+            # Minute resolution: a quiet store must not redraw this every second.
+            since = now - refresh.last_read
+            main.append("  updated just now" if since < 60 else
+                        f"  updated {fmt.age(refresh.last_read, now)} ago")
         main.append("  │  ")
         main.append(one_line(status.data_dir, 60))
-        self.query_one("#status-main", Static).update(main)
+        if main != self._shown_main:
+            self._shown_main = main
+            self.query_one("#status-main", Static).update(main)
         problem = self.query_one("#status-problem", Static)
         lines: list[str] = []
         if refresh.error:
@@ -60,7 +67,10 @@ class StatusLine(Vertical):
         if status.error:
             lines.append(f"⚠ {one_line(status.error, 200)}")
         lines.extend(f"ⓘ {one_line(n, 200)}" for n in status.notices)
-        problem.update(Text("\n".join(lines)))
+        problem_text = Text("\n".join(lines))
+        if problem_text != self._shown_problem:
+            self._shown_problem = problem_text
+            problem.update(problem_text)
         problem.set_class(bool(lines), "-shown")
         problem.set_class(bool(refresh.error or status.error), "-error")
         self.set_class(status.live_source is LiveSource.PID, "-server-up")
