@@ -694,6 +694,20 @@ async def test_everything_is_closed_on_exit(idle_fleet: StoreKit) -> None:
     assert not busy, f"threads still working after exit: {busy}"
 
 
+async def test_clock_tick_while_a_screen_is_torn_down(idle_fleet: StoreKit) -> None:
+    """On quit, Textual removes a screen's widgets while the app's 1 s timer can
+    still fire: the tick found no TaskTable and the app died with a traceback
+    (seen in the hypothesis test). Here the widget goes first, then the tick."""
+    from tui.widgets.task_table import TaskTable
+
+    app = SessionTopApp(Store(idle_fleet.data_dir, idle_fleet.runtime_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app, TITLE)
+        await app.screen.query_one(TaskTable).remove()
+        app._tick()
+        assert app.is_running
+
+
 def busy_threads(before: set[threading.Thread]) -> list[str]:
     frames = sys._current_frames()
     out = []

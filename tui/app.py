@@ -19,6 +19,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 
 from . import __version__
 from .commands import TaskCommands
@@ -196,7 +197,10 @@ class SessionTopApp(App[None]):
         """Once a second: ages and spinners move; the store is not touched."""
         screen = self.screen
         if isinstance(screen, DataScreen) and screen.is_mounted and screen.is_attached:
-            screen.tick(self.clock())
+            try:
+                screen.tick(self.clock())
+            except NoMatches:
+                pass  # the screen is being composed or torn down (quitting): nothing to tick
 
     # --- actions -----------------------------------------------------------------------------
 
