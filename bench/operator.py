@@ -337,13 +337,25 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
         if invalid:
             out["latency"]["invalid"] = len(invalid)
         # --- idle: nothing changes, nothing polls the pane ---
-        await asyncio.sleep(3.0)
+        # First let the reads the last changes caused finish: wait for a quiet
+        # second (< 2 % of a core) or two alike (within 1.5 points, < 30 %), at most 30 s.
+        t_settle = now()
+        prev = None
+        while now() - t_settle < 30:
+            a = cpu_seconds(s.pid)
+            await asyncio.sleep(1.0)
+            use = cpu_seconds(s.pid) - a
+            if use < 0.02 or (prev is not None and abs(use - prev) < 0.015 and use < 0.3):
+                break
+            prev = use
+        settle_s = now() - t_settle
         c0, t0 = cpu_seconds(s.pid), now()
         await asyncio.sleep(idle_s)
         c1, t1 = cpu_seconds(s.pid), now()
         out["idle"] = {"seconds": round(t1 - t0, 1), "cpu_s": round(c1 - c0, 3),
                        "cpu_percent_of_core": round(100 * (c1 - c0) / (t1 - t0), 2),
-                       "rss_mb": round(status_kb(s.pid)["VmRSS"] / 1024, 1)}
+                       "rss_mb": round(status_kb(s.pid)["VmRSS"] / 1024, 1),
+                       "settled_after_s": round(settle_s, 1)}
         # --- load: rate commits a second ---
         if load_s > 0:
             out["load"] = await _load(ctl, s.pid, writer, task, rate=load_rate, seconds=load_s)
