@@ -35,7 +35,7 @@ class StatusLine(Vertical):
         status, refresh = self._status, self._refresh
         if status is None or refresh is None or not self.is_attached or len(self.children) < 2:
             return  # not composed yet, or being torn down
-        main = Text()
+        main = Text(no_wrap=True, overflow="ellipsis")
         if status.live_source is LiveSource.PID:
             main.append(f"● live inferred from tau.pid (pid {status.server_pid})")
         else:
@@ -53,7 +53,10 @@ class StatusLine(Vertical):
             main.append("  updated just now" if since < 60 else
                         f"  updated {fmt.age(refresh.last_read, now)} ago")
         main.append("  │  ")
-        main.append(one_line(status.data_dir, 60))
+        # The end of the path is the telling part: keep it, shorten the start.
+        path = one_line(status.data_dir, 400)
+        room = max(12, self.size.width - main.cell_len - 2)
+        main.append(path if len(path) <= room else "…" + path[-(room - 1):])
         if main != self._shown_main:
             self._shown_main = main
             self.query_one("#status-main", Static).update(main)
