@@ -55,7 +55,7 @@ class StatusLine(Vertical):
         main.append("  │  ")
         # The end of the path is the telling part: keep it, shorten the start.
         path = one_line(status.data_dir, 400)
-        room = max(12, self.size.width - main.cell_len - 2)
+        room = max(12, self.size.width - main.cell_len - 6)  # padding, wide glyphs
         main.append(path if len(path) <= room else "…" + path[-(room - 1):])
         if main != self._shown_main:
             self._shown_main = main
