@@ -55,11 +55,17 @@ class StatusLine(Vertical):
         main.append("  │  ")
         # The end of the path is the telling part: keep it, shorten the start.
         path = one_line(status.data_dir, 400)
-        room = max(12, self.size.width - main.cell_len - 6)  # padding, wide glyphs
-        main.append(path if len(path) <= room else "…" + path[-(room - 1):])
+        line = self.query_one("#status-main", Static)
+        room = line.content_size.width - main.cell_len
+        if len(path) <= room or not line.content_size.width:
+            main.append(path)
+        elif room >= 8:
+            main.append("…" + path[-(room - 1):])
+        else:
+            main.right_crop(5)  # no room for the path: drop its separator too
         if main != self._shown_main:
             self._shown_main = main
-            self.query_one("#status-main", Static).update(main)
+            line.update(main)
         problem = self.query_one("#status-problem", Static)
         lines: list[str] = []
         if refresh.error:
