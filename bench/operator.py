@@ -319,7 +319,9 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
             for change in sc.task_changes(n_task):
                 await timed(change)
             await ctl.keys("Escape")
-            await poll_until(ctl, list_ready(n_tasks), timeout + 30, 0.01)
+            back, _ = await poll_until(ctl, list_ready(n_tasks), timeout + 30, 0.01)
+            if back is None:
+                out["notes"].append("Escape did not bring the task list back")
         else:
             out["notes"].append("could not open the target task with Enter")
         for op, args in sc.cleanup_ops():
@@ -349,13 +351,14 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
                 break
             prev = use
         settle_s = now() - t_settle
+        shown = next((ln.strip() for ln in await ctl.capture() if ln.strip()), "")
         c0, t0 = cpu_seconds(s.pid), now()
         await asyncio.sleep(idle_s)
         c1, t1 = cpu_seconds(s.pid), now()
         out["idle"] = {"seconds": round(t1 - t0, 1), "cpu_s": round(c1 - c0, 3),
                        "cpu_percent_of_core": round(100 * (c1 - c0) / (t1 - t0), 2),
                        "rss_mb": round(status_kb(s.pid)["VmRSS"] / 1024, 1),
-                       "settled_after_s": round(settle_s, 1)}
+                       "settled_after_s": round(settle_s, 1), "screen": shown[:60]}
         # --- load: rate commits a second ---
         if load_s > 0:
             out["load"] = await _load(ctl, s.pid, writer, task, rate=load_rate, seconds=load_s)
