@@ -5,6 +5,7 @@ Pure functions over `TaskRow`s so the rules can be tested without a screen.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from .model import IN_FLIGHT_STATES, QUEUED_STATES, TERMINAL_STATES, TaskRow
@@ -104,12 +105,14 @@ def group_tasks(
         if not rows:
             continue
         if gkey == "finished":
-            # Newest first, whatever the sort: it is a "recent" list.
-            rows.sort(key=lambda t: (-t.updated_at, t.id))
+            # Newest first, whatever the sort: it is a "recent" list. Folded,
+            # only the newest few are needed: no need to sort thousands.
+            newest = lambda t: (-t.updated_at, t.id)  # noqa: E731
             if not unfold_finished and len(rows) > FINISHED_SHOWN:
-                out.append(Group(gkey, heading, tuple(rows[:FINISHED_SHOWN]),
-                                 folded=len(rows) - FINISHED_SHOWN))
+                shown = heapq.nsmallest(FINISHED_SHOWN, rows, key=newest)
+                out.append(Group(gkey, heading, tuple(shown), folded=len(rows) - FINISHED_SHOWN))
                 continue
+            rows.sort(key=newest)
         else:
             rows.sort(key=key)
         out.append(Group(gkey, heading, tuple(rows)))
