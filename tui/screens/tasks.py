@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from ..groups import SORTS, group_tasks
 from ..model import StoreStatus, TaskListSnapshot
@@ -120,8 +120,8 @@ class TaskListScreen(DataScreen):
     def action_up(self) -> None:
         self.query_one(TaskTable).action_cursor_up()
 
-    @on(DataTable.RowSelected, "#tasks")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(TaskTable.RowSelected)
+    def _row_selected(self, event: TaskTable.RowSelected) -> None:
         event.stop()
         self.action_open()
 

@@ -1,13 +1,17 @@
-"""The task list: a DataTable of tasks under group headings, updated in place."""
+"""The task list: tasks under group headings, drawn line by line and updated in place."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.segment import Segment
 from rich.text import Text
-from textual._two_way_dict import TwoWayDict
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from .. import format as fmt
 from ..groups import Group
@@ -50,35 +54,69 @@ def columns_for(width: int) -> tuple[tuple[tuple[str, str, int], ...], int]:
 Cells = tuple[Text, ...]
 
 
-class TaskTable(DataTable[Text]):
+class TaskTable(ScrollView, can_focus=True):
     """Rows keyed ``t:<id>``; headings ``g:<group>``; the fold row ``fold:<group>``.
 
-    `show` compares the new rows with those on screen: when the order is the
-    same only the changed cells are touched; otherwise the table is rebuilt in
-    one go with the cursor and scroll position kept on the same task.
+    Drawn with Textual's line API: each row is rendered once into a `Strip`
+    and kept until its cells change, so a change to one task redraws one line
+    (a DataTable re-renders every visible cell on any update, ~100 ms for a
+    full screen). `show` keeps the cursor on the same task and the view still.
     """
 
     COMPONENT_CLASSES = {
+        "tasktable--header", "tasktable--cursor", "tasktable--cursor-blurred",
         "tasktable--heading", "tasktable--live", "tasktable--busy", "tasktable--good",
         "tasktable--bad", "tasktable--warn", "tasktable--queued", "tasktable--muted",
         "tasktable--unknown", "tasktable--held", "tasktable--dim",
     }
+    BINDINGS = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("enter", "select", "Open", show=False),
+    ]
+
+    class RowSelected(Message):
+        """Enter, or a click on the row under the cursor."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self._rows: list[tuple[str, Cells]] = []
         self._tasks: dict[str, TaskRow] = {}
         self._columns, self._title_width = columns_for(120)
         self._last: tuple[Sequence[Group], float] | None = None
         self._unfolded = False
         self._cell_cache: dict[int, tuple[TaskRow, Cells]] = {}
+        self._strips: dict[str, tuple[Cells, bool, int, Strip]] = {}
+        self._header: tuple[int, Strip] | None = None
+        self.cursor_row = 0
 
     def on_mount(self) -> None:
-        self._add_columns()
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
 
-    def _add_columns(self) -> None:
-        for key, label, width in self._columns:
-            self.add_column(label, key=key, width=self._title_width if key == "title" else width)
+    def _restyle(self, _theme: object = None) -> None:
+        """Colours come from the stylesheet: a new theme means new cells."""
+        self._cell_cache = {}
+        self._strips = {}
+        self._header = None
+        if self._last is not None:
+            self._rows = []
+            self.show(self._last[0], self._last[1], unfolded=self._unfolded)
+
+    def on_focus(self) -> None:
+        self._strips = {}
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._strips = {}
+        self.refresh()
 
     def _style(self, tone: str) -> str:
         return str(self.get_component_rich_style(f"tasktable--{tone}", partial=True))
@@ -159,58 +197,29 @@ class TaskTable(DataTable[Text]):
     # --- updating --------------------------------------------------------------------
 
     def show(self, groups: Sequence[Group], now: float, *, unfolded: bool = False) -> None:
-        """Put these groups on screen, touching only what changed.
-
-        Same rows: changed cells are updated and a new order is applied in
-        place. Rows added or removed: the table is rebuilt in one go. Either
-        way the cursor stays on the same task and the view does not jump.
-        """
+        """Put these groups on screen: lines whose cells did not change keep
+        their rendering; the cursor stays on the same task, the view still."""
         self._last = (groups, now)
         self._unfolded = unfolded
-        new = self.build_rows(groups, now, unfolded)
-        new_keys = [k for k, _ in new]
-        old_keys = [k for k, _ in self._rows]
         cursor_key = self.cursor_key()
-        if len(new_keys) == len(old_keys) and set(new_keys) == set(old_keys):
-            old = dict(self._rows)
-            for key, cells in new:
-                was = old[key]
-                if cells is was or cells == was:
-                    continue
-                for (col, _, _), cell, before in zip(self._columns, cells, was):
-                    if cell != before:
-                        self.update_cell(key, col, cell)
-            self._rows = new
-            if new_keys != old_keys:
-                self._reorder(new_keys, cursor_key)
-            self.tick(now)
-            return
         cursor_index = self.cursor_row
-        scroll_y = self.scroll_y
-        self.clear()
-        for key, cells in new:
-            self.add_row(*cells, key=key)
+        new = self.build_rows(groups, now, unfolded)
+        keys = [k for k, _ in new]
         self._rows = new
-        if cursor_key in new_keys:
-            index = new_keys.index(cursor_key)
+        live = set(keys)
+        for key in [k for k in self._strips if k not in live]:
+            del self._strips[key]
+        if cursor_key in live:
+            index = keys.index(cursor_key)
         else:
-            index = min(cursor_index, len(new_keys) - 1)
+            index = min(cursor_index, len(keys) - 1)
             # Prefer a task row to a heading when the old task vanished.
-            while 0 <= index < len(new_keys) - 1 and not new_keys[index].startswith("t:"):
+            while 0 <= index < len(keys) - 1 and not keys[index].startswith("t:"):
                 index += 1
-        if index >= 0:
-            self.scroll_y = scroll_y
-            self.move_cursor(row=index, animate=False, scroll=True)
+        self.cursor_row = max(0, index)
+        self.virtual_size = Size(self.size.width, len(new) + 1)
         self.tick(now)
-
-    def _reorder(self, keys: list[str], cursor_key: str | None) -> None:
-        """Move rows to a new order without rebuilding the table (DataTable's
-        own `sort` cannot see row keys, so set the locations it sorts into)."""
-        self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(keys)})
-        self._update_count += 1
         self.refresh()
-        if cursor_key is not None:
-            self.move_cursor(row=keys.index(cursor_key), animate=False, scroll=False)
 
     def tick(self, now: float) -> None:
         """Age cells of the rows on screen; no store access."""
@@ -226,23 +235,122 @@ class TaskTable(DataTable[Text]):
             fresh = self._task_cells(task, now)
             self._cell_cache[task.id] = (task, fresh)
             if fresh != cells:
-                for (col, _, _), cell, was in zip(self._columns, fresh, cells):
-                    if cell != was:
-                        self.update_cell(key, col, cell)
                 self._rows[i] = (key, fresh)
+                self.refresh()
 
     def fit_width(self, width: int) -> None:
-        """Choose the columns for this width; rebuild if they changed."""
+        """Choose the columns for this width; redraw if they changed."""
         columns, title_width = columns_for(width)
         if (columns, title_width) == (self._columns, self._title_width):
             return
         self._columns, self._title_width = columns, title_width
-        self._cell_cache = {}
-        self.clear(columns=True)
-        self._add_columns()
-        self._rows = []
-        if self._last is not None:
-            self.show(self._last[0], self._last[1], unfolded=self._unfolded)
+        self._restyle()
+
+    # --- drawing ------------------------------------------------------------------------
+
+    def _line(self, cells: Cells) -> Text:
+        line = Text(no_wrap=True, end="")
+        for (key, _, width), cell in zip(self._columns, cells):
+            width = self._title_width if key == "title" else width
+            c = cell.copy()
+            c.truncate(width, overflow="ellipsis")
+            pad = width - c.cell_len
+            line.append(" ")
+            if cell.justify == "right":
+                line.append(" " * pad)
+                line.append_text(c)
+            else:
+                line.append_text(c)
+                line.append(" " * pad)
+            line.append(" ")
+        return line
+
+    def _strip(self, line: Text, extra_style: str | None = None) -> Strip:
+        width = self.size.width
+        if extra_style:
+            line.stylize(extra_style)
+        segments = list(line.render(self.app.console))
+        base = self.rich_style
+        return Strip(Segment.apply_style(segments, base)).adjust_cell_length(width, base)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            if self._header is None or self._header[0] != width:
+                labels = tuple(Text(label) for _, label, _ in self._columns)
+                self._header = (width, self._strip(
+                    self._line(labels), str(self.get_component_rich_style("tasktable--header"))))
+            return self._header[1]
+        index = int(self.scroll_y) + y - 1
+        if not (0 <= index < len(self._rows)):
+            return Strip.blank(width, self.rich_style)
+        key, cells = self._rows[index]
+        cursor = index == self.cursor_row
+        hit = self._strips.get(key)
+        if hit is not None and hit[0] is cells and hit[1] == cursor and hit[2] == width:
+            return hit[3]
+        style = None
+        if cursor:
+            style = str(self.get_component_rich_style(
+                "tasktable--cursor" if self.has_focus else "tasktable--cursor-blurred"))
+        strip = self._strip(self._line(cells), style)
+        self._strips[key] = (cells, cursor, width, strip)
+        return strip
+
+    def on_resize(self) -> None:
+        self._header = None
+        self._strips = {}
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+
+    # --- the cursor ------------------------------------------------------------------------
+
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on row ``row`` and scroll it into view (under the header)."""
+        if not self._rows:
+            return
+        self.cursor_row = max(0, min(row, len(self._rows) - 1))
+        visible = max(1, self.size.height - 1)
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
+        self.refresh()
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self.cursor_row - max(1, self.size.height - 2))
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self.cursor_row + max(1, self.size.height - 2))
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self._rows) - 1)
+
+    def action_select(self) -> None:
+        key = self.cursor_key()
+        if key is not None:
+            self.post_message(self.RowSelected(key))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y <= 0:
+            return
+        index = int(self.scroll_y) + event.y - 1
+        if not (0 <= index < len(self._rows)):
+            return
+        if index == self.cursor_row or event.chain > 1:
+            self.move_cursor(index)
+            self.action_select()
+        else:
+            self.move_cursor(index)
 
     def cursor_key(self) -> str | None:
         if not self._rows or not (0 <= self.cursor_row < len(self._rows)):
@@ -257,6 +365,6 @@ class TaskTable(DataTable[Text]):
         keys = [k for k, _ in self._rows]
         key = f"t:{task_id}"
         if key in keys:
-            self.move_cursor(row=keys.index(key))
+            self.move_cursor(keys.index(key))
             return True
         return False
