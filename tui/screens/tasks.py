@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
 
 from ..groups import SORTS, group_tasks
-from ..model import StoreStatus, TaskListSnapshot
+from ..model import TERMINAL_STATES, StoreStatus, TaskListSnapshot
 from ..views import Query, RefreshState, TaskListQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
@@ -101,7 +101,7 @@ class TaskListScreen(DataScreen):
         title = Text("sessiontop", style="bold")
         if snap is not None:
             tasks = snap.tasks
-            running = sum(1 for t in tasks if t.live_count)
+            running = sum(1 for t in tasks if t.live_count and t.state not in TERMINAL_STATES)
             live = sum(t.live_count for t in tasks)
             title.append(f"  {len(tasks)} tasks · {running} running · {live} live sessions")
         bits = [f"sort: {self.sort}"]
