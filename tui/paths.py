@@ -23,3 +23,13 @@ def default_runtime_dir(env: Mapping[str, str] = os.environ) -> Path:
     if env.get("XDG_RUNTIME_DIR"):
         return Path(env["XDG_RUNTIME_DIR"]) / "tau"
     return Path(env.get("HOME", "/tmp")) / ".tau"
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, or None if it is not there: tells a file
+    replaced or a directory re-created apart from the one seen before."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)

@@ -27,6 +27,7 @@ from urllib.parse import quote
 import aiosqlite
 
 from .liveness import server_pid
+from .paths import file_identity
 from .model import (
     TERMINAL_STATES,
     HistoryEntry,
@@ -401,14 +402,6 @@ class Store:
                         pass
             self._tasks = self._tau = None
 
-    @staticmethod
-    def _ident(path: Path) -> tuple[int, int] | None:
-        try:
-            st = path.stat()
-        except OSError:
-            return None
-        return (st.st_dev, st.st_ino)
-
     async def _connect(self, path: Path) -> tuple[aiosqlite.Connection, dict[str, set[str]]]:
         conn = await aiosqlite.connect(_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
         # TEXT that is not valid UTF-8 must not make a whole read fail.
@@ -427,7 +420,7 @@ class Store:
         for which in ("tasks", "tau"):
             path = self._path(which)
             conn = self._tasks if which == "tasks" else self._tau
-            ident = self._ident(path)
+            ident = file_identity(path)
             old_ident = self._tasks_ident if which == "tasks" else self._tau_ident
             if conn is not None and ident == old_ident:
                 continue

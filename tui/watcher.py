@@ -19,7 +19,7 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from .paths import STORE_FILES
+from .paths import STORE_FILES, file_identity
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,6 @@ WATCHED_NAMES = frozenset(STORE_FILES) | {"tasks.db-journal", "tau.db-journal", 
 STEP_MS = 4
 #: The longest a burst of changes is held back before yielding anyway (ms).
 DEBOUNCE_MS = 120
-
-
-def _ident(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -74,7 +66,7 @@ async def watch_store(
     while not stop.is_set():
         exists = data_dir.is_dir()
         target = data_dir if exists else _nearest_existing(data_dir.parent)
-        ident = _ident(target)
+        ident = file_identity(target)
         paths = [target]
         if exists and runtime_dir is not None and runtime_dir.is_dir():
             paths.append(runtime_dir)
@@ -110,7 +102,7 @@ async def watch_store(
                     yield set()
                     continue
                 names = {Path(p).name for _, p in changes}
-                if _ident(target) != ident:
+                if file_identity(target) != ident:
                     # Deleted, or deleted and made again: say so (the caller re-reads
                     # and finds the store gone), then attach anew.
                     yield names
