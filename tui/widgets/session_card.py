@@ -47,6 +47,7 @@ class SessionCard(Static):
         self.pane = pane
         self._now = now
         self._rendered_key: tuple[object, ...] | None = None
+        self._shown: Text | None = None
 
     def on_mount(self) -> None:
         self._rerender()
@@ -84,7 +85,7 @@ class SessionCard(Static):
             t.append("\nsession gone", style=self._s("warn"))
             t.append(" (not in tau.db any more)", style=self._s("dim"))
             t.append(f"\nadded {fmt.age(info.created_at / 1000, now)} ago", style=self._s("dim"))
-            self.update(t)
+            self._show(t)
             return
         t.append("\n")
         if info.is_live:
@@ -112,7 +113,16 @@ class SessionCard(Static):
             marker, text, mtone = message_line(msg, width - 2)
             t.append(f"\n{marker} ", style=self._s(mtone))
             t.append(text, style=self._s(mtone) if mtone in ("dim", "bad") else "")
-        self.update(t)
+        self._show(t)
+
+    def _show(self, t: Text) -> None:
+        """Update only if the text changed; skip the layout pass when the
+        number of lines stayed the same (the clock ticks every second)."""
+        if t == self._shown:
+            return
+        same_height = self._shown is not None and self._shown.plain.count("\n") == t.plain.count("\n")
+        self._shown = t
+        self.update(t, layout=not same_height)
 
     def on_resize(self) -> None:
         self._rerender()
