@@ -352,6 +352,13 @@ class TaskTable(ScrollView, can_focus=True):
         else:
             self.move_cursor(index)
 
+    def get_row(self, key: str) -> Cells:
+        """The cells of the row ``key`` (as DataTable's get_row); KeyError if absent."""
+        for row_key, cells in self._rows:
+            if row_key == key:
+                return cells
+        raise KeyError(key)
+
     def cursor_key(self) -> str | None:
         if not self._rows or not (0 <= self.cursor_row < len(self._rows)):
             return None
