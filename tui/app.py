@@ -31,6 +31,10 @@ from .views import Query, RefreshState, TaskListQuery, TaskQuery, TranscriptQuer
 from .watcher import poll_ticks, watch_store
 
 
+#: After a file event with no visible commit, look again this much later (s).
+RECHECK_DELAYS = (0.01, 0.04, 0.12, 0.3)
+
+
 def stylesheet_paths() -> list[Path]:
     """The .tcss files: inside the installed package, else the repo's styles/."""
     try:
@@ -77,6 +81,7 @@ class SessionTopApp(App[None]):
         self._force_polling = force_polling
         self._dirty = asyncio.Event()
         self._force = False
+        self._event = False
         self._stop = asyncio.Event()
         self._seen: dict[Query, tuple[int | None, int | None, int | None]] = {}
         self.paused = False
@@ -116,7 +121,8 @@ class SessionTopApp(App[None]):
                                  force_polling=self._force_polling)
         async for batch in source:
             # An empty batch is the slow tick: data_version decides if anything changed.
-            self.request_refresh(force="<attached>" in batch or "tau.pid" in batch)
+            self.request_refresh(force="<attached>" in batch or "tau.pid" in batch,
+                                 event=bool(batch))
 
     @work(group="refresh", exclusive=True, exit_on_error=False)
     async def _refresher(self) -> None:
@@ -128,34 +134,48 @@ class SessionTopApp(App[None]):
             if self.paused and not force:
                 continue
             try:
-                await self._read_for_screen(force)
+                event, self._event = self._event, False
+                changed = await self._read_for_screen(force)
+                if event and not changed:
+                    self._look_again()
             except Exception as exc:  # noqa: BLE001 - the dashboard must keep running
                 self._note_error(f"unexpected error while reading: {exc!r}")
 
-    def request_refresh(self, *, force: bool = False) -> None:
-        """Ask for a re-read of what the current screen shows."""
+    def request_refresh(self, *, force: bool = False, event: bool = False) -> None:
+        """Ask for a re-read of what the current screen shows (``event``: a
+        file event asked, so a commit is on its way)."""
         self._force = self._force or force
+        self._event = self._event or event
         self._dirty.set()
 
-    async def _read_for_screen(self, force: bool) -> None:
+    def _look_again(self) -> None:
+        """A file event came but no commit is visible yet: the writer puts its
+        WAL frames down (the event) before it publishes the commit in the WAL
+        index (no event). Check data_version again shortly, rather than wait
+        for the next event or the slow tick."""
+        for delay in RECHECK_DELAYS:
+            self.set_timer(delay, self.request_refresh)
+
+    async def _read_for_screen(self, force: bool) -> bool:
+        """Read what the screen shows if the store changed; False if it had not."""
         screen = self.screen
         if not isinstance(screen, DataScreen):
             screen = next((s for s in reversed(self.screen_stack) if isinstance(s, DataScreen)), None)
             if screen is None:
-                return
+                return True
         query = screen.data_query()
         if query is None:
-            return
+            return True
         versions = await self.store.data_versions()
         pid_marker = self.store.status().server_pid
         seen_key = (versions[0], versions[1], pid_marker)
         if not force and self._seen.get(query) == seen_key and self.refresh_state.error is None:
-            return  # nothing that is data changed: cost was two PRAGMAs
+            return False  # nothing that is data changed: cost was two PRAGMAs
         try:
             data = await self._run_query(query)
         except StoreError as exc:
             self._note_error(str(exc))
-            return
+            return True
         self._seen = {query: seen_key}
         self.refresh_state = RefreshState(
             mode=self._mode(), poll_seconds=self.poll, last_read=self.clock(),
@@ -163,6 +183,7 @@ class SessionTopApp(App[None]):
         if screen.is_mounted and screen.is_attached and not self._stop.is_set():
             screen.apply(data, self.store.status(), self.refresh_state)
             self.applied += 1
+        return True
 
     async def _run_query(self, query: Query) -> object:
         if isinstance(query, TaskListQuery):
