@@ -31,6 +31,12 @@ STATS: dict[str, list[float]] = defaultdict(list)
 #: (module, class or None, function) to time.
 TARGETS = [
     ("tui.store", "Store", "read_task_list"),
+    ("tui.store", "Store", "_refresh_tasks_tables"),
+    ("tui.store", "Store", "_refresh_links"),
+    ("tui.store", "Store", "_refresh_tau_inner"),
+    ("tui.store", "Store", "_read_sessions"),
+    ("tui.store", "Store", "_count_messages"),
+    ("tui.store", "Store", "_find_relevant"),
     ("tui.store", "Store", "_refresh_sessions"),
     ("tui.store", "Store", "_refresh_msg_stats"),
     ("tui.store", "Store", "_read_tasks_tables"),
@@ -50,6 +56,9 @@ TARGETS = [
     ("tui.widgets.task_table", "TaskTable", "show"),
     ("tui.widgets.task_table", "TaskTable", "build_rows"),
     ("tui.widgets.task_table", "TaskTable", "tick"),
+    ("tui.widgets.task_table", "TaskTable", "_task_cells"),
+    ("textual.widgets._data_table", "DataTable", "update_cell"),
+    ("textual.widgets._data_table", "DataTable", "render_lines"),
     ("tui.screens.task", "TaskScreen", "apply"),
     ("tui.screens.task", "TaskScreen", "_render_panes"),
     ("tui.screens.task", "TaskScreen", "_render_fields"),
