@@ -73,6 +73,9 @@ class Tmux:
         if self.started:
             self.run("kill-server", check=False)
             self.started = False
+            # tmux leaves its socket file behind: remove ours.
+            base = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+            (base / self.socket).unlink(missing_ok=True)
 
 
 class Control:
