@@ -116,13 +116,13 @@ class SessionCard(Static):
         self._show(t)
 
     def _show(self, t: Text) -> None:
-        """Update only if the text changed; skip the layout pass when the
-        number of lines stayed the same (the clock ticks every second)."""
+        """Update only if the text changed (the clock ticks every second).
+        Always with a layout pass: a line may wrap, so the height can change
+        even when the number of lines does not."""
         if t == self._shown:
             return
-        same_height = self._shown is not None and self._shown.plain.count("\n") == t.plain.count("\n")
         self._shown = t
-        self.update(t, layout=not same_height)
+        self.update(t)
 
     def on_resize(self) -> None:
         self._rerender()
