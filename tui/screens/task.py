@@ -171,8 +171,8 @@ class TaskScreen(DataScreen):
 
     def _render_panes(self) -> None:
         d = self.detail
-        if d is None:
-            return
+        if d is None or not self.is_attached or not self.query("#panes"):
+            return  # no data yet, or the screen is being closed
         visible = self._visible_panes()
         self._visible = visible
         # Keep the cursor on the same session across updates.
@@ -223,7 +223,12 @@ class TaskScreen(DataScreen):
         self.call_after_refresh(self._mark_cursor)
 
     def _mark_cursor(self) -> None:
-        cards = list(self.query_one("#panes", ItemGrid).query_children(SessionCard))
+        # Runs after a refresh: the screen may have been closed meanwhile.
+        grids = self.query("#panes").results(ItemGrid)
+        grid = next(iter(grids), None)
+        if grid is None or not self.is_attached:
+            return
+        cards = list(grid.query_children(SessionCard))
         index = self.cursor % PAGE
         for i, card in enumerate(cards):
             card.set_class(i == index, "-cursor")
