@@ -20,7 +20,7 @@ import math
 import os
 import sqlite3
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -596,9 +596,6 @@ class Store:
             error=error,
         )
 
-    @property
-    def available(self) -> bool:
-        return self._tasks is not None or self._tau is not None
 
     # --- shared pieces ---------------------------------------------------------------
 
@@ -1330,8 +1327,3 @@ class Store:
                 tokens=tokens, cost=cost, gone=row is None,
             )
             return Transcript(header=header, messages=msgs, has_older=has_older)
-
-
-def with_status(snapshot: TaskListSnapshot, status: StoreStatus) -> TaskListSnapshot:
-    """The same tasks under a new status line (used when a read fails)."""
-    return replace(snapshot, status=status)
