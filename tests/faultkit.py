@@ -192,7 +192,9 @@ def rollback_store(data_dir: Path) -> sqlite3.Connection:
         c = sqlite3.connect(data_dir / name, isolation_level=None)
         c.execute("PRAGMA journal_mode=DELETE")
         c.close()
-    w = sqlite3.connect(data_dir / "tasks.db", isolation_level=None, timeout=30)
+    # check_same_thread=False: an in-app test takes the lock from a thread, so the
+    # event loop (and the dashboard's half-done read) can go on while it waits.
+    w = sqlite3.connect(data_dir / "tasks.db", isolation_level=None, timeout=30, check_same_thread=False)
     w.execute("PRAGMA busy_timeout=30000")
     return w
 

@@ -505,7 +505,10 @@ async def test_writer_holding_an_exclusive_lock_marks_stale_then_recovers(tmp_pa
     app = make_app(data_dir)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, app, TITLE)
-        writer.execute("BEGIN EXCLUSIVE")  # waits for the reader's brief lock, if any
+        # Waits for the reader's brief lock, if any. From a thread: a blocking wait on
+        # the event loop would stop the dashboard's read from ever finishing, a
+        # deadlock that ends in "database is locked" after 30 s.
+        await asyncio.to_thread(writer.execute, "BEGIN EXCLUSIVE")
         writer.execute("UPDATE tasks SET title='Written under the lock' WHERE id=2")
         app.request_refresh(force=True)  # as a change event would
         text = await wait_for(pilot, app, "stale since", timeout=30)
