@@ -237,12 +237,13 @@ async def test_transcript_loads_older_pages(kit: StoreKit) -> None:
         await wait_for_text(pilot, app, "long")
         app.open_session("s1")
         await wait_for_text(pilot, app, "entry 0449")
-        assert "200 of 450 messages loaded" in screen_text(app)
+        assert "40 of 450 messages loaded" in screen_text(app)
         # Reading back past the top fetches the page before, keeping the place.
         await pilot.press("home")
         await wait_until(pilot, lambda: app.screen.first_id is not None
-                         and app.screen.first_id < 250, what="an older page")
-        await wait_for_text(pilot, app, "entry 0250")
+                         and app.screen.first_id < 410, what="an older page")
+        await wait_for_text(pilot, app, "entry 0410")
+        assert "190 of 450 messages loaded" in screen_text(app)
         for _ in range(20):
             await pilot.press("home")
             await pilot.pause(0.1)
@@ -250,3 +251,50 @@ async def test_transcript_loads_older_pages(kit: StoreKit) -> None:
                 break
         text = await wait_for_text(pilot, app, "start of session")
         assert "entry 0000" in text
+
+
+async def test_long_sessions_totals_are_counted_after_the_first_screen(
+        kit: StoreKit, monkeypatch: object) -> None:
+    """A long session's token and cost sums are finished in the background, a
+    chunk at a time: the first screen does not wait for them, and the full
+    totals replace the partial ones without any store change."""
+    import tui.store
+
+    monkeypatch.setattr(tui.store, "USAGE_CHUNK", 40)  # type: ignore[attr-defined]
+    kit.add_task(1, "chatty", "active")
+    kit.link(1, "s1", "worker")
+    kit.add_session("s1", phase="idle")
+    kit.add_messages("s1", [assistant(f"reply {i:03d}", tokens=1000, cost=0.01) for i in range(300)])
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "chatty")
+        app.open_task(1)
+        # 300 × 1,000 tokens, $3.00: only the complete sum is shown without a "+".
+        text = await wait_for_text(pilot, app, "300.0k tok · $3.00", timeout=30)
+        assert "300.0k+ tok" not in text
+        app.open_session("s1")
+        text = await wait_for_text(pilot, app, "reply 299")
+        await wait_for_text(pilot, app, "300.0k tokens · $3.00", timeout=30)
+        assert "counting" not in screen_text(app)
+
+
+async def test_partial_totals_say_they_are_partial(kit: StoreKit, monkeypatch: object) -> None:
+    """While the sums are being counted the screen says so; with the refresh
+    paused it stays that way, and resuming finishes it."""
+    import tui.store
+
+    monkeypatch.setattr(tui.store, "USAGE_CHUNK", 40)  # type: ignore[attr-defined]
+    kit.add_task(1, "chatty", "active")
+    kit.link(1, "s1", "worker")
+    kit.add_session("s1", phase="idle")
+    kit.add_messages("s1", [assistant(f"reply {i:03d}", tokens=1000, cost=0.01) for i in range(300)])
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "chatty")
+        await pilot.press("p")  # paused: only this first read, no background refresh
+        app.open_session("s1")
+        text = await wait_for_text(pilot, app, "reply 299")
+        assert "40.0k tokens · $0.40 (counting…)" in text
+        await pilot.press("p")
+        text = await wait_for_text(pilot, app, "300.0k tokens · $3.00", timeout=30)
+        assert "counting" not in text

@@ -33,6 +33,10 @@ from .watcher import poll_ticks, watch_store
 
 #: After a file event with no visible commit, look again this much later (s).
 RECHECK_DELAYS = (0.01, 0.04, 0.12, 0.3)
+#: Long sessions' usage sums start this long after the screen showed the rest (s)
+#: and pause this long between chunks.
+USAGE_START_DELAY = 0.2
+USAGE_PAUSE = 0.005
 
 
 def stylesheet_paths() -> list[Path]:
@@ -85,6 +89,7 @@ class SessionTopApp(App[None]):
         self._stop = asyncio.Event()
         self._seen: dict[Query, tuple[int | None, int | None, int | None]] = {}
         self.paused = False
+        self._counting = False
         self.refresh_state = RefreshState(mode="polling" if poll else "watching",
                                           poll_seconds=poll)
         #: Bumped after every snapshot a screen has applied (tests and the
@@ -141,6 +146,20 @@ class SessionTopApp(App[None]):
             except Exception as exc:  # noqa: BLE001 - the dashboard must keep running
                 self._note_error(f"unexpected error while reading: {exc!r}")
 
+    @work(group="usage", exit_on_error=False)
+    async def _count_usage(self) -> None:
+        """Finish long sessions' token and cost sums a chunk at a time, between
+        the reads of the refresher, then show them."""
+        try:
+            while not self._stop.is_set() and await self.store.count_usage():
+                # Between chunks the screen and the refresher come first: counting
+                # takes at most about half of a core while the operator works.
+                await asyncio.sleep(USAGE_PAUSE)
+        finally:
+            self._counting = False
+        if not self._stop.is_set() and not self.paused:
+            self.request_refresh(force=True)
+
     def request_refresh(self, *, force: bool = False, event: bool = False) -> None:
         """Ask for a re-read of what the current screen shows (``event``: a
         file event asked, so a commit is on its way)."""
@@ -183,6 +202,10 @@ class SessionTopApp(App[None]):
         if screen.is_mounted and screen.is_attached and not self._stop.is_set():
             screen.apply(data, self.store.status(), self.refresh_state)
             self.applied += 1
+        if self.store.usage_pending() and not self._counting:
+            self._counting = True
+            # After the screen has painted what it has: the first look comes first.
+            self.set_timer(USAGE_START_DELAY, self._count_usage)
         return True
 
     async def _run_query(self, query: Query) -> object:
@@ -192,12 +215,13 @@ class SessionTopApp(App[None]):
             return await self.store.read_task(query.task_id, recent=query.recent,
                                               include_archived=query.include_archived)
         if isinstance(query, TranscriptQuery):
-            return await self.store.read_transcript(query.session_id, after_id=query.after_id)
+            return await self.store.read_transcript(query.session_id, after_id=query.after_id,
+                                                    limit=query.limit)
         raise TypeError(query)
 
-    async def read_older(self, session_id: str, before_id: int) -> object:
+    async def read_older(self, session_id: str, before_id: int, limit: int = 200) -> object:
         """An older page of a transcript, for the transcript screen's scroll-back."""
-        return await self.store.read_transcript(session_id, before_id=before_id)
+        return await self.store.read_transcript(session_id, before_id=before_id, limit=limit)
 
     def _note_error(self, message: str) -> None:
         prev = self.refresh_state

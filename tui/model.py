@@ -165,6 +165,7 @@ class SessionPane:
     parent_id: str | None = None
     tokens: int = 0
     cost: float = 0.0
+    usage_complete: bool = True  # False: tokens and cost are still being summed
     phase_since: float | None = None  # s: when the current phase was first seen
     recent: tuple[Message, ...] = ()
 
@@ -196,6 +197,7 @@ class SessionHeader:
     message_count: int
     tokens: int
     cost: float
+    usage_complete: bool = True  # False: tokens and cost are still being summed
     gone: bool = False
 
 

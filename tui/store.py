@@ -56,6 +56,11 @@ EXTRA_TASK_FIELDS = ("session_id", "filed_by_session_id", "merge_target", "no_me
 RELEVANT_FINISHED = 60
 #: How often the kept sessions are re-read whole, in case one changed unseen.
 SWEEP_SECONDS = 10.0
+#: Usage-bearing messages summed per step (about 5 ms); the rest of a long
+#: session is counted in the background (`Store.count_usage`).
+USAGE_CHUNK = 500
+#: Time one task read may spend summing usage before it leaves the rest pending.
+USAGE_BUDGET_S = 0.05
 #: Ids per "IN (...)" query (SQLite allows 999 parameters in old builds).
 CHUNK = 500
 #: How long a read waits on a locked database before it gives up quietly (the
@@ -380,6 +385,8 @@ class Store:
         # caches
         self._msg_stats: dict[str, _MsgStats] = {}
         self._usage: dict[str, _Usage] = {}
+        #: Sessions whose sums are still being counted, a chunk at a time.
+        self._usage_pending: set[str] = set()
         self._phase_seen: dict[str, tuple[str | None, float]] = {}
         self._sessions: dict[str, _SessionRow] = {}
         self._reset_caches("tasks")
@@ -516,6 +523,7 @@ class Store:
             self._tau_dv: int | None = None
             self._msg_stats.clear()
             self._usage.clear()
+            self._usage_pending.clear()
             self._sessions.clear()
             self._msg_max_id: int | None = None  # the message id counts go up to
             self._sessions_rowid = 0
@@ -862,6 +870,7 @@ class Store:
                 self._sessions.pop(sid, None)
                 self._msg_stats.pop(sid, None)
                 self._usage.pop(sid, None)
+                self._usage_pending.discard(sid)
                 self._active.discard(sid)
                 self._absent.add(sid)
                 self._mark_session(sid)
@@ -923,6 +932,7 @@ class Store:
                 # Rows deleted from the end: count again.
                 self._msg_stats.clear()
                 self._usage.clear()
+                self._usage_pending.clear()
                 self._msg_max_id = None
                 self._dirty = None
             if self._msg_max_id is None:
@@ -1114,14 +1124,16 @@ class Store:
                 infos = [i for i in infos if not i.archived]
             panes: list[SessionPane] = []
             now = time.time()
+            usage_until = time.perf_counter() + USAGE_BUDGET_S
             for info in infos:
                 row = self._sessions.get(info.session_id)
-                tokens, cost = 0, 0.0
+                tokens, cost, counted = 0, 0.0, True
                 recent_msgs: tuple[Message, ...] = ()
                 if row is not None and self._tau is not None:
                     try:
-                        tokens, cost = await self._guarded(
-                            "tau", lambda s=info.session_id: self._usage_of(s))
+                        tokens, cost, counted = await self._guarded(
+                            "tau", lambda s=info.session_id: self._usage_of(
+                                s, read=time.perf_counter() < usage_until))
                         if info.is_live and recent:
                             recent_msgs = await self._guarded(
                                 "tau", lambda s=info.session_id: self._newest(s, recent))
@@ -1138,7 +1150,8 @@ class Store:
                     tagline=row.tagline if row else "",
                     model=row.model if row else "",
                     parent_id=row.parent_id if row else None,
-                    tokens=tokens, cost=cost, phase_since=seen[1], recent=recent_msgs,
+                    tokens=tokens, cost=cost, usage_complete=counted, phase_since=seen[1],
+                    recent=recent_msgs,
                 ))
             all_infos = [self._session_info(sid, role, created, server_up) for sid, role, created in links]
             live_all = [i for i in all_infos if i.is_live]
@@ -1223,32 +1236,74 @@ class Store:
                            if _int(a) == task_id and c == "depends_on"]
         return d, links, history, relations, deps_states
 
-    async def _usage_of(self, session_id: str) -> tuple[int, float]:
-        """Tokens and cost of a session, reading only messages newer than last time."""
+    async def _usage_of(self, session_id: str, *, read: bool = True) -> tuple[int, float, bool]:
+        """Tokens and cost of a session, reading only messages newer than last time,
+        and at most one chunk of them: (tokens, cost, complete).
+
+        A 100k-message session takes about half a second to sum; a screen must
+        not wait for that. An incomplete sum is marked pending and `count_usage`
+        finishes it a chunk at a time, between the reads the screen asks for.
+        """
         conn = self._tau
         assert conn is not None
         st = self._msg_stats.get(session_id)
         if st is None or not self._messages_ok():  # no messages (the stats are current)
-            return 0, 0.0
+            self._usage_pending.discard(session_id)
+            return 0, 0.0, True
         u = self._usage.setdefault(session_id, _Usage())
         if st.max_id <= u.max_id:
-            return u.tokens, u.cost
+            self._usage_pending.discard(session_id)
+            return u.tokens, u.cost, True
+        if not read:  # this read's budget is spent: what is summed so far
+            self._usage_pending.add(session_id)
+            return u.tokens, u.cost, False
         async with conn.execute(
             "SELECT id, message_json FROM messages WHERE session_id = ? AND id > ? AND id <= ? "
-            "AND message_json LIKE '%\"usage\"%' ORDER BY id",
-            (session_id, u.max_id, st.max_id),  # no further than the counts: no double sums
+            "AND message_json LIKE '%\"usage\"%' ORDER BY id LIMIT ?",
+            # no further than the counts: no double sums
+            (session_id, u.max_id, st.max_id, USAGE_CHUNK),
         ) as cur:
-            async for mid, raw in cur:
-                try:
-                    obj = json.loads(raw)
-                except (ValueError, TypeError, RecursionError):
-                    continue
-                if isinstance(obj, dict) and obj.get("role") == "assistant":
-                    tokens, cost = usage_of(obj)
-                    u.tokens += tokens
-                    u.cost += cost
-        u.max_id = st.max_id
-        return u.tokens, u.cost
+            rows = await cur.fetchall()
+        for _mid, raw in rows:
+            try:
+                obj = json.loads(raw)
+            except (ValueError, TypeError, RecursionError):
+                continue
+            if isinstance(obj, dict) and obj.get("role") == "assistant":
+                tokens, cost = usage_of(obj)
+                u.tokens += tokens
+                u.cost += cost
+        complete = len(rows) < USAGE_CHUNK
+        u.max_id = st.max_id if complete else _int(rows[-1][0])
+        if complete:
+            self._usage_pending.discard(session_id)
+        else:
+            self._usage_pending.add(session_id)
+        return u.tokens, u.cost, complete
+
+    def usage_pending(self) -> bool:
+        """Whether some session's token and cost sums are still being counted."""
+        return bool(self._usage_pending)
+
+    async def count_usage(self) -> bool:
+        """Sum one more chunk of a pending session's usage; True while more remain.
+
+        Each chunk takes the store's lock briefly, so a change the screen must
+        show waits for one chunk at most, never for the whole count.
+        """
+        async with self._lock:
+            if not self._usage_pending:
+                return False
+            if self._tau is None:
+                self._usage_pending.clear()
+                return False
+            sid = next(iter(self._usage_pending))
+            try:
+                await self._guarded("tau", lambda: self._usage_of(sid))
+            except StoreError:
+                self._usage_pending.clear()  # the next read marks them again
+                return False
+            return bool(self._usage_pending)
 
     async def _newest(self, session_id: str, n: int) -> tuple[Message, ...]:
         conn = self._tau
@@ -1290,7 +1345,7 @@ class Store:
                 conn = self._tau
                 assert conn is not None
                 if not self._messages_ok():
-                    return (), False, 0, 0.0
+                    return (), False, 0, 0.0, True
                 cols = f"SELECT id, {self._msg_created()}, message_json FROM messages "
                 if after_id is not None:
                     sql = cols + "WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?"
@@ -1308,10 +1363,10 @@ class Store:
                     has_older = len(rows) > limit
                     rows = list(reversed(rows[:limit]))
                 msgs = tuple(decode_message(r[0], session_id, r[1], r[2]) for r in rows)
-                tokens, cost = await self._usage_of(session_id)
-                return msgs, has_older, tokens, cost
+                tokens, cost, counted = await self._usage_of(session_id)
+                return msgs, has_older, tokens, cost, counted
 
-            msgs, has_older, tokens, cost = await self._guarded("tau", work)
+            msgs, has_older, tokens, cost, counted = await self._guarded("tau", work)
             row = self._sessions.get(session_id)
             st = self._msg_stats.get(session_id)
             header = SessionHeader(
@@ -1324,6 +1379,6 @@ class Store:
                 is_live=bool(server_up and row and row.last_phase and row.last_phase != "idle"),
                 created_at=row.created_at if row else 0,
                 message_count=st.count if st else 0,
-                tokens=tokens, cost=cost, gone=row is None,
+                tokens=tokens, cost=cost, usage_complete=counted, gone=row is None,
             )
             return Transcript(header=header, messages=msgs, has_older=has_older)

@@ -26,6 +26,7 @@ class TaskQuery:
 class TranscriptQuery:
     session_id: str
     after_id: int | None = None  # None: the newest page; else what came after
+    limit: int = 200  # messages in the newest page
 
 
 Query = TaskListQuery | TaskQuery | TranscriptQuery

@@ -14,7 +14,7 @@ from .. import format as fmt
 from ..model import StoreStatus, Transcript
 from ..text import one_line
 from ..views import Query, RefreshState, TranscriptQuery
-from ..widgets.message_view import MessageView
+from ..widgets.message_view import MessageView, part_styles
 from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
 from ..widgets.transcript_scroll import TranscriptScroll
@@ -22,6 +22,12 @@ from .base import DataScreen
 
 #: Message widgets kept mounted; older ones are unmounted while following.
 MAX_MOUNTED = 600
+#: Messages of the first screen: more than a tall terminal shows, few enough
+#: to mount at once (a widget each); older pages come as the operator scrolls up.
+FIRST_PAGE = 40
+OLDER_PAGE = 150
+#: How far back a search reads when no loaded message matches (pages).
+SEARCH_BACK_PAGES = 20
 
 
 class TranscriptScreen(DataScreen):
@@ -72,7 +78,7 @@ class TranscriptScreen(DataScreen):
         self.query_one("#messages").focus()
 
     def data_query(self) -> Query:
-        return TranscriptQuery(self.session_id, after_id=self.last_id)
+        return TranscriptQuery(self.session_id, after_id=self.last_id, limit=FIRST_PAGE)
 
     # --- data in ------------------------------------------------------------------------
 
@@ -110,7 +116,8 @@ class TranscriptScreen(DataScreen):
             return
         follow = first_load or self.at_bottom()
         self.following = follow
-        views = [MessageView(m, show_thinking=self.show_thinking) for m in data.messages]
+        styles = part_styles(self.scroller)
+        views = [MessageView(m, show_thinking=self.show_thinking, styles=styles) for m in data.messages]
         self.scroller.mount_all(views)
         self.last_id = data.messages[-1].id
         self._trim()
@@ -158,6 +165,8 @@ class TranscriptScreen(DataScreen):
             if h.archived:
                 f.append(" · archived")
             f.append(f" · {h.message_count:,} messages · {fmt.tokens(h.tokens)} tokens · {fmt.cost(h.cost)}")
+            if not h.usage_complete:
+                f.append(" (counting…)")
             if h.model:
                 f.append(f" · {one_line(h.model, 30)}")
             f.append(f" · started {fmt.age(h.created_at / 1000, now)} ago")
@@ -206,26 +215,50 @@ class TranscriptScreen(DataScreen):
     @work(group="older", exclusive=True)
     async def _load_older(self) -> None:
         """Mount the page before the first message, keeping the reading position."""
-        if self.first_id is None:
-            return
         self._loading_older = True
         try:
-            data = await self.app.read_older(self.session_id, self.first_id)  # type: ignore[attr-defined]
-            if not isinstance(data, Transcript) or not data.messages:
-                self.has_older = False
-                self._render_notes()
-                return
             previous_first = next(iter(self.scroller.query_children(MessageView)), None)
-            views = [MessageView(m, show_thinking=self.show_thinking) for m in data.messages]
-            await self.scroller.mount_all(views, after=self.query_one("#older"))
-            self.first_id = data.messages[0].id
-            self.has_older = data.has_older
-            self._render_notes()
-            if previous_first is not None:
+            if await self._fetch_older() and previous_first is not None:
                 self.call_after_refresh(self.scroller.scroll_to_widget, previous_first,
                                         animate=False, top=True)
         finally:
             self._loading_older = False
+
+    async def _fetch_older(self) -> bool:
+        """Mount the page before the first loaded message; False if there was none."""
+        if self.first_id is None or not self.has_older:
+            return False
+        data = await self.app.read_older(  # type: ignore[attr-defined]
+            self.session_id, self.first_id, OLDER_PAGE)
+        if not isinstance(data, Transcript) or not data.messages:
+            self.has_older = False
+            self._render_notes()
+            return False
+        styles = part_styles(self.scroller)
+        views = [MessageView(m, show_thinking=self.show_thinking, styles=styles) for m in data.messages]
+        await self.scroller.mount_all(views, after=self.query_one("#older"))
+        self.first_id = data.messages[0].id
+        self.has_older = data.has_older
+        self._render_notes()
+        return True
+
+    @work(group="older", exclusive=True)
+    async def _search_older(self) -> None:
+        """No loaded message matches: read back, a page at a time, until one does
+        (or SEARCH_BACK_PAGES pages have been read), then go to it."""
+        self._loading_older = True
+        try:
+            for _ in range(SEARCH_BACK_PAGES):
+                if not await self._fetch_older():
+                    break
+                if self._matches():
+                    self.match_index = -1
+                    # once the new page has its place on screen, so the scroll lands
+                    self.call_after_refresh(self.action_next_match, 1, False)
+                    return
+        finally:
+            self._loading_older = False
+        self._no_match()
 
     def action_toggle_thinking(self) -> None:
         self.show_thinking = not self.show_thinking
@@ -257,13 +290,15 @@ class TranscriptScreen(DataScreen):
             return []
         return [v for v in self.scroller.query_children(MessageView) if self.needle in v.haystack]
 
-    def action_next_match(self, step: int) -> None:
+    def action_next_match(self, step: int, search_back: bool = True) -> None:
         found = self._matches()
         if not found:
-            if self.needle:
-                self.notify(f"No loaded message contains “{one_line(self.needle, 40)}”"
-                            + (" (Home loads older ones)" if self.has_older else ""),
-                            severity="warning", timeout=3, markup=False)
+            if self.needle and search_back and self.has_older and not self._loading_older:
+                self.notify(f"Searching older messages for “{one_line(self.needle, 40)}”…",
+                            timeout=1.5, markup=False)
+                self._search_older()
+            elif self.needle:
+                self._no_match()
             return
         if self.match_index < 0:
             self.match_index = len(found) - 1 if step > 0 else 0
@@ -275,6 +310,11 @@ class TranscriptScreen(DataScreen):
         self.scroller.scroll_to_widget(target, animate=False, top=True)
         self._render_notes()
         self.notify(f"match {len(found) - self.match_index} of {len(found)}", timeout=1.5)
+
+    def _no_match(self) -> None:
+        self.notify(f"No loaded message contains “{one_line(self.needle, 40)}”"
+                    + (" (Home loads older ones)" if self.has_older else ""),
+                    severity="warning", timeout=3, markup=False)
 
     def _mark_match(self, target: MessageView | None) -> None:
         for v in self.scroller.query_children(MessageView):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import Static
 
 from .. import format as fmt
@@ -31,27 +32,45 @@ def searchable(msg: Message) -> str:
     return "\n".join(parts).lower()
 
 
-class MessageView(Static):
-    COMPONENT_CLASSES = {
-        "msg--head", "msg--user", "msg--assistant", "msg--tool", "msg--error", "msg--dim",
-        "msg--thinking", "msg--good",
-    }
+#: The styles of a message's parts. Declared once on the scroller that holds the
+#: messages, not on each message: every component class costs a styled node per
+#: widget, and a transcript mounts messages by the dozen.
+COMPONENT_CLASSES = {
+    "msg--head", "msg--user", "msg--assistant", "msg--tool", "msg--error", "msg--dim",
+    "msg--thinking", "msg--good",
+}
 
-    def __init__(self, msg: Message, *, show_thinking: bool = False) -> None:
+
+def part_styles(owner: Widget) -> dict[str, str]:
+    """The message parts' styles, as declared on ``owner`` (the scroller)."""
+    styles: dict[str, str] = {}
+    for cls in COMPONENT_CLASSES:
+        try:
+            styles[cls.removeprefix("msg--")] = str(owner.get_component_rich_style(cls, partial=True))
+        except KeyError:  # an owner that does not declare them: plain text
+            pass
+    return styles
+
+
+class MessageView(Static):
+    """One message. Rendered when made, with the part styles its screen hands
+    it, so mounting a page of them lays out once."""
+
+    def __init__(self, msg: Message, *, show_thinking: bool = False,
+                 styles: dict[str, str] | None = None) -> None:
         super().__init__(classes="msg " + ROLE_CLASS.get(msg.role, "-other"))
         self.msg = msg
         self.show_thinking = show_thinking
+        self.styles_of_parts = styles or {}
         self.set_class(msg.is_error or msg.role == "invalid" or bool(msg.error), "-error")
         self._haystack: str | None = None
+        self.update(self.render_message())
 
     @property
     def haystack(self) -> str:
         if self._haystack is None:
             self._haystack = searchable(self.msg)
         return self._haystack
-
-    def on_mount(self) -> None:
-        self.update(self.render_message())
 
     def set_thinking(self, show: bool) -> None:
         if show != self.show_thinking:
@@ -60,7 +79,7 @@ class MessageView(Static):
                 self.update(self.render_message())
 
     def _s(self, name: str) -> str:
-        return str(self.get_component_rich_style(f"msg--{name}", partial=True))
+        return self.styles_of_parts.get(name, "")
 
     def render_message(self) -> Text:
         m = self.msg

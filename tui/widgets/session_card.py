@@ -104,8 +104,9 @@ class SessionCard(Static):
         if pane.tagline:
             t.append("\n" + one_line(pane.tagline, width))
         t.append("\n")
-        t.append(f"{info.message_count} msgs · {fmt.tokens(pane.tokens)} tok · {fmt.cost(pane.cost)}",
-                 style=self._s("dim"))
+        more = "" if pane.usage_complete else "+"  # still being summed
+        t.append(f"{info.message_count} msgs · {fmt.tokens(pane.tokens)}{more} tok · "
+                 f"{fmt.cost(pane.cost)}{more}", style=self._s("dim"))
         t.append(f"\nactive {fmt.age(info.last_activity, now)} ago", style=self._s("dim"))
         if pane.model:
             t.append(f" · {one_line(pane.model, max(8, width - 20))}", style=self._s("dim"))

@@ -6,8 +6,12 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.message import Message
 
+from .message_view import COMPONENT_CLASSES
+
 
 class TranscriptScroll(VerticalScroll):
+    COMPONENT_CLASSES = COMPONENT_CLASSES  # the message parts' styles, for every MessageView in it
+
     class Moved(Message):
         """The view scrolled (by key, mouse or program)."""
 
