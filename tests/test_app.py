@@ -298,3 +298,25 @@ async def test_partial_totals_say_they_are_partial(kit: StoreKit, monkeypatch: o
         await pilot.press("p")
         text = await wait_for_text(pilot, app, "300.0k tokens · $3.00", timeout=30)
         assert "counting" not in text
+
+
+async def test_a_pane_never_wraps_so_its_newest_message_stays_visible(kit: StoreKit) -> None:
+    """Pane lines are cut with an ellipsis, never wrapped: a pane grows only
+    when its number of lines does, and a new message line is never pushed
+    out of a pane that kept its old height."""
+    kit.server_up()
+    kit.add_task(1, "wide", "active")
+    kit.link(1, "s1", "worker")
+    kit.add_session("s1", phase="working", model="M" * 300, tagline="T" * 300)
+    kit.add_messages("s1", [user("short one"), user("short two"), user("U" * 300)])
+    app = make_app(kit)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await wait_for_text(pilot, app, "wide")
+        app.open_task(1)
+        await wait_for_text(pilot, app, "UUUU")
+        # Three recent messages shown: a fourth replaces the oldest, same line count.
+        kit.add_message("s1", assistant("newest reply " + "漢" * 300))
+        await wait_for_text(pilot, app, "newest reply 漢漢")
+        kit.add_message("s1", user("final word"))  # the wide line moves up one
+        text = await wait_for_text(pilot, app, "final word")
+        assert "newest reply 漢漢" in text and "…" in text and "short one" not in text

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from .. import format as fmt
 from ..model import StoreStatus, Transcript
@@ -17,6 +17,7 @@ from ..views import Query, RefreshState, TranscriptQuery
 from ..widgets.message_view import MessageView, part_styles
 from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
+from ..widgets.text_line import TextLine
 from ..widgets.transcript_scroll import TranscriptScroll
 from .base import DataScreen
 
@@ -62,19 +63,19 @@ class TranscriptScreen(DataScreen):
         self._loading_older = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="title", classes="screen-title")
-        yield Static(id="session-head", classes="task-fields")
+        yield TextLine(id="title", classes="screen-title")
+        yield TextLine(id="session-head", classes="task-fields")
         yield FilterBox("search this transcript (Enter: next match)", id="filter")
         with TranscriptScroll(id="messages"):
-            yield Static(id="older", classes="older-note")
-        yield Static(id="follow-note", classes="follow-note")
+            yield TextLine(id="older", classes="older-note")
+        yield TextLine(id="follow-note", classes="follow-note")
         yield StatusLine()
         yield Footer()
 
     AUTO_FOCUS = "#messages"
 
     def on_mount(self) -> None:
-        self.query_one("#title", Static).update(Text(f"Session {one_line(self.session_id, 40)}: reading…"))
+        self.query_one("#title", TextLine).show(Text(f"Session {one_line(self.session_id, 40)}: reading…"))
         self.query_one("#messages").focus()
 
     def data_query(self) -> Query:
@@ -151,7 +152,7 @@ class TranscriptScreen(DataScreen):
             title.append(f"  {one_line(self.context_title, 40)}")
         if h.tagline:
             title.append(f"  “{one_line(h.tagline, 80)}”")
-        self.query_one("#title", Static).update(title)
+        self.query_one("#title", TextLine).show(title)
         f = Text(no_wrap=True, overflow="ellipsis")
         if h.gone:
             f.append("session gone from tau.db")
@@ -170,20 +171,20 @@ class TranscriptScreen(DataScreen):
             if h.model:
                 f.append(f" · {one_line(h.model, 30)}")
             f.append(f" · started {fmt.age(h.created_at / 1000, now)} ago")
-        self.query_one("#session-head", Static).update(f)
+        self.query_one("#session-head", TextLine).show(f)
 
     def _render_notes(self) -> None:
-        older = self.query_one("#older", Static)
-        older.update(Text("▲ older messages: Home loads them" if self.has_older else "— start of session —"))
-        note = self.query_one("#follow-note", Static)
+        older = self.query_one("#older", TextLine)
+        older.show(Text("▲ older messages: Home loads them" if self.has_older else "— start of session —"))
+        note = self.query_one("#follow-note", TextLine)
         loaded = len(self.scroller.query_children(MessageView))
         total = self.header.message_count if self.header is not None else loaded
         shown = f"   {loaded:,} of {total:,} messages loaded" if total > loaded else ""
         if self.following:
-            note.update(Text(f"▼ following new messages{shown}"))
+            note.show(Text(f"▼ following new messages{shown}"))
         else:
             more = f"{self.unseen} new below · " if self.unseen else ""
-            note.update(Text(f"⏸ not following ({more}End resumes){shown}"))
+            note.show(Text(f"⏸ not following ({more}End resumes){shown}"))
         note.set_class(not self.following, "-paused")
 
     def tick(self, now: float) -> None:

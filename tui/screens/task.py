@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ItemGrid, VerticalScroll
 from textual.events import Click
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from .. import format as fmt
 from ..model import ROLES, SessionPane, StoreStatus, TaskDetail
@@ -19,6 +19,7 @@ from ..views import Query, RefreshState, TaskQuery
 from ..widgets.session_card import SessionCard
 from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
+from ..widgets.text_line import TextLine
 from .base import DataScreen
 
 #: Panes mounted at once; more sessions than this are paged (10,000 exist).
@@ -81,18 +82,18 @@ class TaskScreen(DataScreen):
         self._page = -1
 
     def compose(self) -> ComposeResult:
-        yield Static(id="title", classes="screen-title")
-        yield Static(id="task-fields", classes="task-fields")
-        yield Static(id="sessions-title", classes="section-title")
+        yield TextLine(id="title", classes="screen-title")
+        yield TextLine(id="task-fields", classes="task-fields")
+        yield TextLine(id="sessions-title", classes="section-title")
         yield FilterBox("filter sessions: role, id, phase, exit status, tagline", id="filter")
         with VerticalScroll(id="panes-scroll", can_focus=False):
             yield ItemGrid(id="panes", min_column_width=MIN_CARD_WIDTH)
-            yield Static(id="page-note", classes="empty")
+            yield TextLine(id="page-note", classes="empty")
         yield StatusLine()
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#title", Static).update(Text(f"Task #{self.task_id}: reading…"))
+        self.query_one("#title", TextLine).show(Text(f"Task #{self.task_id}: reading…"))
 
     def data_query(self) -> Query:
         return TaskQuery(self.task_id, include_archived=True)
@@ -102,7 +103,7 @@ class TaskScreen(DataScreen):
     def apply(self, data: Any, status: StoreStatus, refresh: RefreshState) -> None:
         super().apply(data, status, refresh)
         if data is None:
-            self.query_one("#title", Static).update(
+            self.query_one("#title", TextLine).show(
                 Text(f"Task #{self.task_id} is not in the store (deleted?). Esc goes back."))
             return
         if isinstance(data, TaskDetail):
@@ -131,7 +132,7 @@ class TaskScreen(DataScreen):
         if t.held:
             title.append("  ⏸ held")
         title.append("  " + one_line(t.title, max(20, self.size.width - 40)), style="bold")
-        self.query_one("#title", Static).update(title)
+        self.query_one("#title", TextLine).show(title)
         f = Text(no_wrap=True, overflow="ellipsis")
         f.append(f"project {one_line(t.project, 30)}")
         if d.branch:
@@ -157,7 +158,7 @@ class TaskScreen(DataScreen):
                 f.append(f" {one_line(h.old_value or '∅', 12)}→{one_line(h.new_value or '∅', 12)}")
                 f.append(f" {fmt.age(h.created_at / 1000, now)} ago ·")
             f.right_crop(1)
-        self.query_one("#task-fields", Static).update(f)
+        self.query_one("#task-fields", TextLine).show(f)
 
     def _visible_panes(self) -> list[SessionPane]:
         d = self.detail
@@ -195,7 +196,7 @@ class TaskScreen(DataScreen):
         if self.needle:
             bits.append(f"filter: {self.needle}")
         head.append("   [" + ", ".join(bits) + "]")
-        self.query_one("#sessions-title", Static).update(head)
+        self.query_one("#sessions-title", TextLine).show(head)
         page = self.cursor // PAGE
         shown = visible[page * PAGE:(page + 1) * PAGE]
         grid = self.query_one("#panes", ItemGrid)
@@ -209,15 +210,15 @@ class TaskScreen(DataScreen):
                 card.remove()
         elif len(shown) > len(cards):
             grid.mount_all([SessionCard(p, now) for p in shown[len(cards):]])
-        note = self.query_one("#page-note", Static)
+        note = self.query_one("#page-note", TextLine)
         if not visible:
-            note.update(Text("No sessions" + (" match." if d.sessions else " recorded for this task.")))
+            note.show(Text("No sessions" + (" match." if d.sessions else " recorded for this task.")))
         elif len(visible) > PAGE:
-            note.update(Text(
+            note.show(Text(
                 f"sessions {page * PAGE + 1}–{page * PAGE + len(shown)} of {len(visible)}: "
                 "move past the last pane (or PgDn) for the next page; / or l narrows"))
         else:
-            note.update("")
+            note.show("")
         note.display = not visible or len(visible) > PAGE
         self._page = page
         self.call_after_refresh(self._mark_cursor)

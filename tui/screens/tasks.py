@@ -8,13 +8,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from ..groups import SORTS, group_tasks
 from ..model import TERMINAL_STATES, StoreStatus, TaskListSnapshot
 from ..views import Query, RefreshState, TaskListQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
+from ..widgets.text_line import TextLine
 from ..widgets.task_table import TaskTable
 from .base import DataScreen
 
@@ -41,11 +42,11 @@ class TaskListScreen(DataScreen):
         self.unfold_finished = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="title", classes="screen-title")
+        yield TextLine(id="title", classes="screen-title")
         yield FilterBox("filter tasks: words match id, title, project, state; #12 = task 12",
                         id="filter")
         yield TaskTable(id="tasks")
-        yield Static("Reading the store…", id="empty", classes="empty")
+        yield TextLine("Reading the store…", id="empty", classes="empty")
         yield StatusLine()
         yield Footer()
 
@@ -75,7 +76,7 @@ class TaskListScreen(DataScreen):
 
     def _redraw(self) -> None:
         table = self.query_one(TaskTable)
-        empty = self.query_one("#empty", Static)
+        empty = self.query_one("#empty", TextLine)
         snap = self.snapshot
         if snap is None:
             return
@@ -91,7 +92,7 @@ class TaskListScreen(DataScreen):
                 " among live tasks" if self.live_only else "") + ". Esc clears the filter."
         else:
             message = ""
-        empty.update(Text(message))
+        empty.show(Text(message))
         empty.display = bool(message)
         table.display = bool(groups)
         self._render_title()
@@ -110,7 +111,7 @@ class TaskListScreen(DataScreen):
         if self.needle:
             bits.append(f"filter: {self.needle}")
         title.append("   [" + ", ".join(bits) + "]")
-        self.query_one("#title", Static).update(title)
+        self.query_one("#title", TextLine).show(title)
 
     # --- keys -------------------------------------------------------------------------
 

@@ -118,12 +118,16 @@ class SessionCard(Static):
 
     def _show(self, t: Text) -> None:
         """Update only if the text changed (the clock ticks every second).
-        Always with a layout pass: a line may wrap, so the height can change
-        even when the number of lines does not."""
+
+        Lines never wrap (``text-wrap: nowrap`` in the stylesheet), so the
+        card's height is its number of lines: the grid is laid out again only
+        when that changes, and an age that ticks costs a repaint of one card.
+        """
         if t == self._shown:
             return
+        same_height = self._shown is not None and self._shown.plain.count("\n") == t.plain.count("\n")
         self._shown = t
-        self.update(t)
+        self.update(t, layout=not same_height)
 
     def on_resize(self) -> None:
         self._rerender()
