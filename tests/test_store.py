@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import hashlib
 import json
 from pathlib import Path
@@ -371,5 +373,35 @@ async def test_long_finished_tasks_count_sessions_and_open_in_full(kit: StoreKit
         info = detail.sessions[0].info
         assert (info.message_count, info.last_exit_status, info.archived) == (2, "completed", True)
         assert detail.sessions[0].tokens == 10
+    finally:
+        await store.close()
+
+
+async def test_the_sweep_finds_a_traceless_change_while_changes_stream_in(
+        fleet: StoreKit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """While commits keep coming, the sweep re-reads the relevant sessions a
+    slice per read (no single change waits for all of them), and still finds
+    a change that left no trace (an idle session's phase set without a message)."""
+    monkeypatch.setattr("tui.store.SWEEP_SECONDS", 0.3)
+    monkeypatch.setattr("tui.store.SWEEP_SLICE", 1)
+    store = await opened(fleet)
+    try:
+        await store.read_task_list()  # the first read re-reads everything
+        for i in range(5):  # changes keep coming until a new round is due
+            await asyncio.sleep(0.08)
+            fleet.add_message("s3", user(f"early {i}"))
+            await store.read_task_list()
+        snap = await store.read_task_list()
+        assert {t.id: t for t in snap.tasks}[1].live_count == 2
+        fleet.tau.execute("UPDATE sessions SET last_phase='preparing' WHERE id='s1'")  # was idle
+        seen_at = None
+        for i in range(60):  # 1.8 s: a few rounds, never quiet for a whole one
+            await asyncio.sleep(0.03)
+            fleet.add_message("s3", user(f"busy {i}"))  # a change with a trace, elsewhere
+            snap = await store.read_task_list()
+            if {t.id: t for t in snap.tasks}[1].live_count == 3:
+                seen_at = i
+                break
+        assert seen_at is not None, "the sweep never re-read the session"
     finally:
         await store.close()

@@ -32,7 +32,7 @@ from .watcher import poll_ticks, watch_store
 
 
 #: After a file event with no visible commit, look again this much later (s).
-RECHECK_DELAYS = (0.01, 0.04, 0.12, 0.3)
+RECHECK_DELAYS = (0.01, 0.04, 0.12, 0.3, 0.6, 1.0)
 #: Long sessions' usage sums start this long after the screen showed the rest (s)
 #: and pause this long between chunks.
 USAGE_START_DELAY = 0.2

@@ -56,6 +56,8 @@ EXTRA_TASK_FIELDS = ("session_id", "filed_by_session_id", "merge_target", "no_me
 RELEVANT_FINISHED = 60
 #: How often the kept sessions are re-read whole, in case one changed unseen.
 SWEEP_SECONDS = 10.0
+#: Sessions a sweep re-reads per read while changes keep coming (a few ms).
+SWEEP_SLICE = 1000
 #: Usage-bearing messages summed per step (about 5 ms); the rest of a long
 #: session is counted in the background (`Store.count_usage`).
 USAGE_CHUNK = 500
@@ -530,7 +532,9 @@ class Store:
             self._sessions_no_rowid = False
             self._active: set[str] = set()  # sessions whose phase is not idle
             self._absent: set[str] = set()  # linked sessions not in tau.db
-            self._last_sweep = 0.0
+            self._sweep_queue: list[str] = []  # relevant sessions this round has yet to re-read
+            self._sweep_started = -SWEEP_SECONDS  # when this round began (monotonic s)
+            self._last_tau_read = -SWEEP_SECONDS  # when tau.db was last read for a change
 
     async def _fail(self, which: str, exc: BaseException) -> None:
         """A read failed: record why and drop the connection so the next read retries."""
@@ -678,7 +682,8 @@ class Store:
     # the ones on screen). Only "relevant" sessions are kept current: those of
     # unfinished tasks and of the most recently finished ones; a task screen
     # adds its own. A sweep every SWEEP_SECONDS re-reads the relevant rows in
-    # case something changed without a trace (an idle session archived).
+    # case something changed without a trace (an idle session archived), a
+    # slice per read while changes keep coming (`_sweep_slice`).
 
     async def _dv(self, conn: aiosqlite.Connection) -> int:
         async with conn.execute("PRAGMA data_version") as cur:
@@ -978,9 +983,10 @@ class Store:
         need = set(want) | {s for s in touched if s in relevant or s in known}
         need |= self._active & relevant
         need |= relevant - known - self._absent
-        if now - self._last_sweep >= SWEEP_SECONDS or self._sessions_no_rowid:
+        if self._sessions_no_rowid:
             need |= relevant
-            self._last_sweep = now
+        else:
+            need |= self._sweep_slice(now)
         if self._sessions_no_rowid and not relevant:
             async with conn.execute(self._session_select()) as cur:
                 async for r in cur:
@@ -994,6 +1000,26 @@ class Store:
                 for sid in uncounted:
                     self._mark_session(sid)
         self._tau_dv = dv
+
+    def _sweep_slice(self, now: float) -> set[str]:
+        """The relevant sessions to re-read now, in case they changed without a trace.
+
+        Every SWEEP_SECONDS a round re-reads all of them: while changes stream in,
+        a slice of SWEEP_SLICE per read (a whole round on a big store costs a few
+        hundred ms, too much for one change to wait); after a quiet spell, the
+        rest of the round at once (the change that ended it may be one of them).
+        """
+        if not self._sweep_queue and now - self._sweep_started >= SWEEP_SECONDS:
+            self._sweep_queue = list(self._relevant)
+            self._sweep_started = now
+        quiet = now - self._last_tau_read >= SWEEP_SECONDS
+        self._last_tau_read = now
+        if not self._sweep_queue:
+            return set()
+        n = len(self._sweep_queue) if quiet else SWEEP_SLICE
+        part = set(self._sweep_queue[-n:])
+        del self._sweep_queue[-n:]
+        return part
 
     async def _refresh_tau(self, want: frozenset[str] = frozenset()) -> None:
         """Bring the sessions and message counts up to date. If tau.db cannot be
