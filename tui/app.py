@@ -21,7 +21,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
 
-from . import __version__
+from . import __version__, heap
 from .commands import TaskCommands
 from .screens.base import DataScreen
 from .screens.help import HelpScreen
@@ -33,6 +33,8 @@ from .watcher import poll_ticks, watch_store
 
 #: After a file event with no visible commit, look again this much later (s).
 RECHECK_DELAYS = (0.01, 0.04, 0.12, 0.3, 0.6, 1.0)
+#: A read this long (s) filled the store's caches: freeze the heap after it.
+BIG_READ_S = 0.25
 #: Long sessions' usage sums start this long after the screen showed the rest (s)
 #: and pause this long between chunks.
 USAGE_START_DELAY = 0.2
@@ -90,6 +92,7 @@ class SessionTopApp(App[None]):
         self._seen: dict[Query, tuple[int | None, int | None, int | None]] = {}
         self.paused = False
         self._counting = False
+        self._settled = False
         self.refresh_state = RefreshState(mode="polling" if poll else "watching",
                                           poll_seconds=poll)
         #: Bumped after every snapshot a screen has applied (tests and the
@@ -99,6 +102,7 @@ class SessionTopApp(App[None]):
     # --- lifecycle --------------------------------------------------------------------
 
     async def on_mount(self) -> None:
+        heap.tune()
         await self.store.open()
         await self.push_screen(TaskListScreen())
         self._refresher()
@@ -190,11 +194,13 @@ class SessionTopApp(App[None]):
         seen_key = (versions[0], versions[1], pid_marker)
         if not force and self._seen.get(query) == seen_key and self.refresh_state.error is None:
             return False  # nothing that is data changed: cost was two PRAGMAs
+        started = time.perf_counter()
         try:
             data = await self._run_query(query)
         except StoreError as exc:
             self._note_error(str(exc))
             return True
+        big_read = time.perf_counter() - started > BIG_READ_S
         self._seen = {query: seen_key}
         self.refresh_state = RefreshState(
             mode=self._mode(), poll_seconds=self.poll, last_read=self.clock(),
@@ -202,6 +208,9 @@ class SessionTopApp(App[None]):
         if screen.is_mounted and screen.is_attached and not self._stop.is_set():
             screen.apply(data, self.store.status(), self.refresh_state)
             self.applied += 1
+        if big_read or not self._settled:
+            self._settled = True
+            heap.settle()  # what a big read brought in lives as long as the store
         if self.store.usage_pending() and not self._counting:
             self._counting = True
             # After the screen has painted what it has: the first look comes first.
