@@ -52,7 +52,7 @@ TARGETS = [
     ("tui.screens.tasks", "TaskListScreen", "apply"),
     ("tui.screens.tasks", "TaskListScreen", "_redraw"),
     ("tui.screens.tasks", "TaskListScreen", "tick"),
-    ("tui.screens.tasks", None, "group_tasks"),
+    ("tui.groups", "Grouper", "group"),
     ("tui.widgets.task_table", "TaskTable", "show"),
     ("tui.widgets.task_table", "TaskTable", "build_rows"),
     ("tui.widgets.task_table", "TaskTable", "tick"),

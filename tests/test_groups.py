@@ -48,3 +48,48 @@ def test_filter_words_and_ids() -> None:
     t = task(12, "review", title="Fix the Watcher")
     assert matches(t, "watcher fix") and matches(t, "REVIEW") and matches(t, "#12")
     assert not matches(t, "#1") and not matches(t, "merged")
+
+
+# --- the incremental grouper gives what group_tasks gives ------------------------------
+
+from dataclasses import replace  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tui.groups import SORTS, Grouper  # noqa: E402
+
+STATES = ("active", "review", "ready", "planning", "merged", "done", "failed", "launching")
+row = st.builds(
+    lambda i, state, live, held, blocked, prio, updated, act, title: task(
+        i, state, live=live, held=held, blocked=blocked, prio=prio, updated=updated,
+        activity=act, title=title),
+    st.just(0), st.sampled_from(STATES), st.integers(0, 2), st.booleans(),
+    st.sampled_from(((), (3,))), st.integers(0, 3), st.integers(0, 50),
+    st.one_of(st.none(), st.integers(0, 50)), st.sampled_from(("fix", "watch", "fix watch")))
+edit = st.tuples(st.integers(0, 10_000), row)  # (which task, its new fields)
+params = st.tuples(st.sampled_from(SORTS), st.sampled_from(("", "fix", "#3")), st.booleans(),
+                   st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(row, min_size=0, max_size=40),
+       st.lists(st.tuples(st.lists(edit, max_size=4), params, st.integers(-1, 2)), max_size=12))
+def test_the_grouper_matches_group_tasks_through_any_changes(first, steps) -> None:  # type: ignore[no-untyped-def]
+    """Rows kept (same objects), rows changed (new objects), rows added and
+    removed, filters and sorts switched: the incremental result is always the
+    one computed from scratch."""
+    tasks = [replace(t, id=i) for i, t in enumerate(first)]
+    grouper = Grouper()
+    for edits, (sort, needle, live_only, unfold), grow in steps:
+        tasks = list(tasks)
+        for which, new in edits:
+            if tasks:
+                k = which % len(tasks)
+                tasks[k] = replace(new, id=tasks[k].id)
+        if grow > 0:
+            tasks.append(replace(first[0] if first else task(0), id=1000 + len(tasks)))
+        elif grow < 0 and tasks:
+            tasks.pop(which % len(tasks) if edits else 0)
+        kw = dict(sort=sort, needle=needle, live_only=live_only, unfold_finished=unfold)
+        assert grouper.group(tuple(tasks), **kw) == group_tasks(tuple(tasks), **kw)  # type: ignore[arg-type]

@@ -117,3 +117,101 @@ def group_tasks(
             rows.sort(key=key)
         out.append(Group(gkey, heading, tuple(rows)))
     return out
+
+
+class Grouper:
+    """`group_tasks`, kept up to date from one snapshot to the next.
+
+    The store hands the same `TaskRow` object for a task that did not change,
+    so the rows that changed are found by identity; only their groups are sorted
+    again, and the finished group (thousands of rows on a big store) only when
+    a finished task is among them. The result is always what `group_tasks`
+    would return for the same rows.
+    """
+
+    def __init__(self) -> None:
+        self._params: tuple[str, str, bool, bool] | None = None
+        self._by_id: dict[int, TaskRow] = {}
+        self._buckets: dict[str, dict[int, TaskRow]] = {}
+        self._groups: dict[str, Group] = {}
+
+    def group(
+        self,
+        tasks: tuple[TaskRow, ...] | list[TaskRow],
+        *,
+        sort: str = "activity",
+        needle: str = "",
+        live_only: bool = False,
+        unfold_finished: bool = False,
+    ) -> list[Group]:
+        params = (sort, needle, live_only, unfold_finished)
+        by_id = self._by_id
+        changed: list[TaskRow] = []
+        fresh = params != self._params or len(tasks) != len(by_id)  # tasks came or went
+        if not fresh:
+            for task in tasks:
+                if by_id.get(task.id) is not task:
+                    changed.append(task)
+            # a task replaced by another, or most of them changed: start over
+            fresh = any(t.id not in by_id for t in changed) or len(changed) > len(tasks) // 4 + 1
+        if fresh:
+            return self._rebuild(tasks, params)
+        dirty: set[str] = set()
+        for task in changed:
+            old = by_id[task.id]
+            by_id[task.id] = task
+            for row, add in ((old, False), (task, True)):
+                if live_only and row.live_count == 0 or not matches(row, needle):
+                    continue
+                g = group_of(row)
+                dirty.add(g)
+                if add:
+                    self._buckets[g][row.id] = row
+                else:
+                    self._buckets[g].pop(row.id, None)
+        for g in dirty:
+            self._sort(g)
+        return self._ordered()
+
+    def _rebuild(self, tasks: tuple[TaskRow, ...] | list[TaskRow],
+                 params: tuple[str, str, bool, bool]) -> list[Group]:
+        sort, needle, live_only, _ = params
+        self._params = params
+        self._by_id = {t.id: t for t in tasks}
+        if len(self._by_id) != len(tasks):  # duplicate ids: no identity bookkeeping
+            self._params = None
+            return group_tasks(tasks, sort=sort, needle=needle, live_only=live_only,
+                               unfold_finished=params[3])
+        self._buckets = {key: {} for key, _ in GROUPS}
+        for task in tasks:
+            if live_only and task.live_count == 0:
+                continue
+            if not matches(task, needle):
+                continue
+            self._buckets[group_of(task)][task.id] = task
+        self._groups = {}
+        for key, _ in GROUPS:
+            self._sort(key)
+        return self._ordered()
+
+    def _sort(self, gkey: str) -> None:
+        assert self._params is not None
+        sort, _, _, unfold = self._params
+        rows = list(self._buckets[gkey].values())
+        heading = dict(GROUPS)[gkey]
+        if not rows:
+            self._groups.pop(gkey, None)
+            return
+        if gkey == "finished":
+            newest = lambda t: (-t.updated_at, t.id)  # noqa: E731
+            if not unfold and len(rows) > FINISHED_SHOWN:
+                shown = heapq.nsmallest(FINISHED_SHOWN, rows, key=newest)
+                self._groups[gkey] = Group(gkey, heading, tuple(shown), folded=len(rows) - FINISHED_SHOWN)
+                return
+            rows.sort(key=newest)
+        else:
+            rows.sort(key=sort_key(sort))
+        self._groups[gkey] = Group(gkey, heading, tuple(rows))
+
+    def _ordered(self) -> list[Group]:
+        return [self._groups[key] for key, _ in GROUPS if key in self._groups]

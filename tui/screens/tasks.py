@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input
 
-from ..groups import SORTS, group_tasks
+from ..groups import SORTS, Grouper
 from ..model import TERMINAL_STATES, StoreStatus, TaskListSnapshot
 from ..views import Query, RefreshState, TaskListQuery
 from ..widgets.filter_box import FilterBox
@@ -40,6 +40,7 @@ class TaskListScreen(DataScreen):
         self.live_only = False
         self.sort = SORTS[0]
         self.unfold_finished = False
+        self._grouper = Grouper()  # regroups only the tasks that changed
 
     def compose(self) -> ComposeResult:
         yield TextLine(id="title", classes="screen-title")
@@ -80,7 +81,7 @@ class TaskListScreen(DataScreen):
         snap = self.snapshot
         if snap is None:
             return
-        groups = group_tasks(snap.tasks, sort=self.sort, needle=self.needle,
+        groups = self._grouper.group(snap.tasks, sort=self.sort, needle=self.needle,
                              live_only=self.live_only, unfold_finished=self.unfold_finished)
         table.show(groups, self.now(), unfolded=self.unfold_finished)
         if not snap.tasks:
