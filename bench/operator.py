@@ -92,13 +92,22 @@ class Control:
             "tmux", "-L", self.tmux.socket, "-f", "/dev/null", "-C", "attach-session", "-t", self.name,
             "-f", "no-output", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, limit=1 << 22)
-        await self.command("display-message -p ok")
+        # The attach itself answers with a block of its own: read blocks until
+        # the one that answers this probe, so each later command reads its own.
+        block = await self.command("display-message -p sessiontop-bench-sync")
+        while block != ["sessiontop-bench-sync"]:
+            block = await asyncio.wait_for(self._read_block(), 10)
         return self
 
     async def command(self, cmd: str) -> list[str]:
         assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write((cmd + "\n").encode())
         await self.proc.stdin.drain()
+        return await self._read_block(cmd)
+
+    async def _read_block(self, cmd: str = "") -> list[str]:
+        """The lines of the next %begin … %end block."""
+        assert self.proc is not None and self.proc.stdout is not None
         out: list[str] = []
         inside = False
         while True:
@@ -260,21 +269,20 @@ async def cold_start(tmux: Tmux, data_dir: Path, runtime_dir: Path, n_tasks: int
 
 
 async def _open_target_task(ctl: Control, task: int, timeout: float) -> bool:
-    """Drill into the target task from the list (it is the first running task)."""
+    """Drill into the target task as an operator would on a long list: filter to
+    its id (``/`` and the id, Enter), open it (Enter), and clear the filter (Escape) once
+    back. (The cursor stays on the task it was on while rows move, so "the first
+    running task" is not where the cursor is after the list has changed.)"""
     def on_task(lines: list[str]) -> bool:
-        return any(ln.lstrip().startswith("#") and "Sessions (" not in ln for ln in lines[:3])
+        return any(ln.lstrip().startswith(f"#{task} ") for ln in lines[:3])
 
-    for _ in range(8):
-        await ctl.keys("Enter")
-        t, lines = await poll_until(ctl, on_task, timeout, 0.01)
-        if t is not None and any(ln.lstrip().startswith(f"#{task} ") for ln in lines[:3]):
-            return True
-        if t is not None:
-            await ctl.keys("Escape")
-            await poll_until(ctl, lambda ls: not on_task(ls), timeout, 0.01)
-        await ctl.keys("j")
-        await asyncio.sleep(0.1)
-    return False
+    await ctl.keys("/")
+    await ctl.keys(*str(task))
+    await ctl.keys("Enter")
+    await asyncio.sleep(0.2)
+    await ctl.keys("Enter")
+    t, _ = await poll_until(ctl, on_task, timeout, 0.01)
+    return t is not None
 
 
 async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, runtime_dir: Path,
@@ -321,12 +329,14 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
             await poll_until(ctl, lambda ls: TextView(ls).card(sc.sid) is not None, timeout + 30)
             for change in sc.task_changes(n_task):
                 await timed(change)
-            await ctl.keys("Escape")
+            await ctl.keys("Escape")  # back to the list
+            await asyncio.sleep(0.2)
+            await ctl.keys("Escape")  # and its filter cleared
             back, _ = await poll_until(ctl, list_ready(n_tasks), timeout + 30, 0.01)
             if back is None:
                 out["notes"].append("Escape did not bring the task list back")
         else:
-            out["notes"].append("could not open the target task with Enter")
+            out["notes"].append("could not open the target task (/id, Enter)")
         for op, args in sc.cleanup_ops():
             await writer.do(op, **args)
 

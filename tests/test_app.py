@@ -320,3 +320,23 @@ async def test_a_pane_never_wraps_so_its_newest_message_stays_visible(kit: Store
         kit.add_message("s1", user("final word"))  # the wide line moves up one
         text = await wait_for_text(pilot, app, "final word")
         assert "newest reply 漢漢" in text and "…" in text and "short one" not in text
+
+
+async def test_keys_typed_in_a_burst_after_slash_land_in_the_filter(fleet: StoreKit) -> None:
+    """An operator types "/#3" and Enter without pausing: every key after "/"
+    goes to the filter box, none to the table (which would open a task)."""
+    from textual import events
+
+    app = make_app(fleet)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "Review the watcher debounce")
+        for key, char in (("slash", "/"), ("number_sign", "#"), ("3", "3"), ("enter", "\r")):
+            app.post_message(events.Key(key, char))  # all queued before any is handled
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, TaskListScreen), "Enter went to the table"
+        assert app.screen.needle == "#3"
+        await wait_until(pilot, lambda: cursor_key(app) == "t:3", what="the cursor on task 3")
+        # A "/" typed in the open box is a character of the filter, not a new filter.
+        await pilot.press("slash")
+        await pilot.press("slash", "x")
+        assert app.screen.needle == "#3/x"

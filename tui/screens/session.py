@@ -37,7 +37,7 @@ class TranscriptScreen(DataScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("slash", "search", "Search", key_display="/"),
+        Binding("slash", "search", "Search", key_display="/", priority=True),
         Binding("G", "follow", "Follow (End)"),
         Binding("g", "top", "Top/older (Home)"),
         Binding("n", "next_match(1)", "Next match", show=False),
@@ -275,7 +275,7 @@ class TranscriptScreen(DataScreen):
         self.app.pop_screen()
 
     def action_search(self) -> None:
-        self.query_one(FilterBox).open()
+        self.query_one(FilterBox).slash()
 
     @on(Input.Changed, "#filter")
     def _search_changed(self, event: Input.Changed) -> None:

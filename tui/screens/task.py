@@ -56,7 +56,7 @@ class TaskScreen(DataScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter", "open", "Transcript"),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("l", "live_only", "Live only"),
         Binding("a", "toggle_archived", "Archived"),
         Binding("s", "cycle_sort", "Sort"),
@@ -295,7 +295,7 @@ class TaskScreen(DataScreen):
         self.app.pop_screen()
 
     def action_filter(self) -> None:
-        self.query_one(FilterBox).open()
+        self.query_one(FilterBox).slash()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

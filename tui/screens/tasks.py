@@ -25,7 +25,7 @@ class TaskListScreen(DataScreen):
 
     BINDINGS = [
         Binding("enter", "open", "Open", show=True),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("l", "live_only", "Live only"),
         Binding("s", "cycle_sort", "Sort"),
@@ -141,7 +141,7 @@ class TaskListScreen(DataScreen):
             self.app.open_task(task.id)  # type: ignore[attr-defined]
 
     def action_filter(self) -> None:
-        self.query_one(FilterBox).open()
+        self.query_one(FilterBox).slash()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

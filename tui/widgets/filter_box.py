@@ -16,7 +16,19 @@ class FilterBox(Input):
     def open(self) -> None:
         self.disabled = False
         self.add_class("-open")
-        self.focus()
+        # Focus now, not via Widget.focus (which queues it behind the keys already
+        # waiting): see `slash`.
+        self.screen.set_focus(self)
+
+    def slash(self) -> None:
+        """The "/" key. Bound with priority, so the box is focused before the keys
+        typed after it are handed out: "/" then "#12" typed in one burst all land
+        in the box (a plain binding runs only after the burst has gone to the
+        widget that had the focus). So a "/" typed in the box arrives here too."""
+        if self.is_open and self.has_focus:
+            self.insert_text_at_cursor("/")
+        else:
+            self.open()
 
     def close(self) -> bool:
         """Empty and hide the box; True if there was anything to close."""

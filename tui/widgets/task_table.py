@@ -161,9 +161,8 @@ class TaskTable(ScrollView, can_focus=True):
 
     def _heading_cells(self, group: Group) -> Cells:
         style = self._style("heading")
-        label = f"{group.heading} ({len(group.tasks) + group.folded})"
-        return (Text("▾", style=style), Text(label, style=style, no_wrap=True)) + tuple(
-            Text("") for _ in self._columns[2:])
+        label = f"▾  {group.heading} ({len(group.tasks) + group.folded:,})"
+        return (Text(label, style=style, no_wrap=True),)  # one cell: it spans the row
 
     def _fold_cells(self, group: Group, unfolded: bool) -> Cells:
         style = self._style("dim")
@@ -250,6 +249,10 @@ class TaskTable(ScrollView, can_focus=True):
 
     def _line(self, cells: Cells) -> Text:
         line = Text(no_wrap=True, end="")
+        if len(cells) == 1:  # a heading: across the columns, not cut to the first one
+            line.append(" ")
+            line.append_text(cells[0])
+            return line
         for (key, _, width), cell in zip(self._columns, cells):
             width = self._title_width if key == "title" else width
             c = cell.copy()
