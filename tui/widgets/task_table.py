@@ -154,10 +154,14 @@ class TaskTable(ScrollView, can_focus=True):
             "project": Text(one_line(t.project, 10), style=self._style("dim")),
             "sessions": sessions,
             "phase": phase,
-            "age": Text(fmt.age(t.last_activity if t.last_activity is not None else t.updated_at / 1000,
-                                now), justify="right"),
+            "age": self._age_cell(t, now),
         }
         return tuple(cells[key] for key, _, _ in self._columns)
+
+    @staticmethod
+    def _age_cell(t: TaskRow, now: float) -> Text:
+        at = t.last_activity if t.last_activity is not None else t.updated_at / 1000
+        return Text(fmt.age(at, now), justify="right")
 
     def _heading_cells(self, group: Group) -> Cells:
         style = self._style("heading")
@@ -204,6 +208,11 @@ class TaskTable(ScrollView, can_focus=True):
         cursor_index = self.cursor_row
         new = self.build_rows(groups, now, unfolded)
         keys = [k for k, _ in new]
+        old = self._rows
+        # The same rows in the same places (a phase, a count, an age changed):
+        # repaint just the lines whose cells changed, not the whole table.
+        in_place = len(old) == len(new) and all(a[0] == b[0] for a, b in zip(old, new))
+        changed = [i for i, (a, b) in enumerate(zip(old, new)) if a[1] is not b[1]] if in_place else []
         self._rows = new
         live = set(keys)
         for key in [k for k in self._strips if k not in live]:
@@ -215,14 +224,26 @@ class TaskTable(ScrollView, can_focus=True):
             # Prefer a task row to a heading when the old task vanished.
             while 0 <= index < len(keys) - 1 and not keys[index].startswith("t:"):
                 index += 1
+        moved = self.cursor_row != max(0, index)
         self.cursor_row = max(0, index)
         self.virtual_size = Size(self.size.width, len(new) + 1)
         self.tick(now)
-        self.refresh()
+        if in_place and not moved:
+            for i in changed:
+                self._refresh_row(i)
+        else:
+            self.refresh()
+
+    def _refresh_row(self, index: int) -> None:
+        """Repaint the line of row ``index`` (line 0 is the header)."""
+        self.refresh_lines(index + 1)
 
     def tick(self, now: float) -> None:
         """Age cells of the rows on screen; no store access."""
         if not self._rows:
+            return
+        col = next((i for i, (key, _, _) in enumerate(self._columns) if key == "age"), None)
+        if col is None:
             return
         top = int(self.scroll_y)
         bottom = top + self.size.height + 1
@@ -231,11 +252,12 @@ class TaskTable(ScrollView, can_focus=True):
             task = self._tasks.get(key)
             if task is None:
                 continue
-            fresh = self._task_cells(task, now)
-            self._cell_cache[task.id] = (task, fresh)
-            if fresh != cells:
+            age = self._age_cell(task, now)  # the only cell the clock moves
+            if age.plain != cells[col].plain:
+                fresh = cells[:col] + (age,) + cells[col + 1:]
+                self._cell_cache[task.id] = (task, fresh)
                 self._rows[i] = (key, fresh)
-                self.refresh()
+                self._refresh_row(i)
 
     def fit_width(self, width: int) -> None:
         """Choose the columns for this width; redraw if they changed."""
