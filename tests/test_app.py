@@ -253,6 +253,14 @@ async def test_transcript_loads_older_pages(kit: StoreKit) -> None:
         assert "entry 0000" in text
 
 
+def long_session(kit: StoreKit) -> None:
+    """Task 1 with one session of 300 replies, 1,000 tokens and $0.01 each."""
+    kit.add_task(1, "chatty", "active")
+    kit.link(1, "s1", "worker")
+    kit.add_session("s1", phase="idle")
+    kit.add_messages("s1", [assistant(f"reply {i:03d}", tokens=1000, cost=0.01) for i in range(300)])
+
+
 async def test_long_sessions_totals_are_counted_after_the_first_screen(
         kit: StoreKit, monkeypatch: object) -> None:
     """A long session's token and cost sums are finished in the background, a
@@ -261,10 +269,7 @@ async def test_long_sessions_totals_are_counted_after_the_first_screen(
     import tui.store
 
     monkeypatch.setattr(tui.store, "USAGE_CHUNK", 40)  # type: ignore[attr-defined]
-    kit.add_task(1, "chatty", "active")
-    kit.link(1, "s1", "worker")
-    kit.add_session("s1", phase="idle")
-    kit.add_messages("s1", [assistant(f"reply {i:03d}", tokens=1000, cost=0.01) for i in range(300)])
+    long_session(kit)
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "chatty")
@@ -284,10 +289,7 @@ async def test_partial_totals_say_they_are_partial(kit: StoreKit, monkeypatch: o
     import tui.store
 
     monkeypatch.setattr(tui.store, "USAGE_CHUNK", 40)  # type: ignore[attr-defined]
-    kit.add_task(1, "chatty", "active")
-    kit.link(1, "s1", "worker")
-    kit.add_session("s1", phase="idle")
-    kit.add_messages("s1", [assistant(f"reply {i:03d}", tokens=1000, cost=0.01) for i in range(300)])
+    long_session(kit)
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "chatty")
@@ -340,3 +342,23 @@ async def test_keys_typed_in_a_burst_after_slash_land_in_the_filter(fleet: Store
         await pilot.press("slash")
         await pilot.press("slash", "x")
         assert app.screen.needle == "#3/x"
+
+
+async def test_transcript_messages_take_a_new_theme(kit: StoreKit) -> None:
+    """Messages are styled when made; switching the theme restyles them."""
+    from tui.widgets.message_view import MessageView
+
+    kit.add_task(1, "styled", "active")
+    kit.link(1, "s1", "worker")
+    kit.add_session("s1", phase="idle")
+    kit.add_messages("s1", [user("a question"), assistant("an answer")])
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "styled")
+        app.open_session("s1")
+        await wait_for_text(pilot, app, "an answer")
+        view = app.screen.query(MessageView).first()
+        before = dict(view.styles_of_parts)
+        assert before.get("user"), "message parts are styled"
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await wait_until(pilot, lambda: view.styles_of_parts != before, what="new part styles")

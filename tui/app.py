@@ -33,7 +33,7 @@ from .watcher import poll_ticks, watch_store
 
 #: After a file event with no visible commit, look again this much later (s).
 RECHECK_DELAYS = (0.01, 0.04, 0.12, 0.3, 0.6, 1.0)
-#: A read this long (s) filled the store's caches: freeze the heap after it.
+#: A task-list read this long (s) filled the store's caches: freeze the heap after it.
 BIG_READ_S = 0.25
 #: Long sessions' usage sums start this long after the screen showed the rest (s)
 #: and pause this long between chunks.
@@ -200,7 +200,10 @@ class SessionTopApp(App[None]):
         except StoreError as exc:
             self._note_error(str(exc))
             return True
-        big_read = time.perf_counter() - started > BIG_READ_S
+        # A long read of the task list filled the store's caches (a cold start,
+        # a store replaced): they live as long as the store. (Not after a long
+        # read of a screen that will close: its widgets must stay collectable.)
+        big_read = isinstance(query, TaskListQuery) and time.perf_counter() - started > BIG_READ_S
         self._seen = {query: seen_key}
         self.refresh_state = RefreshState(
             mode=self._mode(), poll_seconds=self.poll, last_read=self.clock(),
@@ -210,7 +213,7 @@ class SessionTopApp(App[None]):
             self.applied += 1
         if big_read or not self._settled:
             self._settled = True
-            heap.settle()  # what a big read brought in lives as long as the store
+            heap.settle()
         if self.store.usage_pending() and not self._counting:
             self._counting = True
             # After the screen has painted what it has: the first look comes first.

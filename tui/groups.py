@@ -20,6 +20,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("other", "Other"),
     ("finished", "Finished"),
 )
+HEADINGS = dict(GROUPS)
 SORTS: tuple[str, ...] = ("activity", "priority", "id", "state")
 #: How many finished tasks show before the rest are folded.
 FINISHED_SHOWN = 8
@@ -66,6 +67,11 @@ def matches(task: TaskRow, needle: str) -> bool:
     return all(part in hay for part in n.split())
 
 
+def _shown(task: TaskRow, needle: str, live_only: bool) -> bool:
+    """Whether the filter and the live-only switch let this task through."""
+    return (task.live_count > 0 or not live_only) and matches(task, needle)
+
+
 def _activity(task: TaskRow) -> float:
     if task.last_activity is not None:
         return float(task.last_activity)
@@ -93,30 +99,32 @@ def group_tasks(
     """The non-empty groups, in triage order, each sorted; finished folded."""
     buckets: dict[str, list[TaskRow]] = {key: [] for key, _ in GROUPS}
     for task in tasks:
-        if live_only and task.live_count == 0:
-            continue
-        if not matches(task, needle):
-            continue
-        buckets[group_of(task)].append(task)
+        if _shown(task, needle, live_only):
+            buckets[group_of(task)].append(task)
     out: list[Group] = []
-    key = sort_key(sort)
-    for gkey, heading in GROUPS:
-        rows = buckets[gkey]
-        if not rows:
-            continue
-        if gkey == "finished":
-            # Newest first, whatever the sort: it is a "recent" list. Folded,
-            # only the newest few are needed: no need to sort thousands.
-            newest = lambda t: (-t.updated_at, t.id)  # noqa: E731
-            if not unfold_finished and len(rows) > FINISHED_SHOWN:
-                shown = heapq.nsmallest(FINISHED_SHOWN, rows, key=newest)
-                out.append(Group(gkey, heading, tuple(shown), folded=len(rows) - FINISHED_SHOWN))
-                continue
-            rows.sort(key=newest)
-        else:
-            rows.sort(key=key)
-        out.append(Group(gkey, heading, tuple(rows)))
+    for gkey, _ in GROUPS:
+        group = _sorted_group(gkey, buckets[gkey], sort, unfold_finished)
+        if group is not None:
+            out.append(group)
     return out
+
+
+def _sorted_group(gkey: str, rows: list[TaskRow], sort: str, unfold_finished: bool) -> Group | None:
+    """One group's rows in order (``rows`` is sorted in place); None if empty."""
+    if not rows:
+        return None
+    heading = HEADINGS[gkey]
+    if gkey == "finished":
+        # Newest first, whatever the sort: it is a "recent" list. Folded,
+        # only the newest few are needed: no need to sort thousands.
+        newest = lambda t: (-t.updated_at, t.id)  # noqa: E731
+        if not unfold_finished and len(rows) > FINISHED_SHOWN:
+            shown = heapq.nsmallest(FINISHED_SHOWN, rows, key=newest)
+            return Group(gkey, heading, tuple(shown), folded=len(rows) - FINISHED_SHOWN)
+        rows.sort(key=newest)
+    else:
+        rows.sort(key=sort_key(sort))
+    return Group(gkey, heading, tuple(rows))
 
 
 class Grouper:
@@ -161,7 +169,7 @@ class Grouper:
             old = by_id[task.id]
             by_id[task.id] = task
             for row, add in ((old, False), (task, True)):
-                if live_only and row.live_count == 0 or not matches(row, needle):
+                if not _shown(row, needle, live_only):
                     continue
                 g = group_of(row)
                 dirty.add(g)
@@ -184,11 +192,8 @@ class Grouper:
                                unfold_finished=params[3])
         self._buckets = {key: {} for key, _ in GROUPS}
         for task in tasks:
-            if live_only and task.live_count == 0:
-                continue
-            if not matches(task, needle):
-                continue
-            self._buckets[group_of(task)][task.id] = task
+            if _shown(task, needle, live_only):
+                self._buckets[group_of(task)][task.id] = task
         self._groups = {}
         for key, _ in GROUPS:
             self._sort(key)
@@ -197,21 +202,11 @@ class Grouper:
     def _sort(self, gkey: str) -> None:
         assert self._params is not None
         sort, _, _, unfold = self._params
-        rows = list(self._buckets[gkey].values())
-        heading = dict(GROUPS)[gkey]
-        if not rows:
+        group = _sorted_group(gkey, list(self._buckets[gkey].values()), sort, unfold)
+        if group is None:
             self._groups.pop(gkey, None)
-            return
-        if gkey == "finished":
-            newest = lambda t: (-t.updated_at, t.id)  # noqa: E731
-            if not unfold and len(rows) > FINISHED_SHOWN:
-                shown = heapq.nsmallest(FINISHED_SHOWN, rows, key=newest)
-                self._groups[gkey] = Group(gkey, heading, tuple(shown), folded=len(rows) - FINISHED_SHOWN)
-                return
-            rows.sort(key=newest)
         else:
-            rows.sort(key=sort_key(sort))
-        self._groups[gkey] = Group(gkey, heading, tuple(rows))
+            self._groups[gkey] = group
 
     def _ordered(self) -> list[Group]:
         return [self._groups[key] for key, _ in GROUPS if key in self._groups]

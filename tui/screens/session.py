@@ -77,6 +77,13 @@ class TranscriptScreen(DataScreen):
     def on_mount(self) -> None:
         self.query_one("#title", TextLine).show(Text(f"Session {one_line(self.session_id, 40)}: reading…"))
         self.query_one("#messages").focus()
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
+
+    def _restyle(self, _theme: object = None) -> None:
+        """Messages take their part styles when made: give them the new theme's."""
+        styles = part_styles(self.scroller)
+        for view in self.scroller.query_children(MessageView):
+            view.restyle(styles)
 
     def data_query(self) -> Query:
         return TranscriptQuery(self.session_id, after_id=self.last_id, limit=FIRST_PAGE)

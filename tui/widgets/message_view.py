@@ -72,6 +72,12 @@ class MessageView(Static):
             self._haystack = searchable(self.msg)
         return self._haystack
 
+    def restyle(self, styles: dict[str, str]) -> None:
+        """New part styles (the theme changed)."""
+        if styles != self.styles_of_parts:
+            self.styles_of_parts = styles
+            self.update(self.render_message())
+
     def set_thinking(self, show: bool) -> None:
         if show != self.show_thinking:
             self.show_thinking = show
