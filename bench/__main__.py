@@ -95,6 +95,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--operator-changes", type=int, default=None,
                     help="changes per size seen through tmux (default 200; --quick 16)")
     ap.add_argument("--idle", type=float, default=None, help="idle CPU window, s (default 30; --quick 5)")
+    ap.add_argument("--quiet-changes", type=int, default=None,
+                    help="changes each after 6 s of quiet, in the operator session (default 5; --quick 2)")
     ap.add_argument("--load-seconds", type=float, default=None, help="load duration, s (default 30; --quick 5)")
     ap.add_argument("--load-rate", type=float, default=100.0, help="commits a second under load (100)")
     ap.add_argument("--cold-repeats", type=int, default=None, help="cold starts per size (default 5; --quick 2)")
@@ -110,7 +112,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name, full, quick in (("changes", 200, 24), ("poll_changes", 100, 12),
                               ("operator_changes", 200, 16), ("idle", 30.0, 5.0),
                               ("load_seconds", 30.0, 5.0), ("cold_repeats", 5, 2),
-                              ("open_repeats", 5, 2)):
+                              ("open_repeats", 5, 2), ("quiet_changes", 5, 2)):
         if getattr(args, name) is None:
             setattr(args, name, quick if q else full)
     args.sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
@@ -167,6 +169,7 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
                 f"{args.idle:g} s, load {args.load_rate:g}/s for {args.load_seconds:g} s")
             res["operator"] = await operator_session(
                 tmux, meta, data, run, writer, n_list=oh, n_task=oh, idle_s=args.idle,
+                quiet_changes=args.quiet_changes,
                 load_s=args.load_seconds, load_rate=args.load_rate, sid_base=sid_base, log=log)
             sid_base += 100_000
             op = res["operator"]
@@ -249,8 +252,9 @@ def tables(results: dict[str, Any]) -> str:
                    f"| {pp(g(r, 'inapp_event', 'task'))} | {pp(g(r, 'operator', 'latency', 'task'))} |")
     out += ["", "### Start, idle, load, memory", "",
             "| size | cold start p50 / max, s | open biggest session (msgs): cold / warm p50, s "
-            "| idle CPU, % of a core | load: p50 / p99 ms, CPU %, RSS start→end MB | peak RSS (VmHWM), MB |",
-            "|---|---|---|---|---|---|"]
+            "| idle CPU, % of a core | first change after 6 s of quiet (operator): p50 / max, ms "
+            "| load: p50 / p99 ms, CPU %, RSS start→end MB | peak RSS (VmHWM), MB |",
+            "|---|---|---|---|---|---|---|"]
     for size, r in sizes.items():
         cs = r.get("cold_start") or {}
         cold = (f"{cs['p50'] / 1000:.2f} / {cs['max'] / 1000:.2f}" if cs.get("n") else "—")
@@ -263,8 +267,10 @@ def tables(results: dict[str, Any]) -> str:
                 if ld else "—")
         if ld and g(ld, "latency", "timeouts"):
             load += f" ({ld['latency']['timeouts']} markers never shown)"
+        aq = g(r, "operator", "after_quiet") or {}
+        quiet = f"{fmt(aq.get('p50'))} / {fmt(aq.get('max'))} (n={aq.get('n')})" if aq.get("n") else "—"
         out.append(f"| {size} | {cold} | {opened} | {fmt(g(r, 'operator', 'idle', 'cpu_percent_of_core'))} "
-                   f"| {load} | {fmt(g(r, 'operator', 'vmhwm_mb'))} |")
+                   f"| {quiet} | {load} | {fmt(g(r, 'operator', 'vmhwm_mb'))} |")
     big = results.get("big_transcript")
     if big:
         out += ["", f"Opening a {big['messages']:,}-message transcript (store B): cold p50 "

@@ -287,6 +287,7 @@ async def _open_target_task(ctl: Control, task: int, timeout: float) -> bool:
 
 async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, runtime_dir: Path,
                            writer: WriterProc, *, n_list: int, n_task: int, idle_s: float,
+                           quiet_changes: int = 0, quiet_gap: float = 6.0,
                            load_s: float, load_rate: float, sid_base: int, timeout: float = 30.0,
                            poll: float | None = None, log: Callable[[str], None] = print,
                            seed: int = 11) -> dict[str, Any]:
@@ -372,6 +373,22 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
                        "cpu_percent_of_core": round(100 * (c1 - c0) / (t1 - t0), 2),
                        "rss_mb": round(status_kb(s.pid)["VmRSS"] / 1024, 1),
                        "settled_after_s": round(settle_s, 1), "screen": shown[:60]}
+        # --- the first change after a quiet spell: the watcher has gone to its
+        # slow step (tui.watcher.IDLE_STEP_MS after QUIET_SECONDS) ---
+        if quiet_changes:
+            qlat: list[float] = []
+            lost = 0
+            for _ in range(quiet_changes):
+                await asyncio.sleep(quiet_gap)
+                change = next(iter(sc.list_changes(1)))  # a new title (the cycle starts there)
+                reply = await writer.do(change.op, **change.args)
+                t_seen, _ = await poll_until(ctl, change.expect.check_lines, timeout)
+                if t_seen is None:
+                    lost += 1
+                else:
+                    qlat.append(t_seen - reply["t0"])
+            out["after_quiet"] = summary_ms(qlat, timeouts=lost)
+            out["after_quiet"]["quiet_s"] = quiet_gap
         # --- load: rate commits a second ---
         if load_s > 0:
             out["load"] = await _load(ctl, s.pid, writer, task, rate=load_rate, seconds=load_s)

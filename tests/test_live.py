@@ -8,6 +8,7 @@ never about how fast (timing lives in the benchmark).
 from __future__ import annotations
 
 import asyncio
+import time
 import os
 import subprocess
 import sys
@@ -145,3 +146,30 @@ def test_cli_version_help_and_bad_arguments(tmp_path: Path) -> None:
                          timeout=60)
     assert out.returncode == 2 and out.stderr.strip() == f"sessiontop: {not_a_dir} is not a directory"
     assert "Traceback" not in out.stderr
+
+
+async def test_watcher_sees_a_change_after_a_quiet_spell_and_stops_at_once(
+        kit: StoreKit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """After QUIET_SECONDS without changes the watcher polls its thread less often;
+    the next change still arrives, and a stop ends the watcher within a step."""
+    monkeypatch.setattr("tui.watcher.QUIET_SECONDS", 0.2)
+    stop = asyncio.Event()
+    batches: list[tuple[float, set[str]]] = []
+
+    async def collect() -> None:
+        async for batch in watch_store(kit.data_dir, stop, tick_seconds=5):
+            batches.append((time.monotonic(), batch))
+
+    task = asyncio.create_task(collect())
+    await asyncio.sleep(0.6)  # quiet: the slow step
+    t0 = time.monotonic()
+    kit.add_task(1, "after the quiet")
+    for _ in range(100):
+        if any("tasks.db-wal" in b and t >= t0 for t, b in batches):
+            break
+        await asyncio.sleep(0.02)
+    assert any("tasks.db-wal" in b and t >= t0 for t, b in batches), batches
+    kit.add_task(2, "right after")  # fast again
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.wait_for(task, 2)  # the thread checks the stop every step

@@ -33,6 +33,8 @@ from .watcher import poll_ticks, watch_store
 
 #: After a file event with no visible commit, look again this much later (s).
 RECHECK_DELAYS = (0.01, 0.04, 0.12, 0.3, 0.6, 1.0)
+#: The shortest time between two re-reads that show something (s).
+MIN_CYCLE_S = 0.04
 #: A task-list read this long (s) filled the store's caches: freeze the heap after it.
 BIG_READ_S = 0.25
 #: Long sessions' usage sums start this long after the screen showed the rest (s)
@@ -136,8 +138,16 @@ class SessionTopApp(App[None]):
     @work(group="refresh", exclusive=True, exit_on_error=False)
     async def _refresher(self) -> None:
         """One read at a time; requests that arrive meanwhile coalesce into the next."""
+        last_applied = 0.0
         while not self._stop.is_set():
             await self._dirty.wait()
+            # While changes stream in, at most one re-read per MIN_CYCLE_S: the
+            # changes that arrive meanwhile coalesce into it. At 100 commits a
+            # second on L the app otherwise re-read and redrew 40+ times a second
+            # on a whole core, and fell behind once the terminal took its share.
+            pause = last_applied + MIN_CYCLE_S - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
             self._dirty.clear()
             force, self._force = self._force, False
             if self.paused and not force:
@@ -145,7 +155,9 @@ class SessionTopApp(App[None]):
             try:
                 event, self._event = self._event, False
                 changed = await self._read_for_screen(force)
-                if event and not changed:
+                if changed:
+                    last_applied = time.monotonic()
+                elif event:
                     self._look_again()
             except Exception as exc:  # noqa: BLE001 - the dashboard must keep running
                 self._note_error(f"unexpected error while reading: {exc!r}")

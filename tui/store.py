@@ -56,7 +56,7 @@ EXTRA_TASK_FIELDS = ("session_id", "filed_by_session_id", "merge_target", "no_me
 RELEVANT_FINISHED = 60
 #: How often the kept sessions are re-read whole, in case one changed unseen.
 SWEEP_SECONDS = 10.0
-#: Sessions a sweep re-reads per read while changes keep coming (a few ms).
+#: The most sessions a sweep re-reads in one read while changes keep coming (a few ms).
 SWEEP_SLICE = 1000
 #: Usage-bearing messages summed per step (about 5 ms); the rest of a long
 #: session is counted in the background (`Store.count_usage`).
@@ -534,6 +534,7 @@ class Store:
             self._absent: set[str] = set()  # linked sessions not in tau.db
             self._sweep_queue: list[str] = []  # relevant sessions this round has yet to re-read
             self._sweep_started = -SWEEP_SECONDS  # when this round began (monotonic s)
+            self._sweep_round = 0  # sessions in this round
             self._last_tau_read = -SWEEP_SECONDS  # when tau.db was last read for a change
 
     async def _fail(self, which: str, exc: BaseException) -> None:
@@ -1005,18 +1006,24 @@ class Store:
         """The relevant sessions to re-read now, in case they changed without a trace.
 
         Every SWEEP_SECONDS a round re-reads all of them: while changes stream in,
-        a slice of SWEEP_SLICE per read (a whole round on a big store costs a few
-        hundred ms, too much for one change to wait); after a quiet spell, the
-        rest of the round at once (the change that ended it may be one of them).
+        a slice per read in proportion to the time since the last read (a whole
+        round on a big store costs a few hundred ms, too much for one change to
+        wait; and at 40 reads a second a fixed slice would re-read the round many
+        times over); after a quiet spell, the rest of the round at once (the
+        change that ended it may be one of them).
         """
         if not self._sweep_queue and now - self._sweep_started >= SWEEP_SECONDS:
             self._sweep_queue = list(self._relevant)
+            self._sweep_round = len(self._sweep_queue)
             self._sweep_started = now
-        quiet = now - self._last_tau_read >= SWEEP_SECONDS
+        since = now - self._last_tau_read
         self._last_tau_read = now
         if not self._sweep_queue:
             return set()
-        n = len(self._sweep_queue) if quiet else SWEEP_SLICE
+        if since >= SWEEP_SECONDS:  # quiet until now
+            n = len(self._sweep_queue)
+        else:  # a round's worth per SWEEP_SECONDS, however many reads that is
+            n = min(SWEEP_SLICE, max(1, math.ceil(self._sweep_round * since / SWEEP_SECONDS)))
         part = set(self._sweep_queue[-n:])
         del self._sweep_queue[-n:]
         return part

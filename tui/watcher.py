@@ -8,27 +8,39 @@ directory, not the ``.db`` files, because a commit lands in the ``-wal`` file
 first; while the directory does not exist it watches the nearest existing
 parent, and it re-attaches when the directory is deleted and created again.
 No Textual here: the app runs this inside a worker.
+
+It drives watchfiles' `RustNotify` itself rather than through `awatch`, to
+choose the polling step per wait: watchfiles hands changes over from a thread
+that wakes every step (inotify itself is event-driven). Each wake-up costs
+~60 us of CPU on a small VM, so a fast step is kept while the store changes
+and a slow one once it has been quiet a while. The same `RustNotify` stays
+registered throughout, so no change falls between two waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from watchfiles import Change, awatch
+from watchfiles._rust_notify import RustNotify
 
 from .paths import STORE_FILES, file_identity
 
 log = logging.getLogger(__name__)
 
 WATCHED_NAMES = frozenset(STORE_FILES) | {"tasks.db-journal", "tau.db-journal", "tau.pid"}
-#: watchfiles' polling step (ms): its thread wakes this often to look for changes
-#: and yields one step after the first one it sees, so a change waits 1-2 steps
-#: (8-16 ms). Each wake-up costs ~30 us of CPU: at 4 ms the watcher alone was
-#: 0.75 % of a core while nothing changed, at 8 ms about 0.4 %.
+#: The polling step (ms) while the store is changing: a change is handed over
+#: one step after the first wake-up that sees it, so it waits 8-16 ms.
 STEP_MS = 8
+#: The step once nothing has changed for QUIET_SECONDS: the first change after
+#: a quiet spell waits 40-80 ms, and the watcher's thread costs ~0.1 % of a
+#: core instead of ~0.7 % (measured per thread on the 2-core VM of BENCHMARKS.md).
+IDLE_STEP_MS = 40
+QUIET_SECONDS = 5.0
 #: The longest a burst of changes is held back before yielding anyway (ms).
 DEBOUNCE_MS = 120
 
@@ -40,6 +52,14 @@ def _nearest_existing(path: Path) -> Path:
     return Path("/")
 
 
+def _force_polling(force: bool | None) -> bool:
+    """As watchfiles decides it: the argument, else WATCHFILES_FORCE_POLLING."""
+    if force is not None:
+        return force
+    env = os.getenv("WATCHFILES_FORCE_POLLING")
+    return bool(env) and env.lower() not in ("0", "false", "no")
+
+
 async def poll_ticks(seconds: float, stop: asyncio.Event) -> AsyncIterator[set[str]]:
     """``--poll``: no events at all, just an empty batch every ``seconds``."""
     while not stop.is_set():
@@ -49,6 +69,30 @@ async def poll_ticks(seconds: float, stop: asyncio.Event) -> AsyncIterator[set[s
             yield set()
 
 
+async def _changes(
+    paths: list[Path], stop: asyncio.Event, *, tick_seconds: float, step_ms: int,
+    idle_step_ms: int, debounce_ms: int, force_polling: bool | None,
+) -> AsyncIterator[set[tuple[int, str]]]:
+    """Raw (change, path) batches from one RustNotify; ``set()`` every tick."""
+    last_change = time.monotonic()
+    with RustNotify([str(p) for p in paths], False, _force_polling(force_polling), 300,
+                    False, False) as notify:
+        while not stop.is_set():
+            quiet = time.monotonic() - last_change >= QUIET_SECONDS
+            step = idle_step_ms if quiet else step_ms
+            # A thread of its own: the wait blocks until a change, the tick or
+            # the stop event (which the thread checks every step).
+            raw = await asyncio.to_thread(notify.watch, debounce_ms, step,
+                                          int(tick_seconds * 1000), stop)
+            if raw == "stop":
+                return
+            if raw in ("timeout", "signal"):
+                yield set()
+                continue
+            last_change = time.monotonic()
+            yield raw
+
+
 async def watch_store(
     data_dir: Path,
     stop: asyncio.Event,
@@ -56,6 +100,7 @@ async def watch_store(
     runtime_dir: Path | None = None,
     tick_seconds: float = 2.0,
     step_ms: int = STEP_MS,
+    idle_step_ms: int = IDLE_STEP_MS,
     debounce_ms: int = DEBOUNCE_MS,
     force_polling: bool | None = None,
 ) -> AsyncIterator[set[str]]:
@@ -74,7 +119,7 @@ async def watch_store(
         if exists and runtime_dir is not None and runtime_dir.is_dir():
             paths.append(runtime_dir)
 
-        def keep(change: Change, path: str, _exists: bool = exists) -> bool:
+        def keep(path: str, _exists: bool = exists) -> bool:
             p = Path(path)
             if not _exists:
                 return p == data_dir or data_dir.is_relative_to(p)
@@ -83,19 +128,12 @@ async def watch_store(
         if exists:
             yield {"<attached>"}
         try:
-            async for changes in awatch(
-                *paths,
-                watch_filter=keep,
-                debounce=debounce_ms,
-                step=step_ms,
-                stop_event=stop,
-                rust_timeout=int(tick_seconds * 1000),
-                yield_on_timeout=True,
-                recursive=False,
-                force_polling=force_polling,
-            ):
-                if stop.is_set():
-                    return
+            async for raw in _changes(paths, stop, tick_seconds=tick_seconds, step_ms=step_ms,
+                                      idle_step_ms=idle_step_ms, debounce_ms=debounce_ms,
+                                      force_polling=force_polling):
+                changes = {path for _, path in raw if keep(path)}
+                if raw and not changes:
+                    continue  # only other files changed
                 if not exists:
                     if data_dir.is_dir() or _nearest_existing(data_dir.parent) != target:
                         # It appeared (attach to it), or a directory on the way to it
@@ -104,7 +142,7 @@ async def watch_store(
                         break
                     yield set()
                     continue
-                names = {Path(p).name for _, p in changes}
+                names = {Path(p).name for p in changes}
                 if file_identity(target) != ident:
                     # Deleted, or deleted and made again: say so (the caller re-reads
                     # and finds the store gone), then attach anew.
