@@ -362,3 +362,32 @@ async def test_transcript_messages_take_a_new_theme(kit: StoreKit) -> None:
         assert before.get("user"), "message parts are styled"
         app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
         await wait_until(pilot, lambda: view.styles_of_parts != before, what="new part styles")
+
+
+async def test_the_cursor_row_keeps_its_line_when_rows_move(kit: StoreKit) -> None:
+    """Thirty tasks become more recent than the one under the cursor: they sort
+    above it, and the view moves with it (its line on screen stays put), as the
+    operator expects of a list that re-sorts under them."""
+    for i in range(1, 81):  # long enough that the view can follow (not at the end)
+        kit.add_task(i, f"queued task {i:02d}", "ready", updated_at=BASE_MS - i * 60_000)
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "queued task 01")
+        await pilot.press("j", "j", "j")
+        key = cursor_key(app)
+        assert key == "t:4"
+
+        def line_of(title: str) -> int | None:
+            lines = screen_text(app).splitlines()
+            return next((n for n, ln in enumerate(lines) if title in ln), None)
+
+        before = line_of("queued task 04")
+        assert before is not None
+        with kit._tx(kit.tasks) as c:
+            for i in range(10, 40):  # newer than task 4: sorted above it
+                c.execute("UPDATE tasks SET updated_at=? WHERE id=?", (BASE_MS + i * 1000, i))
+        await wait_until(pilot, lambda: app.screen.query_one(TaskTable).cursor_row >= 30,
+                         what="the cursor's task moved down the list")
+        await pilot.pause(0.2)
+        assert cursor_key(app) == key
+        assert line_of("queued task 04") == before

@@ -206,6 +206,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._unfolded = unfolded
         cursor_key = self.cursor_key()
         cursor_index = self.cursor_row
+        offset = cursor_index - int(self.scroll_y)  # the cursor's line on screen
         new = self.build_rows(groups, now, unfolded)
         keys = [k for k, _ in new]
         old = self._rows
@@ -227,6 +228,10 @@ class TaskTable(ScrollView, can_focus=True):
         moved = self.cursor_row != max(0, index)
         self.cursor_row = max(0, index)
         self.virtual_size = Size(self.size.width, len(new) + 1)
+        if moved and cursor_key in live and 0 <= offset < max(1, self.size.height - 1):
+            # Its task moved (re-sorted, rows came or went above it): the view
+            # moves with it, so the operator's row stays on the line it was on.
+            self.scroll_to(y=max(0, self.cursor_row - offset), animate=False, immediate=True)
         self.tick(now)
         if in_place and not moved:
             for i in changed:
