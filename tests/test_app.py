@@ -391,3 +391,18 @@ async def test_the_cursor_row_keeps_its_line_when_rows_move(kit: StoreKit) -> No
         await pilot.pause(0.2)
         assert cursor_key(app) == key
         assert line_of("queued task 04") == before
+
+
+async def test_clearing_the_filter_keeps_the_chosen_task_in_view(kit: StoreKit) -> None:
+    """Filter to a task far down the list, clear the filter: the cursor is on
+    that task and the view shows it (it opened at the top of the list)."""
+    for i in range(1, 81):
+        kit.add_task(i, f"queued task {i:02d}", "ready", updated_at=BASE_MS - i * 60_000)
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "queued task 01")
+        await pilot.press("slash", *"task 60", "enter")
+        await wait_until(pilot, lambda: cursor_key(app) == "t:60", what="the filtered task")
+        await pilot.press("escape")
+        await wait_for_text(pilot, app, "queued task 60")
+        assert cursor_key(app) == "t:60" and "queued task 01" not in screen_text(app)

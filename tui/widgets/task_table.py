@@ -231,7 +231,9 @@ class TaskTable(ScrollView, can_focus=True):
         if moved and cursor_key in live and 0 <= offset < max(1, self.size.height - 1):
             # Its task moved (re-sorted, rows came or went above it): the view
             # moves with it, so the operator's row stays on the line it was on.
-            self.scroll_to(y=max(0, self.cursor_row - offset), animate=False, immediate=True)
+            # (after the refresh: the new virtual size must be in place first)
+            self.call_after_refresh(self.scroll_to, y=max(0, self.cursor_row - offset),
+                                    animate=False, immediate=True)
         self.tick(now)
         if in_place and not moved:
             for i in changed:
