@@ -21,12 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from watchfiles._rust_notify import RustNotify
+from watchfiles.main import (
+    _default_debug,
+    _default_force_polling,
+    _default_ignore_permission_denied,
+    _default_poll_delay_ms,
+)
 
 from .paths import STORE_FILES, file_identity
 
@@ -52,14 +57,6 @@ def _nearest_existing(path: Path) -> Path:
     return Path("/")
 
 
-def _force_polling(force: bool | None) -> bool:
-    """As watchfiles decides it: the argument, else WATCHFILES_FORCE_POLLING."""
-    if force is not None:
-        return force
-    env = os.getenv("WATCHFILES_FORCE_POLLING")
-    return bool(env) and env.lower() not in ("0", "false", "no")
-
-
 async def poll_ticks(seconds: float, stop: asyncio.Event) -> AsyncIterator[set[str]]:
     """``--poll``: no events at all, just an empty batch every ``seconds``."""
     while not stop.is_set():
@@ -75,8 +72,10 @@ async def _changes(
 ) -> AsyncIterator[set[tuple[int, str]]]:
     """Raw (change, path) batches from one RustNotify; ``set()`` every tick."""
     last_change = time.monotonic()
-    with RustNotify([str(p) for p in paths], False, _force_polling(force_polling), 300,
-                    False, False) as notify:
+    # Set up as awatch sets it up: the same defaults and WATCHFILES_* variables
+    # (force polling on WSL or when asked, poll delay, debug, permission errors).
+    with RustNotify([str(p) for p in paths], _default_debug(None), _default_force_polling(force_polling),
+                    _default_poll_delay_ms(300), False, _default_ignore_permission_denied(None)) as notify:
         while not stop.is_set():
             quiet = time.monotonic() - last_change >= QUIET_SECONDS
             step = idle_step_ms if quiet else step_ms
