@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input
 
 from .. import format as fmt
-from ..model import StoreStatus, Transcript
+from ..model import Message, StoreStatus, Transcript
 from ..text import one_line
 from ..views import Query, RefreshState, TranscriptQuery
 from ..widgets.message_view import MessageView, part_styles
@@ -124,8 +124,7 @@ class TranscriptScreen(DataScreen):
             return
         follow = first_load or self.at_bottom()
         self.following = follow
-        styles = part_styles(self.scroller)
-        views = [MessageView(m, show_thinking=self.show_thinking, styles=styles) for m in data.messages]
+        views = self._views(data.messages)
         self.scroller.mount_all(views)
         self.last_id = data.messages[-1].id
         self._trim()
@@ -135,6 +134,11 @@ class TranscriptScreen(DataScreen):
         else:
             self.unseen += len(data.messages)
         self._render_notes()
+
+    def _views(self, messages: tuple[Message, ...]) -> list[MessageView]:
+        """Widgets for these messages, styled for the current theme."""
+        styles = part_styles(self.scroller)
+        return [MessageView(m, show_thinking=self.show_thinking, styles=styles) for m in messages]
 
     def _trim(self) -> None:
         """Bound the widgets kept while following a very long live session."""
@@ -242,8 +246,7 @@ class TranscriptScreen(DataScreen):
             self.has_older = False
             self._render_notes()
             return False
-        styles = part_styles(self.scroller)
-        views = [MessageView(m, show_thinking=self.show_thinking, styles=styles) for m in data.messages]
+        views = self._views(data.messages)
         await self.scroller.mount_all(views, after=self.query_one("#older"))
         self.first_id = data.messages[0].id
         self.has_older = data.has_older

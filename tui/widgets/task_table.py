@@ -228,7 +228,7 @@ class TaskTable(ScrollView, can_focus=True):
         moved = self.cursor_row != max(0, index)
         self.cursor_row = max(0, index)
         self.virtual_size = Size(self.size.width, len(new) + 1)
-        if moved and cursor_key in live and 0 <= offset < max(1, self.size.height - 1):
+        if moved and cursor_key in live and 0 <= offset < self._visible_rows():
             # Its task moved (re-sorted, rows came or went above it): the view
             # moves with it, so the operator's row stays on the line it was on.
             # (after the refresh: the new virtual size must be in place first)
@@ -240,6 +240,10 @@ class TaskTable(ScrollView, can_focus=True):
                 self._refresh_row(i)
         else:
             self.refresh()
+
+    def _visible_rows(self) -> int:
+        """Rows the view shows at once (the header takes a line)."""
+        return max(1, self.size.height - 1)
 
     def _refresh_row(self, index: int) -> None:
         """Repaint the line of row ``index`` (line 0 is the header)."""
@@ -341,7 +345,7 @@ class TaskTable(ScrollView, can_focus=True):
         if not self._rows:
             return
         self.cursor_row = max(0, min(row, len(self._rows) - 1))
-        visible = max(1, self.size.height - 1)
+        visible = self._visible_rows()
         top = int(self.scroll_y)
         if self.cursor_row < top:
             self.scroll_to(y=self.cursor_row, animate=False)
