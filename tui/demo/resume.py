@@ -1,0 +1,78 @@
+"""Bringing runs back into memory: when the fleet starts, and after a restart.
+
+Why: tau's memory (phases, live set) is empty after every start (TAU.md
+§5.2), but its turns are not: the initial fleet is a snapshot of a running
+server, so a starting fleet picks its mid-turn sessions up where the store
+shows them; a restarted server instead resumes what tau itself resumes
+(mod.rs ``spawn_auto_resume_tasks``), with tau's info line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from . import content as c
+
+if TYPE_CHECKING:
+    from .fleet import DemoFleet
+
+#: Persisted phase -> (where the run picks up, the phase it is in meanwhile).
+RESUME = {"preparing": ("prepared", "Preparing"), "rate limited": ("throttled", "RateLimited"),
+          "compacting": ("compacting", "Compacting")}
+
+
+def attach(fleet: DemoFleet, *, prime: bool) -> None:
+    """Resume in memory the runs the store shows mid-turn (persisted phase not idle)."""
+    if fleet._attached:
+        return
+    fleet._attached = True
+    w = fleet.writer()
+    for sid, phase in w.tau.execute("SELECT id, last_phase FROM sessions WHERE archived = 0"
+                                    " AND last_phase IS NOT NULL AND last_phase != 'idle'"
+                                    " ORDER BY created_at, id").fetchall():
+        if sid in fleet._runs:
+            continue
+        rows = [(json.loads(js), at) for js, at in w.tau.execute(
+            "SELECT message_json, created_at FROM messages WHERE session_id = ? ORDER BY id", (sid,))]
+        users = [at for m, at in rows if m["role"] == "user"]
+        turn_ms = users[-1] if users else (rows[-1][1] if rows else fleet._clock())
+        last = rows[-1][0] if rows else {}
+        answered = {m.get("tool_call_id") for m, _ in rows[-8:] if m["role"] == "tool_result"}
+        pending = [b for b in last.get("content", ()) if last.get("role") == "assistant"
+                   and b.get("type") == "tool_call" and b["id"] not in answered]
+        mode, wire = RESUME.get(phase, ("tools", "ToolExec") if pending else ("llm", "Connecting"))
+        run = fleet._new_run(sid, mode, pending)
+        if phase == "waiting":
+            run.queued_chats = 1
+            wire = "Waiting"
+        fleet.server.set_phase(sid, wire, live=True, turn_started_at_ms=turn_ms)
+        fleet._runs[sid] = run
+        if prime and mode == "llm":  # get to the first streamed event
+            for _ in range(8):
+                if fleet.server.phase_of(sid)[0] not in ("Connecting", "Waiting") or run.tick():
+                    break
+
+
+def unfinished(fleet: DemoFleet) -> list[str]:
+    """db.rs ``sessions_needing_resume``: not archived, resume_on_restart, exit status
+    not "completed", last message (≤ 24 h old) a user / tool result / tool_use or
+    error answer. tau resumes them itself: no preparing, no exit status."""
+    w, now, out = fleet.writer(), fleet._clock(), []
+    for sid, js, at in w.tau.execute(
+            "SELECT s.id, m.message_json, m.created_at FROM sessions s JOIN messages m ON m.session_id = s.id"
+            " AND m.id = (SELECT MAX(id) FROM messages WHERE session_id = s.id) WHERE s.archived = 0"
+            " AND COALESCE(s.resume_on_restart, 1) = 1 AND (s.last_exit_status IS NULL"
+            " OR s.last_exit_status != 'completed') ORDER BY s.created_at, s.id").fetchall():
+        last = json.loads(js)
+        if at < now - 24 * 3600 * 1000 or not (last["role"] in ("user", "tool_result") or (
+                last["role"] == "assistant" and last["stop_reason"] in ("tool_use", "error"))):
+            continue
+        w.append(sid, [c.info("Resumed after server restart.", now)])
+        pending = [b for b in last.get("content", ()) if last["role"] == "assistant"
+                   and last["stop_reason"] == "tool_use" and b.get("type") == "tool_call"]
+        run = fleet._runs[sid] = fleet._new_run(sid, "resume", pending, chat=False)
+        run.flush()
+        fleet._reap(sid, run)
+        out.append(sid)
+    return out
