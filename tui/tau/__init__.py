@@ -1,0 +1,13 @@
+"""Reading tau's store, in parts; `tui.store.Store` composes them.
+
+- errors: what went wrong with a file, worded for the operator
+- decode: row values and message JSON to plain values, never raising
+- schema: which tables and columns a file has
+- db: the two read-only connections and the state of each file
+- records: what the fleet model keeps of a session, and the dirty marks
+- fleet_tasks, fleet_sessions, fleet: the incremental in-memory fleet model
+- usage: token and cost sums, counted a chunk at a time
+- merge: snapshots from the disk's record plus the liveness source (`Liveness`)
+- task_read, transcript_read: one task's screen, one session's messages
+- client, live, paths: tau's server socket (the liveness to come)
+"""

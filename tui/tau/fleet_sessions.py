@@ -1,0 +1,266 @@
+"""The sessions side of the fleet model: tau.db kept in memory, read by what changed.
+
+The task list needs every task's sessions' phase and last activity. Reading
+that afresh on every change costs what the store holds (100,000 sessions whose
+rows carry kilobytes of system prompt); instead this keeps it and reads what
+changed: messages by id (counts go up by increments over a watermark),
+sessions by rowid (new ones) and, by primary key, the sessions that can have
+changed (busy ones, ones with new messages, the ones asked for). Only
+"relevant" sessions (chosen by the tasks side) are kept current; a sweep every
+SWEEP_SECONDS re-reads them in case one changed without a trace (an idle
+session archived), a slice per read while changes keep coming.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import time
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
+
+import aiosqlite
+
+from .db import DbFile, data_version
+from .decode import as_int, as_str, model_name
+from .records import DirtyMarks, MsgStats, SessionRecord
+from .schema import Schema
+from .usage import UsageSums
+
+#: How often the kept sessions are re-read whole, in case one changed unseen.
+SWEEP_SECONDS = 10.0
+#: The most sessions a sweep re-reads in one read while changes keep coming (a few ms).
+SWEEP_SLICE = 1000
+#: Ids per "IN (...)" query (SQLite allows 999 parameters in old builds).
+CHUNK = 500
+
+
+class SessionTable:
+    """Sessions rows and message figures as last read.
+
+    ``rows`` and ``stats`` are kept as the same dict objects for the table's
+    life (cleared, never replaced), so a holder of them sees the current state.
+    """
+
+    def __init__(self, marks: DirtyMarks, usage: UsageSums,
+                 on_change: Callable[[str], None]) -> None:
+        self.marks = marks
+        self.usage = usage  # sums over the counted messages: forgotten with them
+        self._on_change = on_change  # a session changed: mark its tasks
+        self.stats: dict[str, MsgStats] = {}
+        self.rows: dict[str, SessionRecord] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything read from tau.db (it was replaced, or reopened)."""
+        self.dv: int | None = None
+        self.stats.clear()
+        self.usage.clear()
+        self.rows.clear()
+        self.msg_max_id: int | None = None  # the message id counts go up to
+        self.sessions_rowid = 0
+        self.no_rowid = False
+        self.active: set[str] = set()  # sessions whose phase is not idle
+        self.absent: set[str] = set()  # linked sessions not in tau.db
+        self.sweep_queue: list[str] = []  # relevant sessions this round has yet to re-read
+        self.sweep_started = -SWEEP_SECONDS  # when this round began (monotonic s)
+        self.sweep_round = 0  # sessions in this round
+        self.last_read = -SWEEP_SECONDS  # when tau.db was last read for a change
+
+    @staticmethod
+    def _select(schema: Schema) -> str:
+        t = lambda c: schema.col("sessions", c)  # noqa: E731
+        return (f"SELECT rowid, id, {t('archived')}, {t('last_phase')}, {t('last_exit_status')}, "
+                f"{t('created_at')}, {t('tagline')}, {t('model_json')}, {t('parent_id')} FROM sessions")
+
+    def _take(self, r: tuple) -> str:
+        """Keep one sessions row; mark its tasks dirty if it changed."""
+        sid = as_str(r[1])
+        old = self.rows.get(sid)
+        row = SessionRecord(
+            id=sid, archived=bool(as_int(r[2])), last_phase=None if r[3] is None else as_str(r[3]),
+            last_exit_status=None if r[4] in (None, "") else as_str(r[4]),
+            created_at=as_int(r[5]), tagline=as_str(r[6]),
+            model=old.model if old is not None else model_name(r[7]),
+            parent_id=None if r[8] is None else as_str(r[8]),
+        )
+        if row != old:
+            self.rows[sid] = row
+            self._on_change(sid)
+        self.absent.discard(sid)
+        if row.last_phase not in (None, "idle"):
+            self.active.add(sid)
+        else:
+            self.active.discard(sid)
+        return sid
+
+    async def read_sessions(self, conn: aiosqlite.Connection, schema: Schema, ids: set[str]) -> None:
+        """Re-read these sessions by primary key; those not found are gone."""
+        found: set[str] = set()
+        ids_list = sorted(ids)
+        select = self._select(schema)
+        for i in range(0, len(ids_list), CHUNK):
+            part = ids_list[i:i + CHUNK]
+            marks = ",".join("?" * len(part))
+            async with conn.execute(f"{select} WHERE id IN ({marks})", part) as cur:
+                async for r in cur:
+                    found.add(self._take(r))
+        for sid in ids - found:
+            if sid in self.rows or sid in self.stats or sid not in self.absent:
+                self.rows.pop(sid, None)
+                self.stats.pop(sid, None)
+                self.usage.forget(sid)
+                self.active.discard(sid)
+                self.absent.add(sid)
+                self._on_change(sid)
+
+    async def count_messages(self, conn: aiosqlite.Connection, schema: Schema, ids: list[str]) -> None:
+        """Message counts of sessions seen for the first time, up to the id
+        high-water mark (newer rows are counted as increments)."""
+        created = schema.msg_created()
+        if self.msg_max_id is None:
+            async with conn.execute("SELECT MAX(id) FROM messages") as cur:
+                self.msg_max_id = as_int((await cur.fetchone())[0])
+        newest: dict[int, str] = {}
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i:i + CHUNK]
+            marks = ",".join("?" * len(part))
+            for sid in part:
+                self.stats[sid] = MsgStats()
+            async with conn.execute(
+                f"SELECT session_id, COUNT(*), MAX(id) FROM messages WHERE session_id IN ({marks}) "
+                "AND id <= ? GROUP BY session_id", (*part, self.msg_max_id),
+            ) as cur:
+                async for sid, count, max_id in cur:
+                    self.stats[as_str(sid)] = MsgStats(count=count, max_id=as_int(max_id))
+                    newest[as_int(max_id)] = as_str(sid)
+        if created == "NULL":
+            return
+        top_ids = sorted(newest)
+        for i in range(0, len(top_ids), CHUNK):
+            part = top_ids[i:i + CHUNK]
+            marks = ",".join("?" * len(part))
+            async with conn.execute(
+                f"SELECT id, {created} FROM messages WHERE id IN ({marks})", part) as cur:
+                async for mid, at in cur:
+                    st = self.stats.get(newest[as_int(mid)])
+                    if st is not None:
+                        st.last_created = max(st.last_created, as_int(at))
+
+    async def refresh(self, f: DbFile, relevant: set[str], want: AbstractSet[str] = frozenset()) -> None:
+        """Bring the kept sessions and their message figures up to date: the
+        ``relevant`` ones and those in ``want`` (a screen's own)."""
+        conn, schema = f.conn, f.schema
+        assert conn is not None
+        dv = await data_version(conn)
+        if dv == self.dv:
+            # Nothing committed: only sessions never read before need a read.
+            new_want = {s for s in want if s not in self.rows and s not in self.absent}
+            if new_want:
+                await self.read_sessions(conn, schema, new_want)
+            if schema.messages_ok():
+                uncounted = [s for s in want if s in self.rows and s not in self.stats]
+                if uncounted:
+                    await self.count_messages(conn, schema, uncounted)
+            return
+        touched = await self._read_new_messages(conn, schema)
+        # Sessions added since the last read (on the first read, only where
+        # they start: the ones that matter are read by id below).
+        if not self.no_rowid:
+            try:
+                if self.dv is None and not self.rows:
+                    async with conn.execute("SELECT MAX(rowid) FROM sessions") as cur:
+                        self.sessions_rowid = as_int((await cur.fetchone())[0])
+                else:
+                    async with conn.execute(
+                        f"{self._select(schema)} WHERE rowid > ?", (self.sessions_rowid,)
+                    ) as cur:
+                        async for r in cur:
+                            self._take(r)
+                            self.sessions_rowid = max(self.sessions_rowid, as_int(r[0]))
+            except sqlite3.OperationalError:
+                self.no_rowid = True
+        # Sessions that can have changed (set operations: the relevant set is large).
+        now = time.monotonic()
+        known = self.rows.keys()
+        need = set(want) | {s for s in touched if s in relevant or s in known}
+        need |= self.active & relevant
+        need |= relevant - known - self.absent
+        if self.no_rowid:
+            need |= relevant
+        else:
+            need |= self._sweep_slice(now, relevant)
+        if self.no_rowid and not relevant:
+            async with conn.execute(self._select(schema)) as cur:
+                async for r in cur:
+                    self._take(r)
+        if need:
+            await self.read_sessions(conn, schema, need)
+        if schema.messages_ok():
+            uncounted = list(((relevant | want) & self.rows.keys()) - self.stats.keys())
+            if uncounted:
+                await self.count_messages(conn, schema, uncounted)
+                for sid in uncounted:
+                    self._on_change(sid)
+        self.dv = dv
+
+    async def _read_new_messages(self, conn: aiosqlite.Connection, schema: Schema) -> set[str]:
+        """Add the messages past the watermark to the counts; the sessions touched."""
+        touched: set[str] = set()
+        if not schema.messages_ok():
+            return touched
+        async with conn.execute("SELECT MAX(id) FROM messages") as cur:
+            top = as_int((await cur.fetchone())[0])
+        if self.msg_max_id is not None and top < self.msg_max_id:
+            # Rows deleted from the end: count again.
+            self.stats.clear()
+            self.usage.clear()
+            self.msg_max_id = None
+            self.marks.mark_all()
+        if self.msg_max_id is None:
+            self.msg_max_id = top  # the baseline: counts go up to here
+        elif top > self.msg_max_id:
+            async with conn.execute(
+                f"SELECT session_id, COUNT(*), MAX({schema.msg_created()}), MAX(id) FROM messages "
+                "WHERE id > ? AND id <= ? GROUP BY session_id",
+                # Up to `top` only: rows committed since MAX(id) was read are
+                # counted next time, not now and again then.
+                (self.msg_max_id, top),
+            ) as cur:
+                async for sid, count, last_created, max_id in cur:
+                    sid = as_str(sid)
+                    touched.add(sid)
+                    st = self.stats.get(sid)
+                    if st is not None:  # no baseline, no increment: counted when needed
+                        st.count += count
+                        st.last_created = max(st.last_created, as_int(last_created))
+                        st.max_id = max(st.max_id, as_int(max_id))
+                        self._on_change(sid)
+            self.msg_max_id = top
+        return touched
+
+    def _sweep_slice(self, now: float, relevant: set[str]) -> set[str]:
+        """The relevant sessions to re-read now, in case they changed without a trace.
+
+        Every SWEEP_SECONDS a round re-reads all of them: while changes stream in,
+        a slice per read in proportion to the time since the last read (a whole
+        round on a big store costs a few hundred ms, too much for one change to
+        wait; and at 40 reads a second a fixed slice would re-read the round many
+        times over); after a quiet spell, the rest of the round at once (the
+        change that ended it may be one of them).
+        """
+        if not self.sweep_queue and now - self.sweep_started >= SWEEP_SECONDS:
+            self.sweep_queue = list(relevant)
+            self.sweep_round = len(self.sweep_queue)
+            self.sweep_started = now
+        since = now - self.last_read
+        self.last_read = now
+        if not self.sweep_queue:
+            return set()
+        if since >= SWEEP_SECONDS:  # quiet until now
+            n = len(self.sweep_queue)
+        else:  # a round's worth per SWEEP_SECONDS, however many reads that is
+            n = min(SWEEP_SLICE, max(1, math.ceil(self.sweep_round * since / SWEEP_SECONDS)))
+        part = set(self.sweep_queue[-n:])
+        del self.sweep_queue[-n:]
+        return part

@@ -1,0 +1,198 @@
+"""The tasks side of the fleet model: tasks.db kept in memory, read by what changed.
+
+tasks by ``updated_at`` (tau bumps it on every change of a task), task_sessions
+by rowid (rows are only ever added), depends_on whole (it is small); from these,
+which sessions are "relevant" (kept current by the sessions side) and which
+task rows must be rebuilt.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import aiosqlite
+
+from ..model import TERMINAL_STATES
+from .db import DbFile, data_version
+from .decode import as_int, as_str
+from .records import DirtyMarks, Link
+from .schema import Schema
+
+#: Finished tasks (newest first) whose sessions are kept current for the list.
+RELEVANT_FINISHED = 60
+
+
+class TaskTables:
+    """tasks, task_sessions and depends_on as last read, and what follows from them.
+
+    ``rows``: task id to its list columns (id, project, title, state, priority,
+    parent_id, held, created_at, updated_at), in table order. ``links``: task id
+    to its sessions by created_at. ``relevant``: the session ids kept current.
+    """
+
+    def __init__(self, marks: DirtyMarks) -> None:
+        self.marks = marks
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything read from tasks.db (it was replaced, or reopened)."""
+        self.dv: int | None = None
+        self.rows: dict[int, tuple] = {}
+        self.max_updated = 0
+        self.links: dict[int, list[Link]] = {}
+        self.session_tasks: dict[str, set[int]] = {}
+        self.links_rowid = 0
+        self.links_total = 0
+        self.deps: dict[int, list[int]] = {}
+        self.relevant: set[str] = set()
+
+    def mark_session(self, session_id: str) -> None:
+        """A session changed: the rows of its tasks must be rebuilt."""
+        if self.marks.tasks is not None:
+            self.marks.tasks.update(self.session_tasks.get(session_id, ()))
+
+    def blocked_by(self, task_id: int) -> tuple[int, ...]:
+        """The task's open depends_on tasks."""
+        if task_id not in self.deps:
+            return ()
+        rows = self.rows
+        return tuple(sorted(
+            d for d in self.deps[task_id]
+            if d in rows and as_str(rows[d][3]) not in TERMINAL_STATES
+        ))
+
+    async def refresh(self, f: DbFile) -> None:
+        """Bring tasks, task_sessions and depends_on up to date with tasks.db."""
+        conn, schema, mark = f.conn, f.schema, self.marks.mark
+        assert conn is not None
+        dv = await data_version(conn)
+        if dv == self.dv:
+            return
+        t = lambda c: schema.col("tasks", c)  # noqa: E731
+        base = (
+            f"SELECT id, {schema.project_col()}, {t('title')}, {t('state')}, {t('priority')}, "
+            f"{t('parent_id')}, {t('held')}, {t('created_at')}, {t('updated_at')} FROM tasks"
+        )
+        async with conn.execute("SELECT COUNT(*) FROM tasks") as cur:
+            count = (await cur.fetchone())[0]
+        changed_states = False
+        seen_change = False
+        full = not self.rows or not schema.has("tasks", "updated_at")
+        if not full:
+            # tau bumps updated_at on every change of a task.
+            async with conn.execute(base + " WHERE updated_at >= ?", (self.max_updated,)) as cur:
+                rows = await cur.fetchall()
+            for r in rows:
+                tid = as_int(r[0])
+                old = self.rows.get(tid)
+                if old != r:
+                    seen_change = True
+                    changed_states = changed_states or old is None or old[3] != r[3]
+                    self.rows[tid] = r
+                    mark(tid)
+                self.max_updated = max(self.max_updated, as_int(r[8]))
+            full = len(self.rows) != count  # a task deleted, or rows without a key
+        links_changed = await self._refresh_links(conn, schema)
+        if not (full or seen_change or links_changed):
+            # Something committed that updated_at does not show (a hand edit, a
+            # relation, a task message): compare the whole table, it is small.
+            full = True
+        if full:
+            async with conn.execute(base) as cur:
+                rows = await cur.fetchall()
+            fresh: dict[int, tuple] = {}
+            for r in rows:
+                fresh.setdefault(as_int(r[0]), r)  # a table without its key: each id once
+            if fresh != self.rows:
+                changed_states = changed_states or any(
+                    as_str(r[3]) != as_str(self.rows.get(tid, (None,) * 4)[3])
+                    for tid, r in fresh.items())
+                for tid in set(fresh) ^ set(self.rows):
+                    mark(tid)
+                for tid, r in fresh.items():
+                    if self.rows.get(tid) != r:
+                        mark(tid)
+                if len(fresh) != len(self.rows):
+                    changed_states = True
+            self.rows = fresh
+            self.max_updated = max((as_int(r[8]) for r in rows), default=0)
+        deps: dict[int, list[int]] = {}
+        if schema.has("task_relations", "from_task", "to_task", "relation"):
+            async with conn.execute(
+                "SELECT from_task, to_task FROM task_relations WHERE relation='depends_on'"
+            ) as cur:
+                async for a, b in cur:
+                    deps.setdefault(as_int(a), []).append(as_int(b))
+        if deps != self.deps or changed_states:
+            for tid in set(deps) | set(self.deps):  # "blocked" hangs on other tasks' states
+                mark(tid)
+            self.deps = deps
+        if full or changed_states or links_changed:
+            self._find_relevant()
+        self.dv = dv
+
+    async def _refresh_links(self, conn: aiosqlite.Connection, schema: Schema) -> bool:
+        """task_sessions rows are only ever added ("insert or ignore"): read new
+        rowids; re-read the table when its count says rows went away."""
+        if not schema.has("task_sessions", "task_id", "session_id"):
+            if self.links:
+                self.links, self.session_tasks = {}, {}
+                self.marks.mark_all()
+                return True
+            return False
+        ts = lambda c: schema.col("task_sessions", c)  # noqa: E731
+        cols = f"task_id, session_id, {ts('role')}, {ts('created_at')}"
+        async with conn.execute("SELECT COUNT(*) FROM task_sessions") as cur:
+            count = (await cur.fetchone())[0]
+        rows: list = []
+        full = not self.links_total
+        if not full:
+            try:
+                async with conn.execute(
+                    f"SELECT rowid, {cols} FROM task_sessions WHERE rowid > ? ORDER BY rowid",
+                    (self.links_rowid,),
+                ) as cur:
+                    rows = await cur.fetchall()
+            except sqlite3.OperationalError:  # a table without rowid: read it whole
+                full = True
+            full = full or self.links_total + len(rows) != count
+        if full:
+            self.links, self.session_tasks, self.links_total = {}, {}, 0
+            self.marks.mark_all()
+            try:
+                async with conn.execute(
+                    f"SELECT rowid, {cols} FROM task_sessions ORDER BY rowid") as cur:
+                    rows = await cur.fetchall()
+            except sqlite3.OperationalError:
+                async with conn.execute(f"SELECT 0, {cols} FROM task_sessions") as cur:
+                    rows = await cur.fetchall()
+        links, session_tasks, top, mark = self.links, self.session_tasks, self.links_rowid, self.marks.mark
+        for rowid, task_id, sid, role, created in rows:
+            # tau's rows are well typed; convert only what is not.
+            tid = task_id if type(task_id) is int else as_int(task_id)
+            sid = sid if type(sid) is str else as_str(sid)
+            links.setdefault(tid, []).append((
+                sid, role if type(role) is str else as_str(role, "worker"),
+                created if type(created) is int else as_int(created)))
+            session_tasks.setdefault(sid, set()).add(tid)
+            if type(rowid) is int and rowid > top:
+                top = rowid
+            mark(tid)
+        self.links_rowid = top
+        self.links_total = count if full else self.links_total + len(rows)
+        for tid in {as_int(r[1]) for r in rows}:
+            self.links[tid].sort(key=lambda link: link[2])  # by created_at, then rowid (stable)
+        return bool(rows) or full
+
+    def _find_relevant(self) -> None:
+        """The sessions kept current: of unfinished tasks and recent finished ones."""
+        finished: list[tuple[int, int]] = []
+        keep: set[int] = set()
+        for tid, r in self.rows.items():
+            if as_str(r[3]) in TERMINAL_STATES:
+                finished.append((as_int(r[8]), tid))
+            else:
+                keep.add(tid)
+        finished.sort(reverse=True)
+        keep.update(tid for _, tid in finished[:RELEVANT_FINISHED])
+        self.relevant = {sid for tid in keep for sid, _, _ in self.links.get(tid, ())}

@@ -1,0 +1,194 @@
+"""The one place where snapshots are built from the disk's record plus liveness.
+
+The disk says what tau last wrote (``sessions.last_phase`` and the rest); it
+cannot say whether a session is running now. That comes from a liveness source,
+asked through `Liveness` for every session with a record, once per read: today
+`PidLiveness` (tau.pid names a living process, and the persisted phase is not
+idle), later the server's socket. Everything that decides ``is_live``, the phase
+shown, a task's live count and busiest phase, or a pane's ``phase_since`` is
+here, so changing the source changes it everywhere. Pure functions and plain
+state, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..model import (
+    TERMINAL_STATES,
+    Message,
+    SessionHeader,
+    SessionPane,
+    TaskRow,
+    TaskSessionInfo,
+    phase_rank,
+)
+from .decode import as_int, as_str
+from .records import Link, MsgStats, SessionRecord
+
+
+class Liveness(Protocol):
+    """Whether a session is running now, and the phase to show for it.
+
+    One object per read, asked about every session that has a record on disk
+    (a session missing from tau.db is never live). Two objects that compare
+    equal must give the same answers: the task list rebuilds all its rows when
+    the object differs from the previous read's, and only changed rows when
+    it is equal.
+    """
+
+    def live(self, session_id: str, persisted_phase: str | None) -> tuple[bool, str | None]:
+        """(is_live, phase shown) given the phase tau last wrote to disk."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PidLiveness:
+    """Liveness inferred from disk: with the server's pid alive, a session
+    whose persisted phase is set and not idle is live. The phase shown is
+    the persisted one (tau resets every phase to idle on a clean shutdown;
+    after a crash the phases stay, so without the server nothing is live)."""
+
+    server_up: bool
+
+    def live(self, session_id: str, persisted_phase: str | None) -> tuple[bool, str | None]:
+        return bool(self.server_up and persisted_phase and persisted_phase != "idle"), persisted_phase
+
+
+def _last_activity_ms(row: SessionRecord, st: MsgStats | None) -> int:
+    """The newest message's time, or the session's creation without messages."""
+    return st.last_created if st and st.count and st.last_created else row.created_at
+
+
+def session_info(session_id: str, role: str, created_at: int, row: SessionRecord | None,
+                 st: MsgStats | None, liveness: Liveness) -> TaskSessionInfo:
+    """A task's session: the bare task_sessions row, enriched from tau.db if it is there."""
+    if row is None:
+        return TaskSessionInfo(
+            session_id=session_id, role=role, created_at=created_at,
+            message_count=None, archived=None, last_activity=None,
+            last_phase=None, last_exit_status=None, is_live=False,
+        )
+    is_live, phase = liveness.live(session_id, row.last_phase)
+    return TaskSessionInfo(
+        session_id=session_id, role=role, created_at=created_at,
+        message_count=st.count if st else 0,
+        archived=row.archived,
+        last_activity=_last_activity_ms(row, st) // 1000,
+        last_phase=phase,
+        last_exit_status=row.last_exit_status,
+        is_live=is_live,
+    )
+
+
+def task_row(tid: int, r: tuple, links: Sequence[Link], sessions: Mapping[str, SessionRecord],
+             stats: Mapping[str, MsgStats], blocked: tuple[int, ...], liveness: Liveness) -> TaskRow:
+    """One task's list row from the kept state (``r``: the task's list columns).
+
+    Sessions never read (those of long-finished tasks) count, but carry no
+    liveness or activity. The same rules as `session_info`, inlined: this runs
+    for every task.
+    """
+    live_of = liveness.live
+    live = 0
+    busiest: str | None = None
+    last: int | None = None
+    for sid, _, _ in links:
+        row = sessions.get(sid)
+        if row is None:
+            continue
+        st = stats.get(sid)
+        act = (st.last_created if st and st.count and st.last_created else row.created_at) // 1000
+        last = act if last is None or act > last else last
+        is_live, phase = live_of(sid, row.last_phase)
+        if is_live:
+            live += 1
+            if busiest is None or phase_rank(phase) > phase_rank(busiest):
+                busiest = phase
+    return TaskRow(
+        id=tid, title=as_str(r[2]), state=as_str(r[3], "?"), priority=as_int(r[4]),
+        project=as_str(r[1]), parent_id=None if r[5] is None else as_int(r[5]),
+        held=bool(as_int(r[6])), created_at=as_int(r[7]), updated_at=as_int(r[8]),
+        session_count=len(links), live_count=live, busiest_phase=busiest,
+        last_activity=last, blocked_by=blocked,
+    )
+
+
+def detail_task_row(d: Mapping[str, object], infos: Sequence[TaskSessionInfo],
+                    deps_states: Sequence[tuple[int, str]]) -> TaskRow:
+    """The task screen's row, from the whole ``tasks`` row and all its sessions'
+    infos (built by `session_info`, so liveness is already decided)."""
+    live_all = [i for i in infos if i.is_live]
+    acts = [i.last_activity for i in infos if i.last_activity is not None]
+    blocked = tuple(sorted(t for t, st in deps_states if st not in TERMINAL_STATES))
+    return TaskRow(
+        id=as_int(d.get("id")), title=as_str(d.get("title")), state=as_str(d.get("state"), "?"),
+        priority=as_int(d.get("priority")),
+        project=as_str(d.get("project_name", d.get("project"))),
+        parent_id=None if d.get("parent_id") is None else as_int(d.get("parent_id")),
+        held=bool(as_int(d.get("held"))), created_at=as_int(d.get("created_at")),
+        updated_at=as_int(d.get("updated_at")), session_count=len(infos),
+        live_count=len(live_all),
+        busiest_phase=max(live_all, key=lambda i: phase_rank(i.last_phase)).last_phase if live_all else None,
+        last_activity=max(acts) if acts else None, blocked_by=blocked,
+    )
+
+
+class PhaseClock:
+    """When each session's shown phase was first seen, for a pane's "for 3m".
+
+    The first sighting dates from the session's last activity (the phase began
+    no later than that); a change of phase dates from the read that saw it.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str | None, float]] = {}
+
+    def since(self, info: TaskSessionInfo, now: float) -> float:
+        seen = self._seen.get(info.session_id)
+        if seen is None or seen[0] != info.last_phase:
+            start = float(info.last_activity) if seen is None and info.last_activity else now
+            seen = self._seen[info.session_id] = (info.last_phase, start)
+        return seen[1]
+
+
+def pane(info: TaskSessionInfo, row: SessionRecord | None, *, tokens: int, cost: float,
+         usage_complete: bool, recent: tuple[Message, ...], clock: PhaseClock,
+         now: float) -> SessionPane:
+    """A session's pane on the task screen: its info plus what the pane shows."""
+    return SessionPane(
+        info=info,
+        tagline=row.tagline if row else "",
+        model=row.model if row else "",
+        parent_id=row.parent_id if row else None,
+        tokens=tokens, cost=cost, usage_complete=usage_complete,
+        phase_since=clock.since(info, now), recent=recent,
+    )
+
+
+def session_header(session_id: str, row: SessionRecord | None, st: MsgStats | None, *,
+                   tokens: int, cost: float, usage_complete: bool,
+                   liveness: Liveness) -> SessionHeader:
+    """The transcript's header; a session missing from tau.db is ``gone``, not live."""
+    is_live, phase = liveness.live(session_id, row.last_phase) if row is not None else (False, None)
+    return SessionHeader(
+        id=session_id,
+        tagline=row.tagline if row else "",
+        model=row.model if row else "",
+        archived=row.archived if row else False,
+        last_phase=phase,
+        last_exit_status=row.last_exit_status if row else None,
+        is_live=is_live,
+        created_at=row.created_at if row else 0,
+        message_count=st.count if st else 0,
+        tokens=tokens, cost=cost, usage_complete=usage_complete, gone=row is None,
+    )
+
+
+def unreadable_header(session_id: str) -> SessionHeader:
+    """The header when tau.db has nothing to show (missing, or not created yet)."""
+    return SessionHeader(id=session_id, tagline="", model="", archived=False,
+                         last_phase=None, last_exit_status=None, is_live=False,
+                         created_at=0, message_count=0, tokens=0, cost=0.0, gone=True)

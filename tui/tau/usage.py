@@ -1,0 +1,116 @@
+"""Token and cost sums per session, counted a chunk at a time.
+
+A 100k-message session takes about half a second to sum; a screen must not
+wait for that. A read sums at most one chunk of the messages newer than last
+time and leaves the rest pending; `UsageSums.count_next` finishes pending
+sums between the reads the screens ask for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .db import Connections, DbFile
+from .decode import as_int, usage_of
+from .errors import StoreError
+from .records import MsgStats
+
+#: Usage-bearing messages summed per step (about 5 ms); the rest of a long
+#: session is counted in the background (`UsageSums.count_next`).
+USAGE_CHUNK = 500
+#: Time one task read may spend summing usage before it leaves the rest pending.
+USAGE_BUDGET_S = 0.05
+
+
+@dataclass(slots=True)
+class _Usage:
+    """One session's sums, up to message id ``max_id``."""
+
+    max_id: int = 0
+    tokens: int = 0
+    cost: float = 0.0
+
+
+class UsageSums:
+    """The sums kept per session; they ride on the message counts (`MsgStats`),
+    never past them, so a row is never summed twice."""
+
+    def __init__(self) -> None:
+        self._sums: dict[str, _Usage] = {}
+        #: Sessions whose sums are still being counted, a chunk at a time.
+        self.pending: set[str] = set()
+
+    def clear(self) -> None:
+        """Forget every sum (the messages they were taken over changed)."""
+        self._sums.clear()
+        self.pending.clear()
+
+    def forget(self, session_id: str) -> None:
+        """Forget one session's sum (the session is gone)."""
+        self._sums.pop(session_id, None)
+        self.pending.discard(session_id)
+
+    async def of(self, tau: DbFile, session_id: str, stats: MsgStats | None, *,
+                 read: bool = True) -> tuple[int, float, bool]:
+        """Tokens and cost of a session, reading only messages newer than last time,
+        and at most one chunk of them: (tokens, cost, complete).
+
+        ``stats`` are the session's current message figures (None: no messages);
+        ``read`` False: this read's time is spent, give what is summed so far.
+        An incomplete sum is marked pending.
+        """
+        conn = tau.conn
+        assert conn is not None
+        st = stats
+        if st is None or not tau.schema.messages_ok():  # no messages (the stats are current)
+            self.pending.discard(session_id)
+            return 0, 0.0, True
+        u = self._sums.setdefault(session_id, _Usage())
+        if st.max_id <= u.max_id:
+            self.pending.discard(session_id)
+            return u.tokens, u.cost, True
+        if not read:  # this read's budget is spent: what is summed so far
+            self.pending.add(session_id)
+            return u.tokens, u.cost, False
+        chunk = USAGE_CHUNK
+        async with conn.execute(
+            "SELECT id, message_json FROM messages WHERE session_id = ? AND id > ? AND id <= ? "
+            "AND message_json LIKE '%\"usage\"%' ORDER BY id LIMIT ?",
+            # no further than the counts: no double sums
+            (session_id, u.max_id, st.max_id, chunk),
+        ) as cur:
+            rows = await cur.fetchall()
+        for _mid, raw in rows:
+            try:
+                obj = json.loads(raw)
+            except (ValueError, TypeError, RecursionError):
+                continue
+            if isinstance(obj, dict) and obj.get("role") == "assistant":
+                tokens, cost = usage_of(obj)
+                u.tokens += tokens
+                u.cost += cost
+        complete = len(rows) < chunk
+        u.max_id = st.max_id if complete else as_int(rows[-1][0])
+        if complete:
+            self.pending.discard(session_id)
+        else:
+            self.pending.add(session_id)
+        return u.tokens, u.cost, complete
+
+    async def count_next(self, db: Connections, stats: Mapping[str, MsgStats]) -> bool:
+        """Sum one more chunk of a pending session's usage; True while more remain.
+        The caller holds the store's lock: one chunk at a time keeps it brief."""
+        if not self.pending:
+            return False
+        if db.tau.conn is None:
+            self.pending.clear()
+            return False
+        sid = next(iter(self.pending))
+        try:
+            await db.guarded("tau", lambda: self.of(db.tau, sid, stats.get(sid)))
+        except StoreError:
+            self.pending.clear()  # the next read marks them again
+            return False
+        return bool(self.pending)
