@@ -9,7 +9,6 @@ tasks. One call of ``choose`` picks one such change with the fleet's seeded RNG.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from . import content as c
@@ -60,8 +59,13 @@ def choose(fleet: DemoFleet, *, advance_runs: bool) -> str:
         if not fleet.waiting(sid):
             cands.append((0.4 if sid not in live else 0.01, ("chat", sid)))
     open_count = sum(t[3] != "interactive" for t in tasks)
-    cands.append((1.2 if open_count < OPEN_TARGET else 0.03, ("file", tasks, links)))
+    if open_count < 2 * OPEN_TARGET:
+        cands.append((1.2 if open_count < OPEN_TARGET else 0.03, ("file", tasks, links)))
+    if not advance_runs:  # runs stream on their own: most board ticks find nothing to do
+        cands.append((4.0, ("wait",)))
     action = rng.choices([a for _, a in cands], [wt for wt, _ in cands])[0]
+    if action[0] == "wait":
+        return "nothing to do"
     if action[0] == "advance":
         return fleet.advance(action[1])
     if action[0] == "chat":
@@ -76,13 +80,14 @@ def set_state(fleet: DemoFleet, task: Task, new: str, by: str | None, note: str 
     """A state change; a terminal one archives the task's placeholder subtree (tasks.rs)."""
     w = fleet.writer()
     w.set_state(task[0], task[3], new, by, note, **cols)
-    if new in TERMINAL:
+    if new in TERMINAL:  # the tasks plugin ignores a refusal (a live session in the tree)
+        busy = set(fleet.live_runs())
         if task[7]:
-            w.archive_tree(task[7])
+            w.archive_tree(task[7], busy)
         else:  # a task older than placeholders: its archivable roles, one by one
             for (sid,) in w.tasks.execute("SELECT session_id FROM task_sessions WHERE task_id = ? AND role IN"
                                           " ('worker','planner','reviewer','refiner')", (task[0],)).fetchall():
-                w.archive_tree(sid)
+                w.archive_tree(sid, busy)
     return f"task {task[0]}: {task[3]} -> {new}"
 
 
@@ -176,4 +181,4 @@ def _file(fleet: DemoFleet, tasks: list[Task], links: dict[int, list[tuple[str, 
     ph = w.create_session(c.LOG_MODEL, cwd=p.path, parent_id=root, tagline=c.placeholder_tagline(t_id, title),
                           project=p.name, system_prompt=None, notify_parent=False)
     w.set_placeholder(t_id, ph)
-    return f"task {t_id} filed ({state}){json.dumps(creator) if creator else ''}"
+    return f"task {t_id} filed ({state})" + (f" by {creator}" if creator else "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,26 @@ ORCHESTRATORS = (("tau", ("completed", "completed", "succeeded"), None),
 
 
 @dataclass(frozen=True)
+class _Row:
+    """One tasks row of the initial fleet, with session keys still to be turned into ids."""
+
+    spec: int
+    project: str
+    title: str
+    state: str
+    priority: int
+    tags: str
+    files: str
+    branch: str | None
+    worktree: str | None
+    owner: str | None
+    placeholder: str
+    filer: str | None
+    created: int
+    merge_target: str | None
+
+
+@dataclass(frozen=True)
 class DemoState:
     """What ``build_demo_store`` made: where, as of when, and how much."""
 
@@ -139,7 +160,7 @@ class _Plan:
         self.titles: dict[int, str] = {}
         self.placeholders: dict[int, Planned] = {}
         self.creators: dict[int, Planned | None] = {}
-        self.rows: list[tuple[object, ...]] = []
+        self.rows: list[_Row] = []
         self.history: list[tuple[int, str | None, str, str | None, int]] = []
         self.notes: list[tuple[int, str, str | None, int]] = []
         self.owner: dict[int, Planned | None] = {}
@@ -239,12 +260,11 @@ class _Plan:
         owner = self.owner.get(i)
         if spec.state in ("refining", "ready") or (spec.state == "planning" and not spec.live):
             owner = None  # cleared on planning→refining and refining→ready
-        self.rows.append((i, spec.project, title, spec.state, rng.randint(0, 3), json.dumps(
-            rng.sample(c.TAGS, rng.randint(1, 2))), json.dumps(files), branch if dispatched else None,
+        self.rows.append(_Row(
+            i, spec.project, title, spec.state, rng.randint(0, 3), json.dumps(rng.sample(c.TAGS, rng.randint(1, 2))),
+            json.dumps(files), branch if dispatched else None,
             f"{p.path}/.tau/worktrees/task-{task_id}" if dispatched else None, owner.key if owner else None,
-            int(spec.held), ph.key, int(spec.no_merge), int(spec.state == "failed"),
-            spec.project if creator else None, creator.key if creator else None, created,
-            "main" if dispatched else None))
+            ph.key, creator.key if creator else None, created, "main" if dispatched else None))
 
     def _creator(self, spec: Spec, at: int) -> Planned | None:
         if spec.filer == "person":
@@ -256,25 +276,27 @@ class _Plan:
         chain = [s for s in self.orch[spec.project] if s.created_at <= at]
         return chain[-1] if chain else self.orch[spec.project][0]
 
-    def write(self, tconn, sconn) -> list[Planned]:  # type: ignore[no-untyped-def]
+    def write(self, tconn: sqlite3.Connection, sconn: sqlite3.Connection) -> list[Planned]:
         """Give ids in creation order, then write each file in one transaction."""
         ordered = sorted(self.rec.sessions.values(), key=lambda p: (p.created_at, p.key))
         for n, p in enumerate(ordered):
             p.id = f"s{n + 1}"
-        sid = {p.key: p.id for p in ordered}
+        sid: dict[str | None, str | None] = {p.key: p.id for p in ordered}
+        sid[None] = None
         tid = self.task_ids
         written = [p for p in ordered if not p.deleted]
         with tx(tconn):
-            for r in sorted(self.rows, key=lambda r: tid[r[0]]):  # type: ignore[index]
-                i = r[0]
-                hist = [h[4] for h in self.history if h[0] == i]
+            for r in sorted(self.rows, key=lambda r: tid[r.spec]):
+                spec = SPECS[r.spec]
+                updated = max([h[4] for h in self.history if h[0] == r.spec] + [r.created])
                 tconn.execute(
                     "INSERT INTO tasks (id, project_name, title, state, priority, tags, affected_files, branch,"
                     " worktree_path, session_id, held, placeholder_session_id, no_merge, dispatch_failure_count,"
                     " filed_by_project, filed_by_session_id, created_at, updated_at, merge_target)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (tid[i], *r[1:9], sid.get(r[9]) if r[9] else None, r[10], sid[r[11]], *r[12:14],  # type: ignore[index,arg-type]
-                     r[14], sid.get(r[15]) if r[15] else None, r[16], max(hist + [r[16]]), r[17]))  # type: ignore[index,arg-type,operator]
+                    (tid[r.spec], r.project, r.title, r.state, r.priority, r.tags, r.files, r.branch, r.worktree,
+                     sid[r.owner], int(spec.held), sid[r.placeholder], int(spec.no_merge), int(r.state == "failed"),
+                     r.project if r.filer else None, sid[r.filer], r.created, updated, r.merge_target))
             links = []
             for i, creator in self.creators.items():
                 if creator is not None:
@@ -288,11 +310,11 @@ class _Plan:
             tconn.executemany(
                 "INSERT INTO task_history (task_id, field, old_value, new_value, session_id, created_at)"
                 " VALUES (?, 'state', ?, ?, ?, ?)",
-                sorted(((tid[i], old, new, sid.get(by) if by else None, at) for i, old, new, by, at in self.history),
+                sorted(((tid[i], old, new, sid[by], at) for i, old, new, by, at in self.history),
                        key=lambda h: (h[4], h[0])))
             tconn.executemany("INSERT INTO task_messages (task_id, content, author, created_at, updated_at)"
                               " VALUES (?,?,?,?,?)",
-                              [(tid[i], text, sid.get(by, "system") if by else "system", at, at)
+                              [(tid[i], text, sid[by] or "system", at, at)
                                for i, text, by, at in sorted(self.notes, key=lambda n: n[3])])
         msgs = sorted((at, seq, p.id, m) for p in written for at, seq, m in p.msgs)
         with tx(sconn):
@@ -301,9 +323,8 @@ class _Plan:
                 " child_budget, tagline, archived, last_exit_status, last_phase, auto_archive, notify_parent,"
                 " project_name, successor_id) VALUES (?,?,?,?,?,?,?,16,?,?,?,?,0,?,?,?)",
                 [(p.id, c.dump(p.model), p.system_prompt, p.cwd, int(p.model["provider"] == "anthropic"),
-                  p.created_at, sid.get(p.parent) if p.parent else None, p.tagline, int(p.archived),
-                  p.exit_status, p.last_phase, int(p.notify_parent), p.ctx.project.name,
-                  sid.get(p.successor) if p.successor else None) for p in written])
+                  p.created_at, sid[p.parent], p.tagline, int(p.archived), p.exit_status, p.last_phase,
+                  int(p.notify_parent), p.ctx.project.name, sid[p.successor]) for p in written])
             sconn.executemany("INSERT INTO messages (session_id, message_json, created_at) VALUES (?,?,?)",
                               [(s, c.dump(m), at) for at, _, s, m in msgs])
             sconn.executemany("INSERT INTO projects VALUES (?,?,?,?)",

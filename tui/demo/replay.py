@@ -157,6 +157,7 @@ class Recorder:
         return [root] + [k for p in kids for k in self.subtree(p.key)]
 
     def root(self, key: str) -> str:
-        while self.sessions[key].parent is not None:
-            key = self.sessions[key].parent  # type: ignore[assignment]
+        parent = self.sessions[key].parent
+        while parent is not None:
+            key, parent = parent, self.sessions[parent].parent
         return key

@@ -138,12 +138,15 @@ class StoreWriter:
             out += self.subtree(child)
         return out
 
-    def archive_tree(self, root: str) -> list[str]:
+    def archive_tree(self, root: str, busy: set[str] | frozenset[str] = frozenset()) -> list[str]:
         """The ArchiveSession handler: "Session archived." to each, then archived = 1.
-        ``last_phase`` is left alone, as tau leaves it."""
+        ``last_phase`` is left alone, as tau leaves it. Refused (nothing happens, as when
+        tau answers "cannot archive: session … is busy") if a session of the tree is live."""
         if self.tau.execute("SELECT 1 FROM sessions WHERE id = ?", (root,)).fetchone() is None:
             return []
         ids = self.subtree(root)
+        if busy & set(ids):
+            return []
         now = self.now()
         for sid in ids:
             self.tau.execute("INSERT INTO messages (session_id, message_json, created_at) VALUES (?,?,?)",
