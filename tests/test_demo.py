@@ -413,3 +413,18 @@ def test_the_ddl_is_taus(tmp_path: Path) -> None:
     fk = rows(tmp_path / "new" / "tau.db", "PRAGMA foreign_key_list(queued_messages)")
     assert [(r[2], r[3], r[4], r[6]) for r in fk] == [("sessions", "target_session_id", "id", "CASCADE")]
     assert rows(tmp_path / "new" / "tau.db", "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_start_collects_empty_sessions_as_tau_does(store: Path, tmp_path: Path) -> None:
+    """gc_empty_sessions at start-up: old, empty, childless, not live, not owned by an open task."""
+    conn = sqlite3.connect(store / "tau.db")
+    conn.execute("INSERT INTO sessions (id, model_json, created_at) VALUES ('s900', '{}', ?)", (NOW - 120_000,))
+    conn.execute("INSERT INTO sessions (id, model_json, created_at) VALUES ('s901', '{}', ?)", (NOW - 1_000,))
+    conn.commit()
+    conn.close()
+    kept = rows(store / "tasks.db", "SELECT placeholder_session_id FROM tasks WHERE state = 'ready'")
+    with DemoFleet(store, seed=7, runtime_dir=tmp_path / "run", clock=lambda: NOW + 1000).start(run_thread=False):
+        pass
+    ids = {r[0] for r in rows(store / "tau.db", "SELECT id FROM sessions")}
+    assert "s900" not in ids and "s901" in ids
+    assert {k for (k,) in kept} <= ids

@@ -88,14 +88,16 @@ class DemoFleet:
     def start(self, *, run_thread: bool = True) -> DemoFleet:
         """Build the store if absent, start the server (socket, tau.pid), resume the
         runs the store shows mid-turn, and start the simulator thread (unless
-        ``run_thread`` is False: then ``step()`` / ``stream_step()`` drive it by hand)."""
-        if self.running:
+        ``run_thread`` is False: then ``step()`` / ``stream_step()`` drive it by hand).
+        Starting a started fleet does nothing."""
+        if self._started:
             return self
         self.ensure_store()
         if not self.server.running:
             self.server.start()
         with self._lock:
             self._attach(prime=True)
+            resume.gc_empty(self)
         self._started = True
         if run_thread:
             self._start_thread()
@@ -124,6 +126,7 @@ class DemoFleet:
             self._runs.clear()
             self._attached = True  # tau never restores phases from disk
             self.server.start()
+            resume.gc_empty(self)
             resumed = self._resume_unfinished()
         self._started = True
         if threaded:

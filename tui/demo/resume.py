@@ -76,3 +76,22 @@ def unfinished(fleet: DemoFleet) -> list[str]:
         fleet._reap(sid, run)
         out.append(sid)
     return out
+
+
+def gc_empty(fleet: DemoFleet) -> list[str]:
+    """gc_empty_sessions.rs at start-up: delete non-archived sessions older than 60 s with
+    no messages and no children, unless live or owned by a task not merged/closed/failed."""
+    w, now = fleet.writer(), fleet._clock()
+    protected = {r[0] for r in w.tasks.execute(
+        "SELECT session_id FROM tasks WHERE session_id IS NOT NULL AND state NOT IN ('merged','closed','failed')"
+        " UNION SELECT placeholder_session_id FROM tasks WHERE placeholder_session_id IS NOT NULL"
+        " AND state NOT IN ('merged','closed','failed') UNION SELECT ts.session_id FROM task_sessions ts"
+        " JOIN tasks t ON t.id = ts.task_id WHERE t.state NOT IN ('merged','closed','failed')")}
+    gone = [sid for (sid,) in w.tau.execute(
+        "SELECT s.id FROM sessions s WHERE s.archived = 0 AND s.created_at < ?"
+        " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id)"
+        " AND NOT EXISTS (SELECT 1 FROM sessions c WHERE c.parent_id = s.id)", (now - 60_000,)).fetchall()
+        if sid not in protected and not fleet.server.is_live(sid)]
+    for sid in gone:
+        w.tau.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+    return gone
