@@ -150,7 +150,10 @@ class Serving:
                 self._requests.append(json.loads(text))
             if req["type"] == "subscribe":
                 return await self._subscription(conn, req["session_id"])
-            resp = dispatch.answer(req, self.data_dir, self.live_view())
+            try:
+                resp = dispatch.answer(req, self.data_dir, self.live_view())
+            except Exception as exc:  # a store the stand-in cannot read: say so, keep serving
+                resp = {"type": "error", "message": f"{type(exc).__name__}: {exc}"}
             conn.writer.write(line_of(resp))
             await conn.writer.drain()
 
@@ -189,8 +192,8 @@ class Serving:
                 conn.queue.put_nowait(data)
 
 
-
 def phase_event(phase: str, turn_ms: int | None, phase_ms: int | None) -> dict[str, Any]:
+    """types.rs ``StreamEvent::Phase``: the stamps are omitted when None (Idle)."""
     event: dict[str, Any] = {"type": "phase", "phase": phase}
     if turn_ms is not None:
         event["turn_started_at_ms"] = turn_ms
