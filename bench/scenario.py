@@ -119,7 +119,7 @@ class Scenario:
                 status = EXITS[self.exit_i]
                 self.phase = "idle"
                 yield Change("task", kind, "exit", {"sid": self.sid, "status": status, "phase": "idle"},
-                             Expect("card", f"exit {status}", sid=self.sid, line=1))
+                             Expect("card", f"last turn {status}", sid=self.sid, line=1))
             else:
                 sid = self._new_sid()
                 yield Change("task", kind, "session", {"task": self.task, "sid": sid},

@@ -11,6 +11,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from tui.demo import TauServer
 from tui.tauschema import connect_writer, create_store
 
 BASE_MS = 1_780_000_000_000  # a fixed clock for reproducible stores
@@ -46,6 +47,20 @@ def tool_result(name: str, text: str, *, is_error: bool = False, duration_ms: in
             "timestamp": ts, "duration_ms": duration_ms, "summary": summary}
 
 
+#: The six values tau writes to sessions.last_phase (TAU.md §5.1).
+PERSISTED = frozenset({"waiting", "preparing", "sending request", "rate limited", "compacting", "idle"})
+#: tau's labels and their wire names (TAU.md §5.2).
+WIRE = {"idle": "Idle", "waiting": "Waiting", "preparing": "Preparing", "sending request": "Connecting",
+        "thinking": "Thinking", "working": "Responding", "running tools": "ToolExec",
+        "compacting": "Compacting", "rate limited": "RateLimited"}
+
+
+def _persisted(phase: str | None) -> None:
+    if phase is not None and phase not in PERSISTED and phase in WIRE:
+        raise ValueError(f"tau never writes {phase!r} to disk: it lives in the server's memory "
+                         f"(use StoreKit.run)")
+
+
 class StoreKit:
     """Writes tasks, sessions and messages the way tau does."""
 
@@ -56,32 +71,45 @@ class StoreKit:
         self.tasks = connect_writer(self.tasks_path)
         self.tau = connect_writer(self.tau_path)
         self.runtime_dir = self.data_dir / "run"
+        self.socket_path = self.runtime_dir / "tau.sock"
+        #: tau's server: the stand-in of the demo, on a real Unix socket. The
+        #: live truth (is_live, the real phase) is in its memory only.
+        self.server = TauServer(self.runtime_dir, self.data_dir)
 
     def close(self) -> None:
+        self.server.crash()
         self.tasks.close()
         self.tau.close()
 
-    # --- liveness: a tau.pid naming a living process (ours) ---
+    # --- tau's server ---
     def server_up(self, up: bool = True) -> None:
-        self.runtime_dir.mkdir(exist_ok=True)
-        pid = self.runtime_dir / "tau.pid"
+        """Start the stand-in server, or shut it down cleanly as tau does."""
         if up:
-            pid.write_text(str(os.getpid()))
-        elif pid.exists():
-            pid.unlink()
+            self.server.start()
+        else:
+            self.server.shutdown()
+
+    def live(self, session_id: str, wire_phase: str = "Thinking") -> None:
+        """A turn running in the server's memory, in phase ``wire_phase``
+        (the disk says only what tau persists: see `add_session`)."""
+        self.server.set_phase(session_id, wire_phase)
 
     # --- tasks.db ---
     def add_task(self, task_id: int, title: str, state: str = "active", *, priority: int = 0,
                  project: str = "tau", held: bool = False, parent_id: int | None = None,
                  branch: str | None = None, tags: list[str] | None = None,
                  updated_at: int = BASE_MS) -> None:
-        proj = "project" if self.old else "project_name"
-        self.tasks.execute(
-            f"INSERT INTO tasks (id, {proj}, title, state, priority, parent_id, held, branch, tags,"
-            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (task_id, project, title, state, priority, parent_id, int(held), branch,
-             json.dumps(tags) if tags is not None else None, updated_at - 3_600_000, updated_at),
-        )
+        cols = {"id": task_id, "project_name": project, "title": title, "state": state,
+                "priority": priority, "parent_id": parent_id, "held": int(held), "branch": branch,
+                "tags": json.dumps(tags) if tags is not None else None,
+                "created_at": updated_at - 3_600_000, "updated_at": updated_at}
+        if self.old:  # the first tasks.db: `project` held a path; no `held` yet (TAU.md §4.2)
+            cols["project"] = cols.pop("project_name")
+            if held:
+                raise ValueError("the oldest tasks.db has no held column")
+            del cols["held"]
+        self.tasks.execute(f"INSERT INTO tasks ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                           tuple(cols.values()))
 
     def set_state(self, task_id: int, state: str, *, at: int = BASE_MS) -> None:
         with self._tx(self.tasks) as c:
@@ -103,11 +131,14 @@ class StoreKit:
     def add_session(self, session_id: str, *, phase: str | None = "idle", exit_status: str | None = None,
                     archived: bool = False, tagline: str = "", created_at: int = BASE_MS,
                     model: str = "Claude Test") -> None:
+        """A sessions row; ``phase`` is what tau persisted (one of six values:
+        a phase that lives only in the server's memory is refused, use `run`)."""
+        _persisted(phase)
         if self.old:
             self.tau.execute(
-                "INSERT INTO sessions (id, model_json, created_at, tagline, archived)"
+                "INSERT INTO sessions (id, model_json, system_prompt, is_subscription, created_at)"
                 " VALUES (?,?,?,?,?)",
-                (session_id, json.dumps({"id": "m", "name": model}), created_at, tagline, int(archived)))
+                (session_id, json.dumps({"id": "m", "name": model}), "", 0, created_at))
             return
         self.tau.execute(
             "INSERT INTO sessions (id, model_json, created_at, tagline, archived, last_phase,"
@@ -116,11 +147,33 @@ class StoreKit:
              created_at, tagline, int(archived), phase, exit_status))
 
     def set_phase(self, session_id: str, phase: str) -> None:
+        """What tau persists (see `add_session`); the server is not told."""
+        _persisted(phase)
         self.tau.execute("UPDATE sessions SET last_phase=? WHERE id=?", (phase, session_id))
 
     def set_exit(self, session_id: str, status: str | None, phase: str = "idle") -> None:
+        _persisted(phase)
         self.tau.execute("UPDATE sessions SET last_exit_status=?, last_phase=? WHERE id=?",
                          (status, phase, session_id))
+
+    def run(self, session_id: str, label: str = "thinking") -> None:
+        """A turn running in ``label`` (tau's label, e.g. "running tools"), as
+        tau has it: the disk says what tau persists for it (``sending request``
+        for the phases kept in memory), the server's memory says the phase."""
+        persisted = label if label in PERSISTED else "sending request"
+        self.tau.execute("UPDATE sessions SET last_phase=? WHERE id=?", (persisted, session_id))
+        if self.server.running:
+            self.server.set_phase(session_id, WIRE[label])
+
+    def finish(self, session_id: str, exit_status: str | None = None) -> None:
+        """The turn ends: agent_done and Idle in the server, ``idle`` on disk,
+        and the exit status if the turn was a socket chat (tau keeps the old
+        one otherwise)."""
+        if self.server.running:
+            self.server.end_turn(session_id)
+        self.tau.execute("UPDATE sessions SET last_phase='idle',"
+                         " last_exit_status=COALESCE(?, last_exit_status) WHERE id=?",
+                         (exit_status, session_id))
 
     def archive(self, session_id: str) -> None:
         self.tau.execute("UPDATE sessions SET archived=1 WHERE id=?", (session_id,))
@@ -176,9 +229,12 @@ def fixed_fleet(kit: StoreKit) -> None:
                     created_at=BASE_MS - 2 * h)
     kit.add_session("s2", phase="idle", exit_status="succeeded", archived=True,
                     tagline="planned the retry", created_at=BASE_MS - h)
-    kit.add_session("s3", phase="running tools", tagline="writing the retry loop",
+    # Live turns: on disk every run reads "sending request" (TAU.md §5.1); the
+    # real phase is in the server's memory only. s4 was chatted with over the
+    # socket once: its exit status is that earlier turn's.
+    kit.add_session("s3", phase="sending request", tagline="writing the retry loop",
                     created_at=BASE_MS - 30 * 60_000)
-    kit.add_session("s4", phase="thinking", exit_status="error", tagline="adding tests",
+    kit.add_session("s4", phase="sending request", exit_status="error", tagline="adding tests",
                     created_at=BASE_MS - 20 * 60_000)
     kit.add_messages("s1", [user("please add retry", BASE_MS - 2 * h),
                             assistant("Filed task 1.", tokens=300, cost=0.02)], BASE_MS - 2 * h)
@@ -196,6 +252,10 @@ def fixed_fleet(kit: StoreKit) -> None:
     kit.link(2, "s5", "reviewer", BASE_MS - h)
     kit.link(2, "s99", "worker", BASE_MS - 2 * h)
     kit.add_session("s5", phase="waiting", tagline="reviewing", created_at=BASE_MS - h)
+    if kit.server.running:
+        kit.live("s3", "ToolExec")
+        kit.live("s4", "Thinking")
+        kit.live("s5", "Waiting")
     kit.add_messages("s5", [user("review the change"), assistant("Reading the diff.")],
                      BASE_MS - 3 * 60_000)
     # finished tasks: archived sessions with exit statuses

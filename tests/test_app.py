@@ -40,8 +40,8 @@ async def test_walk_the_three_levels_with_the_keyboard(fleet: StoreKit) -> None:
         text = await wait_for_text(pilot, app, "Sessions (4, 2 live)")
         assert isinstance(app.screen, TaskScreen)
         for bit in ("#1", "Add retry to the dispatcher", "branch task-1-retry", "ready→active",
-                    "creator", "planner", "s3", "running tools", "exit completed", "archived",
-                    "exit error", "2.0k tok", "$0.08", "bash: exit 101"):
+                    "creator", "planner", "s3", "running tools", "last turn completed", "archived",
+                    "last turn error", "2.0k tok", "$0.08", "bash: exit 101"):
             assert bit in text, bit
         await pilot.press("right", "right")
         assert app.screen.cursor == 2
@@ -90,7 +90,7 @@ async def test_task_list_follows_the_store_and_keeps_the_cursor(fleet: StoreKit)
         assert cursor_key(app) == "t:1"
         assert app.screen.query_one(TaskTable).cursor_row == 1
         # a phase change
-        fleet.set_phase("s5", "compacting")
+        fleet.run("s5", "compacting")
         await wait_for_text(pilot, app, "compacting")
         # a task changing state moves it to another group
         fleet.set_state(3, "active", at=BASE_MS)
@@ -98,13 +98,14 @@ async def test_task_list_follows_the_store_and_keeps_the_cursor(fleet: StoreKit)
         # a new task, with the newest activity, lands above the cursor
         fleet.add_task(9, "A brand new task", "active")
         fleet.link(9, "s20", "worker")
-        fleet.add_session("s20", phase="thinking")
+        fleet.add_session("s20")
         fleet.add_message("s20", user("go"), int(FIXED_NOW * 1000) + 10**9)
+        fleet.run("s20", "thinking")
         await wait_for_text(pilot, app, "A brand new task")
         assert "Running (3)" in screen_text(app)
         assert cursor_key(app) == "t:1"
         # the session ends: the task leaves the running group
-        fleet.set_exit("s20", "completed")
+        fleet.finish("s20", "completed")
         await wait_for_text(pilot, app, "Running (2)")
         assert cursor_key(app) == "t:1"
         # the tau server stops: nothing is live any more
@@ -123,7 +124,8 @@ async def test_task_screen_follows_the_store(fleet: StoreKit) -> None:
         await pilot.press("right")  # cursor on s2
         # a new session on the task
         fleet.link(1, "s30", "reviewer", BASE_MS)
-        fleet.add_session("s30", phase="preparing", tagline="a fresh reviewer")
+        fleet.add_session("s30", tagline="a fresh reviewer")
+        fleet.run("s30", "preparing")
         await wait_for_text(pilot, app, "a fresh reviewer")
         assert "Sessions (5, 3 live)" in screen_text(app)
         assert app.screen.pane_at_cursor() == "s2"  # type: ignore[attr-defined]
@@ -132,8 +134,8 @@ async def test_task_screen_follows_the_store(fleet: StoreKit) -> None:
         await wait_for_text(pilot, app, "All 12 retry tests pass")
         assert "3 msgs" in screen_text(app)
         # an exit status
-        fleet.set_exit("s4", "max_turns")
-        await wait_for_text(pilot, app, "exit max_turns")
+        fleet.finish("s4", "max_turns")
+        await wait_for_text(pilot, app, "last turn max_turns")
         # an archived session, hidden with `a`
         fleet.archive("s1")
         await wait_until(pilot, lambda: screen_text(app).count("archived") >= 2, what="s1 archived")
@@ -201,7 +203,8 @@ async def test_pause_holds_the_screen_until_resumed(fleet: StoreKit) -> None:
 async def test_transcript_follows_stops_and_resumes(kit: StoreKit) -> None:
     kit.add_task(1, "chatty", "active")
     kit.link(1, "s1", "worker")
-    kit.add_session("s1", phase="working")
+    kit.add_session("s1")
+    kit.run("s1", "working")
     kit.add_messages("s1", [user(f"line {i}") for i in range(60)])
     app = make_app(kit)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -230,7 +233,8 @@ async def test_transcript_follows_stops_and_resumes(kit: StoreKit) -> None:
 async def test_transcript_loads_older_pages(kit: StoreKit) -> None:
     kit.add_task(1, "long", "active")
     kit.link(1, "s1", "worker")
-    kit.add_session("s1", phase="working")
+    kit.add_session("s1")
+    kit.run("s1", "working")
     kit.add_messages("s1", [user(f"entry {i:04d}") for i in range(450)])
     app = make_app(kit)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -266,9 +270,9 @@ async def test_long_sessions_totals_are_counted_after_the_first_screen(
     """A long session's token and cost sums are finished in the background, a
     chunk at a time: the first screen does not wait for them, and the full
     totals replace the partial ones without any store change."""
-    import tui.store
+    import tui.tau.usage
 
-    monkeypatch.setattr(tui.store, "USAGE_CHUNK", 40)  # type: ignore[attr-defined]
+    monkeypatch.setattr(tui.tau.usage, "USAGE_CHUNK", 40)
     long_session(kit)
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
@@ -286,9 +290,9 @@ async def test_long_sessions_totals_are_counted_after_the_first_screen(
 async def test_partial_totals_say_they_are_partial(kit: StoreKit, monkeypatch: object) -> None:
     """While the sums are being counted the screen says so; with the refresh
     paused it stays that way, and resuming finishes it."""
-    import tui.store
+    import tui.tau.usage
 
-    monkeypatch.setattr(tui.store, "USAGE_CHUNK", 40)  # type: ignore[attr-defined]
+    monkeypatch.setattr(tui.tau.usage, "USAGE_CHUNK", 40)
     long_session(kit)
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
@@ -309,7 +313,8 @@ async def test_a_pane_never_wraps_so_its_newest_message_stays_visible(kit: Store
     kit.server_up()
     kit.add_task(1, "wide", "active")
     kit.link(1, "s1", "worker")
-    kit.add_session("s1", phase="working", model="M" * 300, tagline="T" * 300)
+    kit.add_session("s1", model="M" * 300, tagline="T" * 300)
+    kit.run("s1", "working")
     kit.add_messages("s1", [user("short one"), user("short two"), user("U" * 300)])
     app = make_app(kit)
     async with app.run_test(size=(80, 30)) as pilot:

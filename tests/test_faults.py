@@ -486,7 +486,7 @@ async def test_long_write_transaction_in_wal_mode_does_not_stall(fleet: StoreKit
         long_tx = connect_writer(fleet.data_dir / "tasks.db")
         long_tx.execute("BEGIN IMMEDIATE")
         long_tx.execute("UPDATE tasks SET title='uncommitted' WHERE id=1")
-        fleet.set_phase("s3", "compacting")  # tau.db commits go on meanwhile
+        fleet.run("s3", "compacting")  # tau.db commits go on meanwhile
         await wait_for(pilot, app, "compacting", timeout=30)
         app.request_refresh(force=True)  # reads tasks.db during the transaction
         await pilot.pause(0.5)
@@ -656,7 +656,7 @@ async def test_schema_migrated_while_running(fleet: StoreKit) -> None:
         fleet.tau.execute("ALTER TABLE sessions DROP COLUMN tagline")
         fleet.tasks.execute("ALTER TABLE tasks RENAME COLUMN branch TO git_branch")
         fleet.tasks.execute("ALTER TABLE tasks ADD COLUMN newer TEXT")
-        fleet.set_phase("s3", "compacting")
+        fleet.run("s3", "compacting")
         text = await wait_for(pilot, app, "compacting", timeout=30)
         assert "writing the retry loop" not in text  # the tagline column is gone
         assert "stale" not in text and app.refresh_state.error is None

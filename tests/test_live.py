@@ -55,7 +55,7 @@ async def test_a_change_that_is_not_data_costs_no_read(fleet: StoreKit) -> None:
             await pilot.pause(0.1)
         await pilot.pause(0.5)
         assert app.applied == before
-        fleet.set_phase("s5", "compacting")
+        fleet.run("s5", "compacting")
         await wait_for_text(pilot, app, "compacting")
         assert app.applied == before + 1
 

@@ -116,7 +116,7 @@ async def test_busy_writer_on_the_busiest_task(fleet: StoreKit) -> None:
         text = flat(screen_text(app))
         for sid, (n, _, status) in expected.items():
             assert f"{n} msgs" in text, (sid, n)
-        assert "exit completed" in text and "exit cancelled" in text
+        assert "last turn completed" in text and "last turn cancelled" in text
         assert "stale" not in text and app.refresh_state.error is None
         grow = rss[-1][1] - min(b for t, b in rss if t >= LOAD_SECONDS / 3)
         print(f"\nload: {result['commits']} commits in {result['elapsed']:.1f}s "

@@ -12,7 +12,7 @@ import pytest
 
 from tests.storekit import BASE_MS, StoreKit, assistant, fixed_fleet, tool_result, user
 from tui.demo import DemoFleet, build_demo_store
-from tui.model import LiveSource, TaskSessionInfo
+from tui.model import TaskSessionInfo
 from tui.store import Store, decode_message
 from tui.tauschema import create_store
 
@@ -21,6 +21,24 @@ async def opened(kit: StoreKit) -> Store:
     store = Store(kit.data_dir, kit.runtime_dir)
     await store.open()
     return store
+
+
+async def until_read(read, check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    """Read until ``check(result)`` holds: the server's word reaches the store
+    over its own connections, a moment after the change was made."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await read()
+        if check(result):
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"never true: {result!r}"[:2000])
+        await asyncio.sleep(0.02)
+
+
+def tasks_by_id(snap):  # type: ignore[no-untyped-def]
+    return {t.id: t for t in snap.tasks}
 
 
 async def sessions_of(store: Store, task_id: int) -> dict[str, TaskSessionInfo]:
@@ -89,20 +107,37 @@ async def test_archived_sessions_and_every_exit_status(fleet: StoreKit) -> None:
         await store.close()
 
 
-async def test_liveness_is_inferred_from_the_pid_file(fleet: StoreKit) -> None:
+async def test_liveness_comes_from_the_tau_server(fleet: StoreKit) -> None:
+    """is_live and the phase are tau's server's (TAU.md §5.2): with it up, what its
+    memory says; stopped, nothing is live; after a crash the phases left on disk
+    are stale, and a restarted server (its memory empty) says they are idle."""
     store = await opened(fleet)
+    read = store.read_task_list
     try:
-        snap = await store.read_task_list()
-        assert snap.status.live_source is LiveSource.PID
-        assert {t.id: t.live_count for t in snap.tasks}[1] == 2
-        fleet.server_up(False)
-        snap = await store.read_task_list()
-        assert snap.status.live_source is LiveSource.NONE
+        snap = await read()
+        assert snap.status.server.state == "up"
+        assert tasks_by_id(snap)[1].live_count == 2
+        fleet.server_up(False)  # a clean shutdown: tau resets every phase to idle
+        snap = await until_read(read, lambda s: s.status.server.state == "down")
         assert all(t.live_count == 0 for t in snap.tasks)
-        # A stale pid file naming a dead process is "server down" too.
-        fleet.runtime_dir.joinpath("tau.pid").write_text("999999999")
-        snap = await store.read_task_list()
-        assert snap.status.server_pid is None and all(t.live_count == 0 for t in snap.tasks)
+        fleet.server_up()
+        fleet.add_message("s3", user("go on"))  # a new run: its prompt, then its phases
+        fleet.run("s3", "running tools")
+        snap = await until_read(read, lambda s: tasks_by_id(s)[1].live_count == 1)
+        fleet.server.crash()  # tau.sock and the phases on disk stay behind
+        snap = await until_read(read, lambda s: s.status.server.state == "down")
+        assert all(t.live_count == 0 for t in snap.tasks)
+        detail = await store.read_task(1)
+        assert detail is not None
+        s3 = {p.info.session_id: p for p in detail.sessions}["s3"]
+        assert (s3.info.is_live, s3.info.last_phase, s3.phase_source) == (False, "sending request", "disk")
+        fleet.server.start()  # a new server: its memory is empty
+        snap = await until_read(read, lambda s: s.status.server.state == "up")
+        detail = await until_read(lambda: store.read_task(1), lambda d: {
+            p.info.session_id: p for p in d.sessions}["s3"].phase_source == "server")
+        s3 = {p.info.session_id: p for p in detail.sessions}["s3"]
+        assert (s3.info.is_live, s3.info.last_phase) == (False, "idle")
+        assert all(t.live_count == 0 for t in (await read()).tasks)
     finally:
         await store.close()
 
@@ -169,8 +204,9 @@ async def test_counts_follow_new_messages_incrementally(fleet: StoreKit) -> None
 async def test_transcript_pages(kit: StoreKit) -> None:
     kit.add_task(1, "big", "active")
     kit.link(1, "s1")
-    kit.add_session("s1", phase="thinking")
+    kit.add_session("s1")
     kit.add_messages("s1", [user(f"message {i}") for i in range(450)])
+    kit.run("s1", "thinking")
     store = await opened(kit)
     try:
         tr = await store.read_transcript("s1", limit=200)
@@ -213,21 +249,31 @@ def test_decode_message_every_role() -> None:
 
 
 async def test_old_schema_store(tmp_path: Path) -> None:
+    """The first stores tau wrote (TAU.md §2.2, §4.2): tasks with `project` (a
+    path) and `assigned_session`, task_sessions as today, a five-column sessions
+    table. They open; what they lack reads as empty, and the notices say why."""
     kit = StoreKit(tmp_path / "old", old=True)
     try:
-        kit.add_task(1, "from an old tau", "active", project="legacy")
-        kit.add_session("s1", tagline="old session")
+        kit.add_task(1, "from an old tau", "active", project="/home/u/src/legacy")
+        kit.link(1, "s1", "worker")
+        kit.add_session("s1")
+        kit.add_messages("s1", [user("hello"), assistant("hi", tokens=40)])
         store = Store(kit.data_dir, kit.runtime_dir)
         await store.open()
         try:
             snap = await store.read_task_list()
             assert [(t.id, t.title, t.project, t.session_count) for t in snap.tasks] == [
-                (1, "from an old tau", "legacy", 0)]
-            assert any("no task_sessions" in n for n in snap.status.notices)
+                (1, "from an old tau", "/home/u/src/legacy", 1)]
+            assert any("projects are paths" in n for n in snap.status.notices)
+            assert any("no tagline, phase or exit status" in n for n in snap.status.notices)
             detail = await store.read_task(1)
-            assert detail is not None and detail.sessions == ()
+            assert detail is not None
+            (pane,) = detail.sessions
+            assert (pane.info.message_count, pane.info.last_phase, pane.info.last_exit_status,
+                    pane.info.is_live, pane.tokens) == (2, None, None, False, 40)
             tr = await store.read_transcript("s1")
-            assert tr.header.last_phase is None and tr.header.tagline == "old session"
+            assert tr.header.last_phase is None and tr.header.tagline == ""
+            assert [m.text for m in tr.messages] == ["hello", "hi"]
         finally:
             await store.close()
     finally:
@@ -317,27 +363,32 @@ async def test_incremental_reads_see_every_kind_of_change(fleet: StoreKit, monke
             return {t.id: t for t in snap.tasks}
 
         first = by_id(await store.read_task_list())
-        # a new session row and link on an unfinished task
-        fleet.add_session("s40", phase="thinking")
+        read = store.read_task_list
+        # a new session row and link on an unfinished task, running a turn
+        fleet.add_session("s40")
         fleet.link(3, "s40", "planner")
-        t3 = by_id(await store.read_task_list())[3]
-        assert (t3.session_count, t3.live_count, t3.busiest_phase) == (1, 1, "thinking")
-        # a phase change with no message; then the turn ends
-        fleet.set_phase("s40", "running tools")
-        assert by_id(await store.read_task_list())[3].busiest_phase == "running tools"
-        fleet.set_exit("s40", "completed")
-        assert by_id(await store.read_task_list())[3].live_count == 0
+        fleet.run("s40", "thinking")
+        await until_read(read, lambda snap: (lambda t: (t.session_count, t.live_count, t.busiest_phase))(
+            by_id(snap)[3]) == (1, 1, "thinking"))
+        # a phase change in the server's memory only; then the turn ends
+        fleet.run("s40", "running tools")
+        await until_read(read, lambda snap: by_id(snap)[3].busiest_phase == "running tools")
+        fleet.finish("s40", "completed")
+        await until_read(read, lambda snap: by_id(snap)[3].live_count == 0)
         # an idle session that starts a turn with a message
         fleet.add_message("s1", user("again"), BASE_MS + 1000)
-        fleet.set_phase("s1", "preparing")
-        t1 = by_id(await store.read_task_list())[1]
-        assert t1.live_count == 3 and t1.last_activity == (BASE_MS + 1000) // 1000
-        # an idle session that starts a turn with no message at all: the sweep finds it
-        monkeypatch.setattr("tui.store.SWEEP_SECONDS", 0.0)
-        fleet.tau.execute("UPDATE sessions SET last_phase='waiting' WHERE id='s5'")
-        fleet.set_phase("s1", "idle")
-        t = by_id(await store.read_task_list())
-        assert t[2].busiest_phase == "waiting" and t[1].live_count == 2
+        fleet.run("s1", "preparing")
+        t1 = (await until_read(read, lambda snap: by_id(snap)[1].live_count == 3))
+        assert by_id(t1)[1].last_activity == (BASE_MS + 1000) // 1000
+        # a session that starts a turn with no message at all: the sweep finds it
+        monkeypatch.setattr("tui.tau.fleet_sessions.SWEEP_SECONDS", 0.0)
+        fleet.finish("s1")
+        fleet.finish("s5")
+        await until_read(read, lambda snap: by_id(snap)[2].live_count == 0)
+        fleet.run("s5", "waiting")
+        t = await until_read(read, lambda snap: by_id(snap)[2].busiest_phase == "waiting")
+        assert by_id(t)[1].live_count == 2
+        assert first[3].session_count == 0
         # a hand edit that does not bump updated_at, and a deleted task
         fleet.tasks.execute("UPDATE tasks SET title='edited by hand' WHERE id=4")
         fleet.tasks.execute("DELETE FROM tasks WHERE id=8")
@@ -357,7 +408,7 @@ async def test_incremental_reads_see_every_kind_of_change(fleet: StoreKit, monke
 async def test_long_finished_tasks_count_sessions_and_open_in_full(kit: StoreKit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Only recent tasks' sessions are kept current; older finished ones still
     count their sessions, and their task screen reads everything."""
-    monkeypatch.setattr("tui.store.RELEVANT_FINISHED", 2)
+    monkeypatch.setattr("tui.tau.fleet_tasks.RELEVANT_FINISHED", 2)
     for i in range(1, 7):
         kit.add_task(i, f"old {i}", "merged", updated_at=BASE_MS + i)
         kit.link(i, f"s{i}", "worker")
@@ -382,8 +433,8 @@ async def test_the_sweep_finds_a_traceless_change_while_changes_stream_in(
     """While commits keep coming, the sweep re-reads the relevant sessions a
     slice per read (no single change waits for all of them), and still finds
     a change that left no trace (an idle session's phase set without a message)."""
-    monkeypatch.setattr("tui.store.SWEEP_SECONDS", 0.3)
-    monkeypatch.setattr("tui.store.SWEEP_SLICE", 1)
+    monkeypatch.setattr("tui.tau.fleet_sessions.SWEEP_SECONDS", 0.3)
+    monkeypatch.setattr("tui.tau.fleet_sessions.SWEEP_SLICE", 1)
     store = await opened(fleet)
     try:
         await store.read_task_list()  # the first read re-reads everything
@@ -393,6 +444,7 @@ async def test_the_sweep_finds_a_traceless_change_while_changes_stream_in(
             await store.read_task_list()
         snap = await store.read_task_list()
         assert {t.id: t for t in snap.tasks}[1].live_count == 2
+        fleet.server.set_phase("s1", "Preparing")
         fleet.tau.execute("UPDATE sessions SET last_phase='preparing' WHERE id='s1'")  # was idle
         seen_at = None
         for i in range(60):  # 1.8 s: a few rounds, never quiet for a whole one

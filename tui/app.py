@@ -105,6 +105,9 @@ class SessionTopApp(App[None]):
 
     async def on_mount(self) -> None:
         heap.tune()
+        # A phase change pushed by tau's server reaches the screen without
+        # waiting for the disk: the tracker asks for a re-read of the screen.
+        self.store.live.add_listener(self._live_changed)
         await self.store.open()
         await self.push_screen(TaskListScreen())
         self._refresher()
@@ -131,9 +134,10 @@ class SessionTopApp(App[None]):
                                  runtime_dir=self.store.runtime_dir,
                                  force_polling=self._force_polling)
         async for batch in source:
+            if "tau.sock" in batch or "tau.pid" in batch:
+                self.store.live.poke()  # a server started or stopped: ask the socket now
             # An empty batch is the slow tick: data_version decides if anything changed.
-            self.request_refresh(force="<attached>" in batch or "tau.pid" in batch,
-                                 event=bool(batch))
+            self.request_refresh(force="<attached>" in batch, event=bool(batch))
 
     @work(group="refresh", exclusive=True, exit_on_error=False)
     async def _refresher(self) -> None:
@@ -183,6 +187,12 @@ class SessionTopApp(App[None]):
         self._event = self._event or event
         self._dirty.set()
 
+    def _live_changed(self) -> None:
+        """tau's server said something new: re-read what the screen shows
+        (the data version check lets it through: the live version moved)."""
+        if not self._stop.is_set():
+            self.request_refresh()
+
     def _look_again(self) -> None:
         """A file event came but no commit is visible yet: the writer puts its
         WAL frames down (the event) before it publishes the commit in the WAL
@@ -202,8 +212,7 @@ class SessionTopApp(App[None]):
         if query is None:
             return True
         versions = await self.store.data_versions()
-        pid_marker = self.store.status().server_pid
-        seen_key = (versions[0], versions[1], pid_marker)
+        seen_key = (versions[0], versions[1], self.store.live.version)
         if not force and self._seen.get(query) == seen_key and self.refresh_state.error is None:
             return False  # nothing that is data changed: cost was two PRAGMAs
         started = time.perf_counter()

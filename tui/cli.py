@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
-from .paths import default_data_dir, default_runtime_dir
+from .tau.paths import default_data_dir, default_runtime_dir, find_socket
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -22,8 +22,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="tau's data directory (default: $XDG_DATA_HOME/tau, else "
                              "~/.local/share/tau). With --demo: where the demo store is kept.")
     parser.add_argument("--runtime-dir", type=Path, default=None,
-                        help="tau's runtime directory holding tau.pid (default: "
-                             "$XDG_RUNTIME_DIR/tau, else ~/.tau)")
+                        help="tau's runtime directory holding its socket tau.sock (default: "
+                             "$XDG_RUNTIME_DIR/tau, else ~/.tau, else /tmp/tau-*/)")
     parser.add_argument("--demo", action="store_true",
                         help="run on a built-in demo fleet that writes a tau-shaped store")
     parser.add_argument("--seed", type=int, default=7, help="demo: random seed (default 7)")
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             data_dir = args.data_dir
         fleet = DemoFleet(data_dir, seed=args.seed, speed=args.speed)
         fleet.start()
-        runtime_dir = fleet.runtime_dir
+        runtime_dir: Path | None = fleet.runtime_dir
     else:
         data_dir = args.data_dir or default_data_dir()
         runtime_dir = args.runtime_dir or default_runtime_dir()
@@ -65,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sessiontop: {data_dir} is not a directory", file=sys.stderr)
             return 2
     try:
-        app = SessionTopApp(Store(data_dir, runtime_dir), poll=args.poll)
+        # Without XDG_RUNTIME_DIR and HOME, tau's runtime dir is per process:
+        # look for its socket anew each time the server is sought.
+        socket = None if runtime_dir is not None else (lambda: find_socket(None))
+        app = SessionTopApp(Store(data_dir, runtime_dir, socket=socket), poll=args.poll)
         app.run()
     except KeyboardInterrupt:
         pass

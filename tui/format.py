@@ -103,3 +103,24 @@ def is_terminal(state: str) -> bool:
 def spinner(now_s: float) -> str:
     """A spinner frame that advances with the clock (ticks are one second apart)."""
     return SPINNER[int(now_s) % len(SPINNER)]
+
+
+def live_times(phase_since: float | None, turn_since: float | None, now_s: float) -> str:
+    """'12s · turn 3m05s': time in the phase, and in the turn when it differs."""
+    phase = duration(now_s - phase_since) if phase_since else ""
+    if turn_since and (not phase_since or phase_since - turn_since >= 1):
+        return f"{phase} · turn {duration(now_s - turn_since)}".strip(" ·")
+    return phase
+
+
+def phase_word(phase: str | None, source: str) -> str:
+    """The phase of a session that is not live, saying where it comes from."""
+    if source == "server":
+        return phase or "idle"
+    if phase is None:
+        return "never ran"
+    if phase == "idle":
+        return phase
+    if source == "pending":
+        return f"{phase} (asking tau…)"
+    return f"{phase} (persisted)"

@@ -51,6 +51,28 @@ class LiveSource(str, Enum):
     NONE = "none"        # no server seen: nothing can be live
 
 
+@dataclass(frozen=True, slots=True)
+class ServerStatus:
+    """Where liveness comes from now: tau's server, or nowhere (and why)."""
+
+    state: str  # "starting" | "up" | "draining" | "down" | "denied" | "unreachable" | "off"
+    detail: str
+    socket: str = ""
+    watching: int = 0  # open subscriptions
+    wanted: int = 0  # sessions the disk says may be live
+    capped: bool = False  # more candidates than subscriptions allowed
+    problem: str | None = None  # the last thing tau sent that could not be used
+
+    @property
+    def up(self) -> bool:
+        """The server answers: its word on liveness is the truth."""
+        return self.state in ("up", "draining")
+
+
+#: Before anything is known of the server.
+NO_SERVER = ServerStatus("off", "no tau runtime directory: nothing is live")
+
+
 # --- the record ---------------------------------------------------------------
 
 
@@ -166,8 +188,13 @@ class SessionPane:
     tokens: int = 0
     cost: float = 0.0
     usage_complete: bool = True  # False: tokens and cost are still being summed
-    phase_since: float | None = None  # s: when the current phase was first seen
+    phase_since: float | None = None  # s: when the current phase began
     recent: tuple[Message, ...] = ()
+    turn_since: float | None = None  # s: when the running turn began (live only)
+    #: Where the phase shown comes from: "server" (tau's memory), "disk" (the
+    #: last persisted value: no server), "pending" (asked, no answer yet).
+    phase_source: str = "disk"
+    activity: str = ""  # the newest streamed line (a tool running, its output)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +226,10 @@ class SessionHeader:
     cost: float
     usage_complete: bool = True  # False: tokens and cost are still being summed
     gone: bool = False
+    phase_since: float | None = None  # s
+    turn_since: float | None = None  # s
+    phase_source: str = "disk"  # as SessionPane.phase_source
+    activity: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +252,7 @@ class StoreStatus:
     data_dir: str
     live_source: LiveSource = LiveSource.NONE
     server_pid: int | None = None
+    server: ServerStatus = NO_SERVER
     notices: tuple[str, ...] = ()  # things the operator should know, one line each
     error: str | None = None       # the last read failed: data on screen is stale
     stale_since: float | None = None

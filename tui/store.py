@@ -16,31 +16,31 @@ migration added may be missing (read as NULL), and an older tasks.db has
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
-import types
+from collections.abc import Callable
 from pathlib import Path
 
 import aiosqlite
 
-from .liveness import server_pid
-from .model import LiveSource, StoreStatus, TaskDetail, TaskListSnapshot, Transcript
-from .tau import db as _db_mod
-from .tau import decode as _decode_mod
-from .tau import fleet_sessions as _sessions_mod
-from .tau import fleet_tasks as _tasks_mod
-from .tau import task_read as _task_read_mod
-from .tau import usage as _usage_mod
+from .model import StoreStatus, TaskDetail, TaskListSnapshot, Transcript
 from .tau.db import Connections, Which
 from .tau.decode import decode_message
 from .tau.errors import StoreError, describe_error
 from .tau.fleet import FleetModel
-from .tau.merge import Liveness, PidLiveness
+from .tau.fleet_sessions import SessionTable
+from .tau.live import LiveTracker
+from .tau.merge import ServerLiveness
+from .tau.paths import SOCKET
 from .tau.task_read import TaskReader
 from .tau.transcript_read import TranscriptReader
 from .tau.usage import UsageSums
 
 __all__ = ["Store", "StoreError", "decode_message", "describe_error"]
+
+#: How long the first read waits for tau's server to answer its subscribes (s),
+#: and a later read for the answers about sessions asked for the first time.
+FIRST_ANSWER_WAIT_S = 0.5
+NEW_ANSWER_WAIT_S = 0.1
 
 
 class Store:
@@ -52,15 +52,25 @@ class Store:
     on the next read, so the store can appear, vanish and come back.
     """
 
-    def __init__(self, data_dir: Path, runtime_dir: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, runtime_dir: Path | None = None, *,
+                 socket: Path | Callable[[], Path | None] | None = None) -> None:
+        """``runtime_dir``: where tau's socket is; ``socket`` instead, a path or
+        a function that finds it (a per-process runtime dir moves with each
+        server start). Neither: no server is asked, nothing is live."""
         self.data_dir = Path(data_dir)
         self.runtime_dir = runtime_dir
+        if socket is None and runtime_dir is not None:
+            socket = Path(runtime_dir) / SOCKET
+        #: The live truth: tau's server, over its socket (TAU.md §5, §7).
+        self.live = LiveTracker(socket)
+        self._live_seen = 0
+        self._settled = False  # the first read waited for the server's first answers
         self._lock = asyncio.Lock()
         self._db = Connections(self.data_dir, on_forget=self._forget, on_relearn=self._relearned)
         self.tasks_path = self._db.tasks.path
         self.tau_path = self._db.tau.path
         self._usage = UsageSums()
-        self._fleet = FleetModel(self._db, self._usage)
+        self._fleet = FleetModel(self._db, self._usage, on_tau_read=self._ask_server)
         self._transcripts = TranscriptReader(self._db, self._fleet, self._usage)
         self._task_reader = TaskReader(self._db, self._fleet, self._usage, self._transcripts)
 
@@ -70,10 +80,32 @@ class Store:
     def _relearned(self, which: Which) -> None:
         self._fleet.relearned(which)
 
-    def _liveness(self) -> Liveness:
-        """The liveness source for one read: every is_live and shown phase of
-        that read's snapshots comes from this one object (see tui.tau.merge)."""
-        return PidLiveness(server_up=server_pid(self.runtime_dir) is not None)
+    async def _ask_server(self, sessions: SessionTable) -> None:
+        """After each read of tau.db: the sessions the disk says may be live
+        are the ones the tracker subscribes to. A session asked about for the
+        first time (a run starting) gets a moment for its answer, and the first
+        read one for the server itself, so that a screen shows the truth
+        rather than correcting itself a moment later."""
+        stamps, order = sessions.candidates()
+        opened = self.live.want(stamps, order)
+        if not self._settled:
+            self._settled = True
+            await self.live.settle(FIRST_ANSWER_WAIT_S)
+        elif opened:
+            await self.live.settle(NEW_ANSWER_WAIT_S)
+
+    def _liveness(self) -> ServerLiveness:
+        """The liveness source for one read, taken after the disk was read
+        (every is_live and shown phase of its snapshots comes from it, see
+        tui.tau.merge). Sessions whose live state changed since the last read
+        are marked, so only their tasks' rows are built again."""
+        live = self.live
+        changed = live.changed_since(self._live_seen)
+        self._live_seen = live.version
+        if changed:
+            for sid in changed:
+                self._fleet.tasks.mark_session(sid)
+        return ServerLiveness(up=live.up, epoch=live.epoch, tracker=live)
 
     @property
     def _tasks(self) -> aiosqlite.Connection | None:
@@ -86,11 +118,14 @@ class Store:
     # --- connections and status ----------------------------------------------------
 
     async def open(self) -> None:
-        """Open whatever of the two files can be opened now; note the rest."""
+        """Open whatever of the two files can be opened now; note the rest;
+        start asking tau's server."""
+        await self.live.start()
         async with self._lock:
             await self._db.ensure_open()
 
     async def close(self) -> None:
+        await self.live.stop()
         async with self._lock:
             await self._db.close()
 
@@ -103,16 +138,10 @@ class Store:
             return await self._db.data_versions()
 
     def status(self) -> StoreStatus:
-        """Liveness source and what is wrong with the store, for the status line."""
-        pid = server_pid(self.runtime_dir)
+        """Where liveness comes from and what is wrong with the store, for the status line."""
         notices, error = self._db.report()
-        return StoreStatus(
-            data_dir=str(self.data_dir),
-            live_source=LiveSource.PID if pid else LiveSource.NONE,
-            server_pid=pid,
-            notices=notices,
-            error=error,
-        )
+        return StoreStatus(data_dir=str(self.data_dir), server=self.live.view(),
+                           notices=notices, error=error)
 
     # --- reads -----------------------------------------------------------------------
 
@@ -125,7 +154,6 @@ class Store:
         async with self._lock:
             db = self._db
             await db.ensure_open()
-            liveness = self._liveness()
             if db.tasks.conn is None:
                 failure = db.unavailable("tasks")
                 if failure is not None and (db.listed or "tasks" in db.busy):
@@ -135,7 +163,7 @@ class Store:
             await self._fleet.refresh_tasks()
             await self._fleet.refresh_tau()
             db.listed = True
-            tasks = self._fleet.task_rows(liveness)
+            tasks = self._fleet.task_rows(self._liveness())
             return TaskListSnapshot(tasks=tasks, status=self.status(), taken_at=time.time())
 
     async def read_task(self, task_id: int, *, recent: int = 3,
@@ -173,32 +201,3 @@ class Store:
         """
         async with self._lock:
             return await self._usage.count_next(self._db, self._fleet.sessions.stats)
-
-
-# --- the old module constants ----------------------------------------------------------
-#
-# The tuning constants moved to the tui.tau module that uses them. Until every
-# caller names the new home (tests patch ``tui.store.USAGE_CHUNK``, ``SWEEP_SECONDS``,
-# ``SWEEP_SLICE`` and ``RELEVANT_FINISHED``), reading or setting one here reads
-# or sets it there, so a patch still takes effect. Remove once nothing uses them.
-
-_MOVED: dict[str, types.ModuleType] = {
-    "USAGE_CHUNK": _usage_mod, "USAGE_BUDGET_S": _usage_mod,
-    "SWEEP_SECONDS": _sessions_mod, "SWEEP_SLICE": _sessions_mod, "CHUNK": _sessions_mod,
-    "RELEVANT_FINISHED": _tasks_mod, "EXTRA_TASK_FIELDS": _task_read_mod,
-    "MESSAGE_TEXT_LIMIT": _decode_mod, "BUSY_TIMEOUT_MS": _db_mod,
-}
-
-
-def _forward(module: types.ModuleType, name: str) -> property:
-    return property(lambda _self: getattr(module, name),
-                    lambda _self, value: setattr(module, name, value))
-
-
-class _StoreModule(types.ModuleType):
-    """tui.store's module type: the names in `_MOVED` forward to their new home."""
-
-
-for _name, _module in _MOVED.items():
-    setattr(_StoreModule, _name, _forward(_module, _name))
-sys.modules[__name__].__class__ = _StoreModule

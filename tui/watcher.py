@@ -33,11 +33,11 @@ from watchfiles.main import (
     _default_poll_delay_ms,
 )
 
-from .paths import STORE_FILES, file_identity
+from .tau.paths import STORE_FILES, file_identity
 
 log = logging.getLogger(__name__)
 
-WATCHED_NAMES = frozenset(STORE_FILES) | {"tasks.db-journal", "tau.db-journal", "tau.pid"}
+WATCHED_NAMES = frozenset(STORE_FILES) | {"tasks.db-journal", "tau.db-journal", "tau.pid", "tau.sock"}
 #: The polling step (ms) while the store is changing: a change is handed over
 #: one step after the first wake-up that sees it, so it waits 8-16 ms.
 STEP_MS = 8

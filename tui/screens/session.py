@@ -169,11 +169,12 @@ class TranscriptScreen(DataScreen):
             f.append("session gone from tau.db")
         else:
             if h.is_live:
-                f.append(f"{fmt.spinner(now)} live: {one_line(h.last_phase, 20)}")
+                f.append(f"{fmt.spinner(now)} live: {one_line(h.last_phase, 20)} "
+                         f"{fmt.live_times(h.phase_since, h.turn_since, now)}")
             else:
-                f.append(f"{one_line(h.last_phase or '—', 20)}")
+                f.append(one_line(fmt.phase_word(h.last_phase, h.phase_source), 40))
             if h.last_exit_status:
-                f.append(f" · exit {one_line(h.last_exit_status, 16)}")
+                f.append(f" · last turn {one_line(h.last_exit_status, 16)}")
             if h.archived:
                 f.append(" · archived")
             f.append(f" · {h.message_count:,} messages · {fmt.tokens(h.tokens)} tokens · {fmt.cost(h.cost)}")

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import aiosqlite
 
-from ..paths import file_identity
+from .paths import file_identity
 from ..tauschema import TASKS_DB, TAU_DB
 from .errors import StoreError, describe_error, is_busy, schema_moved
 from .schema import Schema, discover
@@ -256,9 +256,19 @@ class Connections:
         notices: list[str] = []
         if self.tasks.conn is not None and "task_sessions" not in self.tasks.schema.tables:
             notices.append(
-                "This tasks.db is from an older tau: it has no task_sessions table, "
-                "so sessions per task are not recorded."
+                "This tasks.db has no task_sessions table (every tau had one: a damaged "
+                "store?), so sessions per task are not recorded."
             )
+        sessions = self.tau.schema.tables.get("sessions", set()) if self.tau.conn is not None else None
+        if sessions is not None and "last_phase" not in sessions:
+            # The first tau.db had five session columns (TAU.md §2.2): tau adds
+            # the rest the next time it opens the file.
+            notices.append("This tau.db was last opened by an older tau: sessions have no "
+                           "tagline, phase or exit status recorded (tau adds them when it next starts).")
+        tasks = self.tasks.schema.tables.get("tasks", set()) if self.tasks.conn is not None else set()
+        if "project" in tasks and "project_name" not in tasks:
+            notices.append("This tasks.db was last opened by an older tau: projects are paths "
+                           "(tau renames them when it next starts).")
         tasks_problem = self.problems.get("tasks")
         tau_problem = self.problems.get("tau")
         error = None

@@ -8,6 +8,7 @@ the same object, so the screen skips it with an identity check.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from collections.abc import Set as AbstractSet
 
 from ..model import TaskRow
@@ -23,8 +24,12 @@ from .usage import UsageSums
 class FleetModel:
     """Every task with what its row needs, kept current from both files."""
 
-    def __init__(self, db: Connections, usage: UsageSums) -> None:
+    def __init__(self, db: Connections, usage: UsageSums,
+                 on_tau_read: Callable[[SessionTable], Awaitable[None]] | None = None) -> None:
         self.db = db
+        #: Told after each read of tau.db: the disk says which sessions may be
+        #: live, and the server is asked about those.
+        self.on_tau_read = on_tau_read
         self.marks = DirtyMarks()
         self.tasks = TaskTables(self.marks)
         self.sessions = SessionTable(self.marks, usage, self.tasks.mark_session)
@@ -64,6 +69,12 @@ class FleetModel:
         except StoreError:
             if "tau" in db.busy:
                 raise
+        await self.told_tau_read()
+
+    async def told_tau_read(self) -> None:
+        """Tell the listener that tau.db's sessions were read (see ``on_tau_read``)."""
+        if self.on_tau_read is not None:
+            await self.on_tau_read(self.sessions)
 
     def task_rows(self, liveness: Liveness) -> tuple[TaskRow, ...]:
         """Every task's row in table order, rebuilding only the marked ones."""

@@ -67,6 +67,19 @@ class SessionTable:
         self.sweep_round = 0  # sessions in this round
         self.last_read = -SWEEP_SECONDS  # when tau.db was last read for a change
 
+    def candidates(self) -> tuple[dict[str, tuple[object, ...]], list[str]]:
+        """Sessions that may be live by the disk (a persisted phase other than
+        idle: every run writes ``sending request`` when it starts and ``idle``
+        when it ends), each with a stamp of what the disk says of it, newest
+        activity first."""
+        stamps: dict[str, tuple[object, ...]] = {}
+        for sid in self.active:
+            row, st = self.rows.get(sid), self.stats.get(sid)
+            if row is not None:
+                stamps[sid] = (row.last_phase, st.count if st else 0, st.max_id if st else 0)
+        order = sorted(stamps, key=lambda s: -(self.stats[s].last_created if s in self.stats else 0))
+        return stamps, order
+
     @staticmethod
     def _select(schema: Schema) -> str:
         t = lambda c: schema.col("sessions", c)  # noqa: E731

@@ -1,20 +1,19 @@
 """The one place where snapshots are built from the disk's record plus liveness.
 
 The disk says what tau last wrote (``sessions.last_phase`` and the rest); it
-cannot say whether a session is running now. That comes from a liveness source,
-asked through `Liveness` for every session with a record, once per read: today
-`PidLiveness` (tau.pid names a living process, and the persisted phase is not
-idle), later the server's socket. Everything that decides ``is_live``, the phase
-shown, a task's live count and busiest phase, or a pane's ``phase_since`` is
-here, so changing the source changes it everywhere. Pure functions and plain
-state, no I/O.
+cannot say whether a session is running now. That comes from tau's server, asked
+through `Liveness` for every session with a record, once per read
+(`ServerLiveness`: what the subscriptions of `tui.tau.live` say). Everything
+that decides ``is_live``, the phase shown and where it comes from, a task's
+live count and busiest phase, or a pane's time in its phase and turn is here,
+so the two sources meet in one place. Pure functions, no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from ..model import (
     TERMINAL_STATES,
@@ -26,7 +25,11 @@ from ..model import (
     phase_rank,
 )
 from .decode import as_int, as_str
+from .events import LivePhase
 from .records import Link, MsgStats, SessionRecord
+
+if TYPE_CHECKING:
+    from .live import LiveTracker
 
 
 class Liveness(Protocol):
@@ -34,27 +37,56 @@ class Liveness(Protocol):
 
     One object per read, asked about every session that has a record on disk
     (a session missing from tau.db is never live). Two objects that compare
-    equal must give the same answers: the task list rebuilds all its rows when
-    the object differs from the previous read's, and only changed rows when
-    it is equal.
+    equal answer alike for every session whose live state did not change
+    (`LiveTracker.changed_since` names those that did): the task list rebuilds
+    all its rows when the object differs from the previous read's.
     """
 
     def live(self, session_id: str, persisted_phase: str | None) -> tuple[bool, str | None]:
         """(is_live, phase shown) given the phase tau last wrote to disk."""
         ...
 
+    def source(self, session_id: str) -> str:
+        """Where the phase shown comes from: "server", "pending" or "disk"."""
+        ...
+
+    def detail(self, session_id: str) -> LivePhase | None:
+        """What the server says of a session (times, newest streamed line)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
-class PidLiveness:
-    """Liveness inferred from disk: with the server's pid alive, a session
-    whose persisted phase is set and not idle is live. The phase shown is
-    the persisted one (tau resets every phase to idle on a clean shutdown;
-    after a crash the phases stay, so without the server nothing is live)."""
+class ServerLiveness:
+    """tau's server's word (TAU.md §5.2), read from the subscriptions the
+    tracker holds. With the server up, a session it has not been asked about
+    is idle (tau's default for a session it holds nothing for); one asked and
+    not answered yet, or over the subscription cap, shows its persisted phase,
+    marked as such. With no server, nothing is live and the phases shown are
+    the persisted ones."""
 
-    server_up: bool
+    up: bool
+    epoch: int  # moves when every session's answer may have changed
+    tracker: LiveTracker = field(compare=False, repr=False)
 
     def live(self, session_id: str, persisted_phase: str | None) -> tuple[bool, str | None]:
-        return bool(self.server_up and persisted_phase and persisted_phase != "idle"), persisted_phase
+        if not self.up:
+            return False, persisted_phase
+        p = self.tracker.phase(session_id)
+        if p is not None:
+            return p.live, p.label
+        if self.tracker.pending(session_id):
+            return False, persisted_phase
+        return False, "idle"
+
+    def source(self, session_id: str) -> str:
+        if not self.up:
+            return "disk"
+        if self.tracker.phase(session_id) is None and self.tracker.pending(session_id):
+            return "pending"
+        return "server"
+
+    def detail(self, session_id: str) -> LivePhase | None:
+        return self.tracker.phase(session_id) if self.up else None
 
 
 def _last_activity_ms(row: SessionRecord, st: MsgStats | None) -> int:
@@ -136,35 +168,27 @@ def detail_task_row(d: Mapping[str, object], infos: Sequence[TaskSessionInfo],
     )
 
 
-class PhaseClock:
-    """When each session's shown phase was first seen, for a pane's "for 3m".
-
-    The first sighting dates from the session's last activity (the phase began
-    no later than that); a change of phase dates from the read that saw it.
-    """
-
-    def __init__(self) -> None:
-        self._seen: dict[str, tuple[str | None, float]] = {}
-
-    def since(self, info: TaskSessionInfo, now: float) -> float:
-        seen = self._seen.get(info.session_id)
-        if seen is None or seen[0] != info.last_phase:
-            start = float(info.last_activity) if seen is None and info.last_activity else now
-            seen = self._seen[info.session_id] = (info.last_phase, start)
-        return seen[1]
+def _times(detail: LivePhase | None) -> tuple[float | None, float | None, str]:
+    """(phase since, turn since, newest streamed line) of a live session, in s."""
+    if detail is None or not detail.live:
+        return None, None, ""
+    since = detail.phase_started_ms / 1000 if detail.phase_started_ms else None
+    turn = detail.turn_started_ms / 1000 if detail.turn_started_ms else None
+    return since, turn, detail.activity
 
 
 def pane(info: TaskSessionInfo, row: SessionRecord | None, *, tokens: int, cost: float,
-         usage_complete: bool, recent: tuple[Message, ...], clock: PhaseClock,
-         now: float) -> SessionPane:
+         usage_complete: bool, recent: tuple[Message, ...], liveness: Liveness) -> SessionPane:
     """A session's pane on the task screen: its info plus what the pane shows."""
+    since, turn, activity = _times(liveness.detail(info.session_id) if info.is_live else None)
     return SessionPane(
         info=info,
         tagline=row.tagline if row else "",
         model=row.model if row else "",
         parent_id=row.parent_id if row else None,
         tokens=tokens, cost=cost, usage_complete=usage_complete,
-        phase_since=clock.since(info, now), recent=recent,
+        phase_since=since, recent=recent, turn_since=turn,
+        phase_source=liveness.source(info.session_id) if row else "disk", activity=activity,
     )
 
 
@@ -173,6 +197,7 @@ def session_header(session_id: str, row: SessionRecord | None, st: MsgStats | No
                    liveness: Liveness) -> SessionHeader:
     """The transcript's header; a session missing from tau.db is ``gone``, not live."""
     is_live, phase = liveness.live(session_id, row.last_phase) if row is not None else (False, None)
+    since, turn, activity = _times(liveness.detail(session_id) if is_live else None)
     return SessionHeader(
         id=session_id,
         tagline=row.tagline if row else "",
@@ -184,6 +209,8 @@ def session_header(session_id: str, row: SessionRecord | None, st: MsgStats | No
         created_at=row.created_at if row else 0,
         message_count=st.count if st else 0,
         tokens=tokens, cost=cost, usage_complete=usage_complete, gone=row is None,
+        phase_since=since, turn_since=turn, activity=activity,
+        phase_source=liveness.source(session_id) if row is not None else "disk",
     )
 
 

@@ -19,7 +19,7 @@ from .db import Connections
 from .decode import as_int, as_str
 from .errors import StoreError
 from .fleet import FleetModel
-from .merge import Liveness, PhaseClock, detail_task_row, pane, session_info
+from .merge import Liveness, detail_task_row, pane, session_info
 from .records import Link
 from .transcript_read import TranscriptReader
 from .usage import UsageSums
@@ -43,7 +43,6 @@ class TaskReader:
         self.fleet = fleet
         self.usage = usage
         self.transcripts = transcripts  # for a live pane's newest messages
-        self.clock = PhaseClock()  # kept for the store's life: "phase for 3m"
 
     async def read(self, task_id: int, liveness: Liveness, *, recent: int = 3,
                    include_archived: bool = True) -> TaskDetail | None:
@@ -66,7 +65,6 @@ class TaskReader:
         if not include_archived:
             infos = [i for i in infos if not i.archived]
         panes: list[SessionPane] = []
-        now = time.time()
         usage_until = time.perf_counter() + usage_mod.USAGE_BUDGET_S
         for info in infos:
             sid = info.session_id
@@ -85,7 +83,7 @@ class TaskReader:
                     if "tau" in db.busy:
                         raise
             panes.append(pane(info, row, tokens=tokens, cost=cost, usage_complete=counted,
-                              recent=recent_msgs, clock=self.clock, now=now))
+                              recent=recent_msgs, liveness=liveness))
         # The task's figures count every session, archived too; and afresh: a
         # failed read above made the store forget tau.db's record.
         all_infos = [session_info(sid, role, created, sessions.rows.get(sid), sessions.stats.get(sid),

@@ -76,6 +76,7 @@ class TranscriptReader:
             return msgs, has_older, tokens, cost, counted
 
         msgs, has_older, tokens, cost, counted = await db.guarded("tau", work)
+        await self.fleet.told_tau_read()
         sessions = self.fleet.sessions
         header = session_header(
             session_id, sessions.rows.get(session_id), sessions.stats.get(session_id),

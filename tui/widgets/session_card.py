@@ -89,18 +89,22 @@ class SessionCard(Static):
             return
         t.append("\n")
         if info.is_live:
-            elapsed = fmt.duration(now - pane.phase_since) if pane.phase_since else ""
             t.append(f"{fmt.spinner(now)} {one_line(info.last_phase, 20)}", style=self._s("live"))
-            t.append(f" {elapsed}", style=self._s("dim"))
+            t.append(f" {fmt.live_times(pane.phase_since, pane.turn_since, now)}", style=self._s("dim"))
         else:
-            phase = info.last_phase or "—"
-            t.append(f"{fmt.PHASE_GLYPH.get(phase, '·')} {one_line(phase, 20)}", style=self._s("dim"))
+            phase = fmt.phase_word(info.last_phase, pane.phase_source)
+            t.append(f"{fmt.PHASE_GLYPH.get(info.last_phase or '', '·')} {one_line(phase, 40)}",
+                     style=self._s("dim"))
         if info.archived:
             t.append("  archived", style=self._s("dim"))
         tone = fmt.exit_tone(info.last_exit_status)
         if info.last_exit_status:
-            t.append("  exit ", style=self._s("dim"))
+            # The previous turn's outcome: tau does not clear it when a turn starts.
+            t.append("  last turn ", style=self._s("dim"))
             t.append(one_line(info.last_exit_status, 16), style=self._s(tone))
+        if info.is_live and pane.activity:
+            t.append("\n» ", style=self._s("live"))
+            t.append(one_line(pane.activity, width - 2))
         if pane.tagline:
             t.append("\n" + one_line(pane.tagline, width))
         t.append("\n")

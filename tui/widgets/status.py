@@ -8,9 +8,22 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from .. import format as fmt
-from ..model import LiveSource, StoreStatus
+from ..model import ServerStatus, StoreStatus
 from ..text import one_line
 from ..views import RefreshState
+
+
+def server_text(server: ServerStatus) -> str:
+    """Where liveness comes from, in the operator's words."""
+    if server.state == "up":
+        return "● live from tau server"
+    if server.state == "draining":
+        return "◐ tau server shutting down: live until its turns finish"
+    if server.state == "starting":
+        return "◌ asking the tau server…: phases shown are the persisted ones"
+    if server.state == "down":
+        return "○ tau server not running: nothing is live (phases shown are the last persisted)"
+    return f"○ {one_line(server.detail, 120)}: phases shown are the persisted ones"
 
 
 class StatusLine(Vertical):
@@ -36,10 +49,7 @@ class StatusLine(Vertical):
         if status is None or refresh is None or not self.is_attached or len(self.children) < 2:
             return  # not composed yet, or being torn down
         main = Text(no_wrap=True, overflow="ellipsis")
-        if status.live_source is LiveSource.PID:
-            main.append(f"● live inferred from tau.pid (pid {status.server_pid})")
-        else:
-            main.append("○ tau server not running: nothing is live")
+        main.append(server_text(status.server))
         main.append("  │  ")
         if refresh.mode == "paused":
             main.append("⏸ PAUSED (p resumes)")
@@ -76,11 +86,17 @@ class StatusLine(Vertical):
         if status.error:
             lines.append(f"⚠ {one_line(status.error, 200)}")
         lines.extend(f"ⓘ {one_line(n, 200)}" for n in status.notices)
+        server = status.server
+        if server.capped:
+            lines.append(f"ⓘ {server.wanted} sessions may be live; following the newest "
+                         f"{server.watching} (the cap): the rest show their persisted phase")
+        if server.problem:
+            lines.append(f"⚠ tau server: {one_line(server.problem, 200)} (last good data kept)")
         problem_text = Text("\n".join(lines))
         if problem_text != self._shown_problem:
             self._shown_problem = problem_text
             problem.update(problem_text)
         problem.set_class(bool(lines), "-shown")
         problem.set_class(bool(refresh.error or status.error), "-error")
-        self.set_class(status.live_source is LiveSource.PID, "-server-up")
+        self.set_class(status.server.up, "-server-up")
         self.set_class(refresh.mode == "paused", "-paused")

@@ -1,0 +1,139 @@
+"""What one line of a ``subscribe`` stream means for a session's live state.
+
+Pure functions: a line and the state before it in, the state after it out,
+so the rules of TAU.md §7.4 can be tested without a socket. Phases come from
+explicit ``phase`` events (the first answer to a subscribe is one) and are
+derived from stream events the way tau's server and terminal client derive
+them. Deltas carry the whole partial message, so their bytes grow
+quadratically with an answer's length: they are classified by the head of
+the line (`Line.stream_type`) and never decoded here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .client import Line, Skipped
+
+#: tau's wire phase → its label less the trailing "..." (TAU.md §5.2).
+WIRE_LABELS = {
+    "Idle": "idle", "Waiting": "waiting", "Preparing": "preparing", "Connecting": "sending request",
+    "Thinking": "thinking", "Responding": "working", "ToolExec": "running tools",
+    "Compacting": "compacting", "RateLimited": "rate limited",
+}
+#: Phases derived from stream events (TAU.md §7.4, toolcall_end included).
+DERIVED = {
+    "thinking_start": "thinking", "thinking_delta": "thinking",
+    "text_start": "working", "text_delta": "working", "toolcall_start": "working",
+    "toolcall_end": "running tools", "tool_result": "running tools",
+}
+#: Stream events worth decoding whole: small, or once per tool call.
+DECODED = frozenset({"phase", "toolcall_end", "tool_result", "tool_output_delta", "status", "error"})
+
+#: What a line means for its subscription: go on; the session is idle (the
+#: turn ended, or there was none); the server is leaving.
+GO_ON, IDLE, END = "go on", "idle", "end"
+
+
+@dataclass(frozen=True, slots=True)
+class LivePhase:
+    """One session as tau's server holds it. Times in ms (tau's units)."""
+
+    label: str
+    live: bool
+    turn_started_ms: int | None = None
+    phase_started_ms: int | None = None
+    last_event_ms: int = 0
+    activity: str = ""  # the newest streamed line: a tool running, its output, a notice
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The outcome of one line."""
+
+    outcome: str = GO_ON
+    phase: LivePhase | None = None  # the new state; None: unchanged
+    visible: bool = False  # the change shows on screen (not only the time of the last event)
+    answered: bool = False  # the server gave its word on the phase
+    problem: str | None = None
+
+
+def read_line(line: Line, old: LivePhase | None, now_ms: int) -> Step:
+    """Apply one line of a subscription to the session's state ``old``."""
+    kind = line.stream_type
+    if kind is not None and kind not in DECODED:
+        if old is None:
+            return Step()  # before the first phase answer: nothing to hang it on
+        label = DERIVED.get(kind, old.label)
+        if label != old.label:
+            return Step(phase=LivePhase(label, True, old.turn_started_ms, now_ms, now_ms, old.activity),
+                        visible=True)
+        return Step(phase=LivePhase(old.label, old.live, old.turn_started_ms, old.phase_started_ms,
+                                    now_ms, old.activity))
+    obj = line.decode()
+    if isinstance(obj, Skipped):
+        return Step(problem=obj.reason)
+    mtype = obj.get("type")
+    if mtype == "stream":
+        event = obj.get("event")
+        return _event(event if isinstance(event, dict) else {}, old, now_ms)
+    if mtype in ("agent_done", "cancelled"):
+        return Step(IDLE, LivePhase("idle", False, None, now_ms, now_ms), visible=True)
+    if mtype == "server_shutdown":
+        return Step(END)
+    if mtype == "error" and old is not None:
+        note = str(obj.get("message", ""))[:300]
+        return Step(phase=LivePhase(old.label, old.live, old.turn_started_ms, old.phase_started_ms,
+                                    now_ms, note), visible=True)
+    return Step()  # user_message, session_succeeded, subscription_usage: nothing for the phase
+
+
+def _event(event: dict[str, object], old: LivePhase | None, now_ms: int) -> Step:
+    etype = event.get("type")
+    if etype == "phase":
+        wire = event.get("phase")
+        label = WIRE_LABELS.get(wire, wire.lower()) if isinstance(wire, str) else "idle"
+        if label == "idle":
+            return Step(IDLE, LivePhase("idle", False, None, now_ms, now_ms), visible=True, answered=True)
+        since = _ms(event.get("phase_started_at_ms")) or now_ms
+        turn = _ms(event.get("turn_started_at_ms")) or (old.turn_started_ms if old else None) or since
+        return Step(phase=LivePhase(label, True, turn, since, now_ms, old.activity if old else ""),
+                    visible=True, answered=True)
+    if old is None:
+        return Step()
+    label = DERIVED.get(str(etype), old.label)
+    activity = _activity(etype, event) or old.activity
+    since = now_ms if label != old.label else old.phase_started_ms
+    new = LivePhase(label, True, old.turn_started_ms, since, now_ms, activity[:300])
+    return Step(phase=new, visible=(new.label, new.activity) != (old.label, old.activity))
+
+
+def _activity(etype: object, event: dict[str, object]) -> str:
+    """The newest streamed line an event gives, if any."""
+    if etype == "toolcall_end":
+        call = event.get("tool_call")
+        if isinstance(call, dict):
+            return f"{call.get('name', '?')} {_short(call.get('arguments'))}".strip()
+    elif etype == "tool_output_delta":
+        text = event.get("delta")
+        if isinstance(text, str):
+            return next((ln for ln in reversed(text.splitlines()) if ln.strip()), "")
+    elif etype == "tool_result":
+        summary = event.get("summary")
+        if summary:
+            return f"{event.get('tool_name', '?')}: {summary}"
+    elif etype in ("status", "error"):
+        return str(event.get("message") or event.get("reason") or "")
+    return ""
+
+
+def _ms(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _short(args: object) -> str:
+    if isinstance(args, dict):
+        for key in ("command", "path", "pattern", "file_path", "query"):
+            if isinstance(args.get(key), str):
+                return str(args[key])[:200]
+    return ""

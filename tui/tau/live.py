@@ -1,0 +1,349 @@
+"""The live truth: which sessions tau's server is running, and in which phase.
+
+tau keeps ``is_live`` and the real phase (thinking, working, running tools, …)
+only in its server's memory (TAU.md §5). From disk alone, "live" cannot be
+known; asking the server for it with ``list_sessions`` or
+``get_session_info`` takes tau's state lock and parses messages (§7.6). So the
+tracker costs tau almost nothing instead:
+
+- the disk says which sessions *may* be live: every run writes
+  ``sending request`` when it starts and ``idle`` when it ends, so a persisted
+  phase other than idle is a candidate (`want`);
+- each candidate gets a ``subscribe``: tau answers at once with the phase it
+  holds in memory, and ``Idle`` unmasks a stale value left by a crash;
+- the subscription is kept while the turn runs (phases are derived from its
+  events as tau's own client does, §7.4) and closed at ``agent_done``,
+  ``cancelled`` or ``Idle``, so no idle session's plugins are kept alive;
+- one more connection, idle, tells at once when the server goes away (EOF),
+  shuts down (``server_shutdown``) or comes back (a new socket).
+
+No Textual here: listeners are plain callables (the app asks for a re-read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Hashable, Mapping
+from pathlib import Path
+
+from ..model import ServerStatus
+from .client import Connection, Line, ServerUnavailable, Skipped, connect, socket_identity
+from .events import END, IDLE, LivePhase, read_line
+
+#: At most this many subscriptions at once (each is a connection, and keeps
+#: the session's plugins awake in tau).
+MAX_SUBSCRIPTIONS = 256
+#: Reconnect backoff while the server is away (s): back within about a second.
+BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.7, 1.0)
+#: A subscription that has not had its first answer after this long (s)
+#: means the server is not answering.
+ANSWER_TIMEOUT_S = 3.0
+class LiveTracker:
+    """Subscriptions to the sessions that may be live, and what they say."""
+
+    def __init__(self, locate: Callable[[], Path | None] | Path | None, *,
+                 cap: int = MAX_SUBSCRIPTIONS, clock: Callable[[], float] = time.time) -> None:
+        # A path, or a function finding it anew each time (a per-process
+        # runtime dir moves with every server start).
+        self._locate = locate if callable(locate) else (lambda: locate)
+        self.enabled = locate is not None
+        self.socket_path: Path | None = self._locate()
+        self.cap = cap
+        self._clock = clock
+        self._state = "starting" if self.enabled else "off"
+        self._detail = "connecting to the tau server…" if self.enabled else \
+            "no tau runtime directory given: nothing is live"
+        self._problem: str | None = None
+        self._server_ident: tuple[int, int] | None = None
+        self._phases: dict[str, LivePhase] = {}
+        self._subs: dict[str, asyncio.Task[None]] = {}
+        self._answered: set[str] = set()
+        self._idle: dict[str, Hashable] = {}  # the server said idle while the disk said this
+        self._wanted: dict[str, Hashable] = {}
+        self._order: list[str] = []
+        self._capped = False
+        self._listeners: list[Callable[[], None]] = []
+        self._monitor: asyncio.Task[None] | None = None
+        self._poke = asyncio.Event()
+        self._stopping = False
+        self.version = 0
+        self._changed_at: dict[str, int] = {}
+        self._all_changed_at = 0
+        self.subscribes_sent = 0
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        """Called (on the event loop) whenever what the server says changed."""
+        self._listeners.append(callback)
+
+    async def start(self) -> None:
+        if self._monitor is None and self.enabled:
+            self._stopping = False
+            self._monitor = asyncio.create_task(self._watch_server(), name="tau-server-monitor")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        tasks = [t for t in (self._monitor, *self._subs.values()) if t is not None]
+        self._monitor = None
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._subs.clear()
+
+    async def settle(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until the server's word is in: it was
+        reached or found absent, and every session asked about has answered.
+        A first screen then shows the truth rather than correcting itself a
+        moment later. True if settled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._state not in ("starting",) and not (self.up and self._unanswered()):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.005)
+
+    def _unanswered(self) -> bool:
+        eligible = [sid for sid in self._order if sid in self._wanted and sid not in self._idle]
+        return any(sid not in self._phases for sid in eligible[:self.cap])
+
+    def poke(self) -> None:
+        """Something changed in the runtime directory: try the socket now."""
+        self._poke.set()
+
+    # --- what the screens read -------------------------------------------------------
+
+    def view(self) -> ServerStatus:
+        return ServerStatus(state=self._state, detail=self._detail, socket=str(self.socket_path or ""),
+                          watching=len(self._subs), wanted=len(self._wanted), capped=self._capped,
+                          problem=self._problem)
+
+    def phase(self, session_id: str) -> LivePhase | None:
+        """What the server said of this session, if it was asked and answered."""
+        return self._phases.get(session_id)
+
+    def said_idle(self, session_id: str) -> bool:
+        """The server answered: not running (a stale phase on disk, or a turn just ended)."""
+        return session_id in self._idle
+
+    def pending(self, session_id: str) -> bool:
+        """Subscribed, no answer yet (or over the cap): the server's word is unknown."""
+        return session_id in self._wanted and session_id not in self._phases \
+            and session_id not in self._idle
+
+    def changed_since(self, version: int) -> set[str] | None:
+        """Sessions whose live state changed after ``version``; None: all may have."""
+        if self._all_changed_at > version:
+            return None
+        return {sid for sid, at in self._changed_at.items() if at > version}
+
+    # --- what the disk says may be live ------------------------------------------------
+
+    def want(self, candidates: Mapping[str, Hashable], order: list[str] | None = None) -> int:
+        """Sessions whose persisted phase is not idle, each with a stamp of what
+        the disk said (phase, newest message…): a session the server called idle
+        is asked again only when its stamp moves (a new run on a stale value).
+        ``order``: the most interesting first, for when the cap bites."""
+        self._wanted = dict(candidates)
+        self._order = order if order is not None else sorted(candidates)
+        for sid in list(self._idle):
+            if self._wanted.get(sid, None) != self._idle[sid]:
+                del self._idle[sid]
+        return self._sync()
+
+    def _sync(self) -> int:
+        """Open and close subscriptions to match what is wanted; how many were opened."""
+        if not self.up or self._stopping:
+            return 0
+        for sid in list(self._subs):
+            if sid not in self._wanted and not self._is_live(sid):
+                self._close(sid)
+        eligible = [sid for sid in self._order if sid in self._wanted and sid not in self._idle]
+        self._capped = len(eligible) > self.cap
+        opened = 0
+        for sid in eligible:
+            if len(self._subs) >= self.cap:
+                break
+            if sid not in self._subs:
+                self._subs[sid] = asyncio.create_task(self._follow(sid), name=f"tau-subscribe-{sid}")
+                opened += 1
+        return opened
+
+    @property
+    def up(self) -> bool:
+        return self._state in ("up", "draining")
+
+    @property
+    def epoch(self) -> int:
+        """Moves when every session's live state may have changed (the server
+        came, went or was replaced)."""
+        return self._all_changed_at
+
+    def _is_live(self, sid: str) -> bool:
+        p = self._phases.get(sid)
+        return p is not None and p.live
+
+    def _close(self, sid: str) -> None:
+        task = self._subs.pop(sid, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    # --- the server ---------------------------------------------------------------------
+
+    async def _watch_server(self) -> None:
+        """Hold one idle connection: its end is the server's end."""
+        attempt = 0
+        while not self._stopping:
+            self.socket_path = self._locate()
+            try:
+                if self.socket_path is None:
+                    raise ServerUnavailable("down", "tau server not running (no /tmp/tau-*/tau.sock)")
+                conn = await connect(self.socket_path)
+            except ServerUnavailable as exc:
+                self._set_state(exc.kind, exc.detail)
+                await self._nap(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+                attempt += 1
+                continue
+            attempt = 0
+            ident = socket_identity(self.socket_path)
+            if ident != self._server_ident:
+                self._server_ident = ident
+                self._forget_all()  # a new server: its memory starts empty
+                self._set_state("up", "live from tau server")
+            elif self._state != "draining":
+                self._set_state("up", "live from tau server")
+            self._sync()
+            try:
+                async for item in conn.lines():
+                    if isinstance(item, Line) and b'"server_shutdown"' in item.raw[:64]:
+                        self._set_state("draining", "tau server shutting down: finishing its turns")
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                await conn.close()
+            if self._stopping:
+                return
+            # The server closed us: shutting down or gone. Ask again at once.
+            if self._state != "draining":
+                self._set_state("starting", "tau server closed the connection: reconnecting…")
+
+    async def _nap(self, seconds: float) -> None:
+        self._poke.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._poke.wait(), seconds)
+
+    def _set_state(self, state: str, detail: str) -> None:
+        if (state, detail) == (self._state, self._detail):
+            return
+        was_up = self.up
+        self._state, self._detail = state, detail
+        if state == "up":
+            self._problem = None
+        if was_up and not self.up:
+            self._forget_all()
+            if state == "down":
+                self._server_ident = None
+        self._bump_all()
+
+    def _forget_all(self) -> None:
+        for sid in list(self._subs):
+            self._close(sid)
+        self._phases.clear()
+        self._idle.clear()
+        self._answered.clear()
+        self._bump_all()
+
+    # --- one subscription -------------------------------------------------------------
+
+    async def _follow(self, sid: str) -> None:
+        conn: Connection | None = None
+        timer: asyncio.TimerHandle | None = None
+        try:
+            if self.socket_path is None:
+                return
+            conn = await connect(self.socket_path)
+            await conn.send({"type": "subscribe", "session_id": sid})
+            self.subscribes_sent += 1
+            timer = asyncio.get_running_loop().call_later(ANSWER_TIMEOUT_S, self._no_answer, sid)
+            async for item in conn.lines():
+                if isinstance(item, Skipped):
+                    self._note_problem(f"{sid}: {item.reason}")
+                    continue
+                outcome = self._take(sid, item)
+                if outcome == IDLE:
+                    # The server's word: not running. Ask again only when the
+                    # disk shows something new for it (a new run).
+                    self._idle[sid] = self._wanted.get(sid)
+                    break
+                if outcome == END:
+                    break
+        except ServerUnavailable:
+            self._poke.set()  # let the monitor find out what happened
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if conn is not None:
+                await conn.close()
+            if self._subs.get(sid) is asyncio.current_task():
+                del self._subs[sid]
+            self._answered.discard(sid)
+            if sid not in self._idle and self._phases.pop(sid, None) is not None:
+                self._bump(sid)  # cut off mid-turn: the server's word is unknown again
+            if not self._stopping:
+                self._sync()
+
+    def _no_answer(self, sid: str) -> None:
+        if sid in self._subs and sid not in self._answered:
+            self._note_problem(f"tau server has not answered a subscribe in {ANSWER_TIMEOUT_S:g} s "
+                               f"(busy, or stalled): phases shown are the persisted ones")
+
+    def _note_problem(self, text: str) -> None:
+        if text != self._problem:
+            self._problem = text
+            self._bump_all()
+
+    def _take(self, sid: str, line: Line) -> object:
+        """Apply one line of a subscription; what it means for the subscription."""
+        step = read_line(line, self._phases.get(sid), int(self._clock() * 1000))
+        if step.answered:
+            self._answered.add(sid)
+        if step.problem:
+            self._note_problem(f"{sid}: {step.problem}")
+        if step.phase is not None:
+            if step.visible:
+                self._put(sid, step.phase)
+            else:
+                self._phases[sid] = step.phase  # the time of the last event only
+        if step.outcome == END:
+            self._poke.set()  # the server is leaving: the monitor finds out how
+        return step.outcome
+
+    def _put(self, sid: str, phase: LivePhase) -> None:
+        self._phases[sid] = phase
+        self._bump(sid)
+
+    # --- change bookkeeping ---------------------------------------------------------------
+
+    def _bump(self, sid: str) -> None:
+        self.version += 1
+        self._changed_at[sid] = self.version
+        self._notify()
+
+    def _bump_all(self) -> None:
+        self.version += 1
+        self._all_changed_at = self.version
+        self._changed_at.clear()
+        self._notify()
+
+    def _notify(self) -> None:
+        for callback in self._listeners:
+            callback()
+
+
