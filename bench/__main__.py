@@ -132,7 +132,7 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
     t = time.perf_counter()
     data = gen.working_copy(meta, work / "data")
     run = work / "run"
-    gen.write_pid(run)  # this process: alive for the whole run, so non-idle sessions are live
+    server = gen.serve(meta, data, run)  # tau's server: the running sessions' phases in memory
     log(f"{size}: working copy in {time.perf_counter() - t:.1f} s "
         f"({meta['counts']['tasks']} tasks, {meta['counts']['sessions']} sessions, "
         f"{meta['counts']['messages']} messages, {meta['bytes'] / 1e6:.0f} MB)")
@@ -195,7 +195,7 @@ async def bench_big(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.cache) / "work" / "B"
     data = gen.working_copy(meta, work / "data")
     run = work / "run"
-    gen.write_pid(run)
+    server = gen.serve(meta, data, run)
     writer = await WriterProc(data).start()
     try:
         log(f"B: opening a {meta['big_session_messages']}-message session ×{args.open_repeats}")

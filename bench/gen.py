@@ -38,10 +38,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tui.demo import TauServer
 from tui.tauschema import TASKS_DB, TASKS_DDL, TAU_DB, TAU_DDL
 
 #: Bump when the generated content changes: old caches are then rebuilt.
-GEN_VERSION = 3
+GEN_VERSION = 4
 DEFAULT_CACHE = Path("/tmp/sessiontop-bench")
 
 SEC = 1000
@@ -118,6 +119,13 @@ HAPPY = ("planning", "refining", "ready", "active", "review", "approved", "mergi
 IN_FLIGHT = frozenset({"active", "review", "refining", "merging", "planning", "interactive"})
 LIVE_PHASES = ("thinking", "running tools", "sending request", "working", "waiting",
                "preparing", "compacting", "rate limited")
+#: What tau writes to sessions.last_phase (TAU.md §5.1); the rest live in its server's memory.
+PERSISTED = frozenset({"waiting", "preparing", "sending request", "rate limited", "compacting", "idle"})
+WIRE = {"waiting": "Waiting", "preparing": "Preparing", "sending request": "Connecting",
+        "thinking": "Thinking", "working": "Responding", "running tools": "ToolExec",
+        "compacting": "Compacting", "rate limited": "RateLimited"}
+#: Roles whose runs tau starts itself: they never get an exit status (TAU.md §5.3).
+TASK_ROLES = frozenset({"worker", "planner", "refiner", "reviewer", "assigned", "log"})
 EXITS = ("completed", "succeeded", "error", "cancelled", "max_turns", "panicked")
 EXIT_W = (55, 15, 8, 7, 8, 2)
 ROLE_SEQ = ("creator", "planner", "refiner", "worker", "reviewer", "worker", "reviewer", "worker",
@@ -469,10 +477,11 @@ def build(spec: SizeSpec, data_dir: Path, *, seed: int = 1,
         if ti < 0 and i > 0:
             parent = sid_of[rng.randrange(n_sess)]
         cwd = f"{proj[1]}/.tau/worktrees/task-{task_id[ti]}" if ti >= 0 and role in ("worker", "reviewer") else proj[1]
+        disk_phase = phase[i] if phase[i] in PERSISTED or phase[i] is None else "sending request"
         rows.append((sid_of[i], _dump(model), prompt, cwd, int(model["provider"] == "anthropic"),
-                     sess_created[i], parent, 3 if ti >= 0 else None, tagline, archived[i],
-                     exit_status[i], phase[i], int(role != "interactive"), int(ti < 0), proj[0],
-                     None, int(not archived[i])))
+                     sess_created[i], parent, 16, tagline, archived[i],
+                     None if role in TASK_ROLES else exit_status[i], disk_phase,
+                     int(role != "interactive"), int(ti < 0), proj[0], None, int(not archived[i])))
     tau.executemany(
         "INSERT INTO sessions (id, model_json, system_prompt, cwd, is_subscription, created_at,"
         " parent_id, child_budget, tagline, archived, last_exit_status, last_phase, auto_archive,"
@@ -493,8 +502,7 @@ def build(spec: SizeSpec, data_dir: Path, *, seed: int = 1,
                     msg_rows())
     tau.executemany("INSERT INTO projects VALUES (?,?,?,?)",
                     [(p[0], p[1], now, start) for p in PROJECTS])
-    tau.executemany("INSERT INTO migrations VALUES (?,?)",
-                    [(v, start + v * HOUR) for v in range(1, 9)])
+    tau.executemany("INSERT INTO migrations VALUES (?,?)", [("project_migration_v1", start)])
     tau.execute("COMMIT")
     tau.execute(ddl_index)
     tau.execute("PRAGMA journal_mode=WAL")
@@ -581,6 +589,8 @@ def build(spec: SizeSpec, data_dir: Path, *, seed: int = 1,
         "bytes": size,
         "target_task": task_id[target],
         "target_session": sid_of[target_sid],
+        # what tau's server holds in memory for the running sessions (see `serve`)
+        "live_phases": {sid_of[i]: phase[i] for i in live_sids},
         "target_task_sessions": len(by_task[target]),
         "target_session_messages": msg_count[target_sid],
         "big_session": sid_of[big_sid] if big_sid is not None else None,
@@ -602,13 +612,13 @@ def working_copy(meta: dict[str, Any], dest: Path) -> Path:
     return dest
 
 
-def write_pid(runtime_dir: Path, pid: int | None = None) -> Path:
-    """``tau.pid`` naming a living process (default: this one)."""
-    runtime_dir = Path(runtime_dir)
-    runtime_dir.mkdir(parents=True, exist_ok=True)
-    path = runtime_dir / "tau.pid"
-    path.write_text(f"{pid or os.getpid()}\n")
-    return path
+def serve(meta: dict[str, Any], data_dir: Path, runtime_dir: Path) -> TauServer:
+    """tau's server for a generated store: the demo's stand-in on a real socket
+    in ``runtime_dir``, holding the running sessions' phases in its memory."""
+    server = TauServer(runtime_dir, data_dir).start()
+    for sid, label in meta.get("live_phases", {}).items():
+        server.set_phase(sid, WIRE[label])
+    return server
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -129,7 +129,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.cache) / "work" / f"profile-{args.size}"
     data = gen.working_copy(meta, work / "data")
     run = work / "run"
-    gen.write_pid(run)
+    server = gen.serve(meta, data, run)
     out: dict[str, Any] = {"size": args.size}
     writer = await WriterProc(data).start()
     try:

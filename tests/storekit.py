@@ -7,7 +7,6 @@ connection the dashboard does not share, exactly how the real store changes.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 

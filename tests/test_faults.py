@@ -572,16 +572,20 @@ async def test_large_wal_is_read_and_never_pinned(fleet: StoreKit) -> None:
 
 
 async def test_old_schema_store_on_every_screen(tmp_path: Path) -> None:
+    """The first stores tau wrote (TAU.md §2.2, §4.2) on every screen: what they
+    lack reads as empty, the notices say so, and nothing is written."""
     kit = StoreKit(tmp_path / "old", old=True)
-    kit.add_task(1, "An old task", "active")
-    kit.add_session("s1", tagline="old session")
+    kit.add_task(1, "An old task", "active", project="/home/u/src/old")
+    kit.link(1, "s1", "worker")
+    kit.add_session("s1")
     kit.add_message("s1", {"role": "user", "content": [{"type": "text", "text": "hello old"}]})
     app = make_app(kit.data_dir)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, app, "An old task")
-        await wait_for(pilot, app, "no task_sessions table")
+        await wait_for(pilot, app, "projects are paths")
         app.open_task(1)
-        text = await wait_for(pilot, app, "No sessions recorded for this task")
+        text = await wait_for(pilot, app, "never ran")
+        assert "1 msgs" in text and "worker" in text
         app.open_session("s1")
         await wait_for(pilot, app, "hello old")
         await reads_change_nothing(pilot, app, kit.data_dir)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.storekit import BASE_MS, StoreKit, assistant, fixed_fleet, tool_result, user
+from tests.storekit import BASE_MS, StoreKit, assistant, tool_result, user
 from tui.demo import DemoFleet, build_demo_store
 from tui.model import TaskSessionInfo
 from tui.store import Store, decode_message
