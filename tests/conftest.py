@@ -14,6 +14,11 @@ from tests.storekit import BASE_MS, StoreKit, fixed_fleet
 FIXED_NOW = BASE_MS / 1000
 
 
+#: What the dashboard may ever send tau (TAU.md §7.2, §7.6): the cheap read-only
+#: requests it uses. Checked against what the stand-in server received in every test.
+SENT_BY_THE_DASHBOARD = frozenset({"subscribe", "task_overview"})
+
+
 @pytest.fixture
 def kit(tmp_path: Path) -> Iterator[StoreKit]:
     """An empty tau store with a writer playing tau's server (server up)."""
@@ -21,6 +26,8 @@ def kit(tmp_path: Path) -> Iterator[StoreKit]:
     k.server_up()
     yield k
     k.close()
+    sent = {r.get("type") for r in k.server.requests}
+    assert sent <= SENT_BY_THE_DASHBOARD, f"requests beyond the allowlist reached tau: {sent}"
 
 
 @pytest.fixture

@@ -295,7 +295,8 @@ def write_load(data_dir: Path, *, seconds: float, rate: float, task_id: int,
     rng = random.Random(seed)
     tau = connect_writer(Path(data_dir) / "tau.db")
     tasks = connect_writer(Path(data_dir) / "tasks.db")
-    phases = ("thinking", "running tools", "working", "sending request", "waiting")
+    # What tau persists while sessions run (TAU.md §5.1): the real phases are the server's.
+    phases = ("sending request", "waiting", "preparing", "compacting", "rate limited")
     commits = 0
     errors: list[str] = []
     start = time.monotonic()

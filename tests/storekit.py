@@ -7,6 +7,7 @@ connection the dashboard does not share, exactly how the real store changes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 import sqlite3
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def _persisted(phase: str | None) -> None:
 class StoreKit:
     """Writes tasks, sessions and messages the way tau does."""
 
-    def __init__(self, data_dir: Path, *, old: bool = False) -> None:
+    def __init__(self, data_dir: Path, *, old: bool = False,
+                 server_clock: Callable[[], int] | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.old = old
         self.tasks_path, self.tau_path = create_store(self.data_dir, old=old)
@@ -73,7 +75,7 @@ class StoreKit:
         self.socket_path = self.runtime_dir / "tau.sock"
         #: tau's server: the stand-in of the demo, on a real Unix socket. The
         #: live truth (is_live, the real phase) is in its memory only.
-        self.server = TauServer(self.runtime_dir, self.data_dir)
+        self.server = TauServer(self.runtime_dir, self.data_dir, clock=server_clock)
 
     def close(self) -> None:
         self.server.crash()

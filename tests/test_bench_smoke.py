@@ -34,20 +34,45 @@ def test_generator_builds_a_tau_store(tmp_path):
     conn.close()
 
 
-async def test_in_app_latency_produces_numbers(tmp_path):
-    data = tmp_path / "data"
-    meta = gen.build(gen.SIZES["T"], data)
-    run = tmp_path / "run"
-    server = gen.serve(meta, data, run)
-    writer = await WriterProc(data).start()
-    try:
-        res = await latency_run(meta, data, run, writer, poll=None, n_list=3, n_task=4,
-                                sid_base=50_000_000, timeout=10.0, log=lambda _m: None)
-    finally:
-        await writer.close()
-        server.crash()
-    assert res["all"]["n"] + res["all"]["timeouts"] == 7
-    assert res["all"]["n"] >= 1
+def _numbers(res: dict, n: int) -> None:
+    assert res["all"]["n"] + res["all"]["timeouts"] == n
+    assert res["all"]["n"] == n, res  # every change reached the screen
+    assert not res["all"].get("invalid")
     for key in ("p50", "p95", "p99", "max"):
         assert isinstance(res["all"][key], float) and math.isfinite(res["all"][key])
         assert res["all"][key] > 0
+
+
+async def test_in_app_latency_produces_numbers(tmp_path):
+    """The disk path: commits (title, session; message, turn end, turn start, session)."""
+    data, run = tmp_path / "data", tmp_path / "run"
+    meta = gen.build(gen.SIZES["T"], data)
+    writer = await WriterProc(data, run, meta["live_phases"]).start()
+    try:
+        res = await latency_run(meta, data, run, writer, poll=None, n_list=2, n_task=4,
+                                sid_base=50_000_000, timeout=10.0, log=lambda _m: None)
+    finally:
+        await writer.close()
+    _numbers(res, 6)
+    assert set(res["by_kind"]) == {"list/title", "list/session", "task/message", "task/exit",
+                                   "task/start", "task/session"}
+
+
+async def test_socket_path_latency_and_tau_cost(tmp_path):
+    """The socket path: phase changes in the server's memory, pushed to the
+    app's subscription; and what the app asked of tau meanwhile."""
+    data, run = tmp_path / "data", tmp_path / "run"
+    meta = gen.build(gen.SIZES["T"], data)
+    writer = await WriterProc(data, run, meta["live_phases"]).start()
+    try:
+        before = await writer.requests()
+        res = await latency_run(meta, data, run, writer, poll=None, n_list=3, n_task=3,
+                                sid_base=50_000_000, path="socket", timeout=10.0, log=lambda _m: None)
+        after = await writer.requests()
+    finally:
+        await writer.close()
+    _numbers(res, 6)
+    assert res["path"] == "socket" and set(res["by_kind"]) == {"list/phase", "task/phase"}
+    asked = {k: v - before["by_type"].get(k, 0) for k, v in after["by_type"].items()}
+    assert asked.get("subscribe", 0) >= 1  # the running sessions were asked about
+    assert not {"list_sessions", "get_session_info", "task_get", "get_messages"} & set(asked)

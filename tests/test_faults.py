@@ -390,6 +390,22 @@ def test_unreadable_tau_db_shows_tasks_with_a_notice(fleet: StoreKit) -> None:
     assert "sessions shown as bare rows" in text
 
 
+def test_another_users_server_is_said_and_phases_are_the_persisted_ones(fleet: StoreKit) -> None:
+    """connect() needs write permission on the socket file: as another user it
+    is refused (EACCES). The dashboard says so and shows the persisted phases."""
+    sock = fleet.socket_path
+    sock.chmod(0o000)
+    try:
+        run = render_in_subprocess(fleet.data_dir, fleet.runtime_dir, drop_dac=True)
+    finally:
+        sock.chmod(0o755)
+    assert run.returncode == 0, run.stderr
+    text = flat(run.stdout)
+    assert "tau.sock belongs to another user (permission denied)" in text
+    assert "phases shown are the persisted ones" in text
+    assert TITLE in text and "live)" not in text
+
+
 def _chattr(path: Path, flag: str) -> bool:
     if shutil.which("chattr") is None:
         return False

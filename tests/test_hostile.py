@@ -281,7 +281,7 @@ def hostile_store(kit: StoreKit) -> None:
         kit.add_task(i, raw, raw if i % 2 else "active", project=raw[:8], branch=raw, tags=[raw])
         sid = f"h{i}"
         kit.link(i, sid, role=raw)
-        kit.add_session(sid, phase=raw if i % 3 else "thinking", exit_status=raw, tagline=raw,
+        kit.add_session(sid, phase=raw if i % 3 else "sending request", exit_status=raw, tagline=raw,
                         model=raw)
         kit.add_messages(sid, [
             user(raw),
@@ -293,6 +293,8 @@ def hostile_store(kit: StoreKit) -> None:
         with kit._tx(kit.tasks) as c:
             c.execute("INSERT INTO task_history (task_id, field, old_value, new_value, created_at)"
                       " VALUES (?,?,?,?,?)", (i, "state", raw, raw, BASE_MS))
+        if not i % 3:
+            kit.run(sid, "thinking")
     # A bare row (session gone) whose id is hostile: opening it makes a notification.
     kit.link(1, "[@click=app.quit]GONE[/]\x1b]0;PWNED\x07", role="worker")
     # Bytes that are not UTF-8, in TEXT columns.

@@ -101,6 +101,9 @@ async def test_busy_writer_on_the_busiest_task(fleet: StoreKit) -> None:
         result = json.loads(out)
         # Every commit of the writer succeeded: the dashboard never locked it out.
         assert result["errors"] == [], result["errors"][:5]
+        # The writer left every session idle on disk; tau's server ends their turns too.
+        for sid in sessions:
+            fleet.server.end_turn(sid)
         expected = store_counts(fleet.data_dir, sessions)
 
         def final_on_screen() -> bool:

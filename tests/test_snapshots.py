@@ -1,7 +1,8 @@
 """Snapshot tests of each level, from a fixed store and a fixed clock.
 
-The store lives at a fixed path and names pid 1 (always alive) in tau.pid, so
-the status line is the same on every machine; times are shown in UTC.
+The store lives at a fixed path and its stand-in tau server runs on a fixed
+clock, so the status line and the times in phases are the same on every
+machine; times are shown in UTC.
 Update after an intended change of the look with ``pytest --snapshot-update``.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXED_NOW, wait_until
-from tests.storekit import StoreKit, fixed_fleet
+from tests.storekit import BASE_MS, StoreKit, fixed_fleet
 from tui.app import SessionTopApp
 from tui.store import Store
 
@@ -28,10 +29,9 @@ def fixed_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[SessionTopApp]:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     shutil.rmtree(SNAP_DIR, ignore_errors=True)
-    kit = StoreKit(SNAP_DIR / "tau")
+    kit = StoreKit(SNAP_DIR / "tau", server_clock=lambda: BASE_MS - 95_000)
+    kit.server_up()
     fixed_fleet(kit)
-    kit.runtime_dir.mkdir(exist_ok=True)
-    (kit.runtime_dir / "tau.pid").write_text("1\n")
     app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir), clock=lambda: FIXED_NOW,
                         watch=False, tick=False)
     yield app

@@ -187,7 +187,21 @@ async def test_clean_shutdown_then_a_new_server(kit: StoreKit, tracker: LiveTrac
     await until(lambda: tracker.said_idle("s1"), what="idle on the new server")
 
 
-async def test_permission_denied_and_no_server(tmp_path: Path) -> None:
+async def test_a_stalled_server_is_said_and_its_answer_still_taken(kit: StoreKit, tracker: LiveTracker) -> None:
+    kit.add_session("s1", phase="sending request")
+    kit.live("s1", "Thinking")
+    await until(lambda: tracker.up, what="server up")
+    kit.server.stall(True)  # accepts, answers nothing
+    tracker.want({"s1": 1})
+    await until(lambda: "has not answered" in (tracker.view().problem or ""), timeout=10,
+                what="the stall said")
+    assert tracker.phase("s1") is None and tracker.pending("s1")
+    kit.server.stall(False)
+    await until(lambda: (p := tracker.phase("s1")) is not None and p.live, what="the late answer")
+    assert tracker.view().problem is None
+
+
+async def test_no_server(tmp_path: Path) -> None:
     t = LiveTracker(tmp_path / "nowhere" / "tau.sock")
     await t.start()
     try:

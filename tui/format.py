@@ -68,10 +68,14 @@ def tokens(n: int) -> str:
         return str(n)
     if n < 1_000_000:
         return f"{n / 1000:.1f}k"
-    return f"{n / 1_000_000:.2f}M"
+    if n < 1_000_000_000:
+        return f"{n / 1_000_000:.2f}M"
+    return f"{n:.2g}"  # no real session; a damaged row must not fill the line
 
 
 def cost(value: float) -> str:
+    if value >= 1e9:
+        return f"${value:.2g}"
     return f"${value:.2f}" if value < 100 else f"${value:,.0f}"
 
 

@@ -129,7 +129,7 @@ async def connect(path: Path, *, timeout: float = CONNECT_TIMEOUT_S) -> Connecti
         raise ServerUnavailable("down", f"tau server not running ({_why(exc)})") from exc
     except PermissionError as exc:
         sock.close()
-        raise ServerUnavailable("denied", f"{path} belongs to another user: permission denied") from exc
+        raise ServerUnavailable("denied", f"{path.name} belongs to another user (permission denied)") from exc
     except asyncio.TimeoutError as exc:
         sock.close()
         raise ServerUnavailable("unreachable", f"tau server does not accept connections "

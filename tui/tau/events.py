@@ -120,8 +120,8 @@ def _activity(etype: object, event: dict[str, object]) -> str:
             return next((ln for ln in reversed(text.splitlines()) if ln.strip()), "")
     elif etype == "tool_result":
         summary = event.get("summary")
-        if summary:
-            return f"{event.get('tool_name', '?')}: {summary}"
+        if summary:  # tau's summaries name their tool ("read: src/lib.rs (42 lines)")
+            return str(summary)
     elif etype in ("status", "error"):
         return str(event.get("message") or event.get("reason") or "")
     return ""

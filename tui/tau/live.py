@@ -40,6 +40,8 @@ BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.7, 1.0)
 #: A subscription that has not had its first answer after this long (s)
 #: means the server is not answering.
 ANSWER_TIMEOUT_S = 3.0
+STALLED = (f"tau server has not answered a subscribe in {ANSWER_TIMEOUT_S:g} s (busy, or stalled): "
+           f"phases shown are the persisted ones")
 class LiveTracker:
     """Subscriptions to the sessions that may be live, and what they say."""
 
@@ -56,6 +58,7 @@ class LiveTracker:
         self._detail = "connecting to the tau server…" if self.enabled else \
             "no tau runtime directory given: nothing is live"
         self._problem: str | None = None
+        self._stalled = False  # a subscribe went unanswered for ANSWER_TIMEOUT_S
         self._server_ident: tuple[int, int] | None = None
         self._phases: dict[str, LivePhase] = {}
         self._subs: dict[str, asyncio.Task[None]] = {}
@@ -121,7 +124,7 @@ class LiveTracker:
     def view(self) -> ServerStatus:
         return ServerStatus(state=self._state, detail=self._detail, socket=str(self.socket_path or ""),
                           watching=len(self._subs), wanted=len(self._wanted), capped=self._capped,
-                          problem=self._problem)
+                          problem=STALLED if self._stalled else self._problem)
 
     def phase(self, session_id: str) -> LivePhase | None:
         """What the server said of this session, if it was asked and answered."""
@@ -300,9 +303,9 @@ class LiveTracker:
                 self._sync()
 
     def _no_answer(self, sid: str) -> None:
-        if sid in self._subs and sid not in self._answered:
-            self._note_problem(f"tau server has not answered a subscribe in {ANSWER_TIMEOUT_S:g} s "
-                               f"(busy, or stalled): phases shown are the persisted ones")
+        if sid in self._subs and sid not in self._answered and not self._stalled:
+            self._stalled = True
+            self._bump_all()
 
     def _note_problem(self, text: str) -> None:
         if text != self._problem:
@@ -314,6 +317,9 @@ class LiveTracker:
         step = read_line(line, self._phases.get(sid), int(self._clock() * 1000))
         if step.answered:
             self._answered.add(sid)
+            if self._stalled:
+                self._stalled = False
+                self._bump_all()
         if step.problem:
             self._note_problem(f"{sid}: {step.problem}")
         if step.phase is not None:

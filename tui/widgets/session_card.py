@@ -24,7 +24,9 @@ def message_line(msg: Message, width: int) -> tuple[str, str, str]:
             return "✻", one_line(msg.thinking, width), "dim"
         return "‹", one_line(msg.error or f"({msg.stop_reason or 'empty'})", width), "assistant"
     if msg.role == "tool_result":
-        head = f"{msg.tool_name}: {msg.summary or msg.text}"
+        # tau's summaries name their tool already ("read: src/lib.rs (42 lines)")
+        head = msg.summary if msg.summary.startswith(f"{msg.tool_name}:") else \
+            f"{msg.tool_name}: {msg.summary or msg.text}"
         return ("✗" if msg.is_error else "✓"), one_line(head, width), ("bad" if msg.is_error else "dim")
     if msg.role == "compaction_summary":
         return "⇊", one_line(f"compacted {msg.summary}", width), "dim"
@@ -97,11 +99,11 @@ class SessionCard(Static):
                      style=self._s("dim"))
         if info.archived:
             t.append("  archived", style=self._s("dim"))
-        tone = fmt.exit_tone(info.last_exit_status)
         if info.last_exit_status:
-            # The previous turn's outcome: tau does not clear it when a turn starts.
-            t.append("  last turn ", style=self._s("dim"))
-            t.append(one_line(info.last_exit_status, 16), style=self._s(tone))
+            # The previous turn's outcome (tau does not clear it when a turn
+            # starts, and only socket chats have one): a line of its own.
+            t.append("\nlast turn ", style=self._s("dim"))
+            t.append(one_line(info.last_exit_status, 24), style=self._s(fmt.exit_tone(info.last_exit_status)))
         if info.is_live and pane.activity:
             t.append("\n» ", style=self._s("live"))
             t.append(one_line(pane.activity, width - 2))

@@ -1,0 +1,119 @@
+"""The app shows tau's live truth: what the server holds in memory, over its socket.
+
+The real app driven by Pilot, a real store written by other connections, and
+the demo's stand-in server on a real Unix socket. Each test states what tau's
+server would say for the same rows (TAU.md §5, §6.1): is_live and the phase
+come from its memory; the disk says only what tau persists.
+"""
+
+from __future__ import annotations
+
+from tests.conftest import wait_for_text, wait_gone, wait_until
+from tests.storekit import StoreKit, user
+from tui.app import SessionTopApp
+from tui.screens.task import TaskScreen
+from tui.store import Store
+
+SIZE = (130, 40)
+
+
+def make_app(kit: StoreKit) -> SessionTopApp:
+    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+
+
+def one_task(kit: StoreKit, sid: str = "s1") -> None:
+    kit.add_task(1, "A busy task", "active")
+    kit.link(1, sid, "worker")
+    kit.add_session(sid, tagline="the worker")
+    kit.add_messages(sid, [user("start")])
+
+
+async def test_a_phase_change_in_the_servers_memory_reaches_both_screens(kit: StoreKit) -> None:
+    one_task(kit)
+    kit.run("s1", "thinking")  # disk: "sending request"; memory: Thinking
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        text = await wait_for_text(pilot, app, "thinking")
+        assert "1 (1 live)" in text and "live from tau server" in text
+        # Only the server's memory changes: nothing is written to disk.
+        kit.server.set_phase("s1", "ToolExec")
+        await wait_for_text(pilot, app, "running tools")
+        app.open_task(1)
+        await wait_for_text(pilot, app, "Sessions (1, 1 live)")
+        kit.server.set_phase("s1", "Responding")
+        await wait_for_text(pilot, app, "working")
+        # Phases derived from stream events, as tau's own client derives them.
+        kit.server.emit("s1", {"type": "thinking_start", "content_index": 0,
+                               "partial": {"content": [{"type": "thinking", "thinking": ""}]}})
+        await wait_for_text(pilot, app, "thinking")
+        kit.server.emit("s1", {"type": "tool_output_delta", "tool_call_id": "t1",
+                               "delta": "running 12 tests\ntest retry::backoff ... ok\n"})
+        await wait_for_text(pilot, app, "test retry::backoff ... ok")  # the newest streamed line
+        # The turn ends: not live; the subscription is closed.
+        kit.finish("s1")
+        await wait_for_text(pilot, app, "Sessions (1, 0 live)")
+        await wait_until(pilot, lambda: kit.server.subscriber_count() == 0, what="subscription closed")
+        await pilot.press("escape")
+        text = await wait_for_text(pilot, app, "A busy task")
+        assert "(1 live)" not in text
+
+
+async def test_a_stale_phase_with_the_server_saying_idle_is_not_live(kit: StoreKit) -> None:
+    """After a crash tau leaves `sending request` on disk; the restarted server's
+    memory is empty, so it answers Idle (TAU.md §5.1): not live, phase idle."""
+    one_task(kit)
+    kit.set_phase("s1", "sending request")
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        text = await wait_for_text(pilot, app, "A busy task")
+        assert "(1 live)" not in text and "Running (" not in text
+        app.open_task(1)
+        text = await wait_for_text(pilot, app, "Sessions (1, 0 live)")
+        assert "· idle" in text and "sending request" not in text
+        await wait_until(pilot, lambda: kit.server.subscriber_count() == 0, what="subscription closed")
+    assert [r["type"] for r in kit.server.requests] == ["subscribe"]
+
+
+async def test_server_killed_then_restarted(kit: StoreKit) -> None:
+    one_task(kit)
+    kit.run("s1", "running tools")
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "1 (1 live)")
+        kit.server.crash()  # killed: tau.sock and the stale phase stay behind
+        text = await wait_for_text(pilot, app, "tau server not running", timeout=2.0)
+        assert "(1 live)" not in text
+        app.open_task(1)
+        text = await wait_for_text(pilot, app, "sending request (persisted)")
+        kit.server.start()  # a new server resumes the turn (tau's auto-resume)
+        kit.server.set_phase("s1", "Thinking")
+        await wait_for_text(pilot, app, "live from tau server", timeout=3.0)
+        await wait_for_text(pilot, app, "Sessions (1, 1 live)", timeout=3.0)
+        assert isinstance(app.screen, TaskScreen)
+
+
+async def test_no_server_means_nothing_is_live_and_says_so(kit: StoreKit) -> None:
+    one_task(kit)
+    kit.run("s1", "thinking")
+    kit.server.crash()
+    (kit.runtime_dir / "tau.sock").unlink()
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        text = await wait_for_text(pilot, app, "tau server not running")
+        assert "(1 live)" not in text
+        app.open_task(1)
+        await wait_for_text(pilot, app, "sending request (persisted)")
+        app.open_session("s1")
+        await wait_for_text(pilot, app, "sending request (persisted)")
+
+
+async def test_a_clean_shutdown_resets_phases_and_the_app_follows(kit: StoreKit) -> None:
+    one_task(kit)
+    kit.run("s1", "working")
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "1 (1 live)")
+        kit.server_up(False)  # server_shutdown to every connection, phases reset on disk
+        await wait_for_text(pilot, app, "tau server not running", timeout=3.0)
+        await wait_gone(pilot, app, "(1 live)")
+        assert kit.server.subscriber_count() == 0
