@@ -1,10 +1,13 @@
 """``python -m bench``: build (or reuse) the stores, measure, write bench/results.json.
 
-Per size: cold start (tmux), change-to-screen inside the app (events, then
-``--poll 2`` and ``--poll 1``), change-to-screen as an operator sees it (the
-CLI in tmux), idle CPU, 100 commits/s of load, peak RSS, and the time to open
-the store's biggest session; once per run, the time to open a 100,000-message
-transcript (store B). See BENCHMARKS.md for the method.
+Per size: cold start (tmux), change-to-screen inside the app by the disk path
+(commits: events, then ``--poll 2`` and ``--poll 1``) and by the socket path
+(phase changes in tau's server memory, pushed over its socket), both again as
+an operator sees them (the CLI in tmux), idle CPU with running sessions
+subscribed, 100 commits/s of load, what the dashboard asks of tau's server
+meanwhile, peak RSS, and the time to open the store's biggest session; once
+per run, the time to open a 100,000-message transcript (store B). See
+BENCHMARKS.md for the method.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ TARGETS = {
     "latency_p50_ms": 50, "latency_p99_ms": 150, "poll2_over_event_p50": 15,
     "cold_start_S_s": 0.5, "cold_start_L_s": 1.5, "open_100k_s": 0.5, "idle_cpu_percent": 1.0,
     "load_p99_ms": 250, "load_rss_growth_mb": 5.0, "peak_rss_L_mb": 200,
+    "socket_p50_ms": 20, "socket_p99_ms": 50, "costly_requests_per_min": 0,
 }
 
 
@@ -93,7 +97,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--poll-changes", type=int, default=None,
                     help="changes per size for each of --poll 2 and --poll 1 (default 100; --quick 12)")
     ap.add_argument("--operator-changes", type=int, default=None,
-                    help="changes per size seen through tmux (default 200; --quick 16)")
+                    help="disk-path changes per size seen through tmux (default 200; --quick 16)")
+    ap.add_argument("--socket-changes", type=int, default=None,
+                    help="socket-path phase changes per size, half on each screen, in-app and "
+                         "again through tmux (default 200; --quick 24)")
+    ap.add_argument("--idle-live", type=int, default=50,
+                    help="sessions running (so subscribed) during the idle window (50)")
     ap.add_argument("--idle", type=float, default=None, help="idle CPU window, s (default 30; --quick 5)")
     ap.add_argument("--quiet-changes", type=int, default=None,
                     help="changes each after 6 s of quiet, in the operator session (default 5; --quick 2)")
@@ -101,7 +110,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--load-rate", type=float, default=100.0, help="commits a second under load (100)")
     ap.add_argument("--cold-repeats", type=int, default=None, help="cold starts per size (default 5; --quick 2)")
     ap.add_argument("--open-repeats", type=int, default=None, help="transcript opens (default 5; --quick 2)")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: cold, inapp, poll, "
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: cold, inapp (disk "
+                                               "path in-app), socket (socket path in-app), poll, "
                                                "operator, open, big")
     ap.add_argument("--cache", type=Path, default=gen.DEFAULT_CACHE,
                     help=f"where built stores are kept (default {gen.DEFAULT_CACHE})")
@@ -110,7 +120,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     q = args.quick
     for name, full, quick in (("changes", 200, 24), ("poll_changes", 100, 12),
-                              ("operator_changes", 200, 16), ("idle", 30.0, 5.0),
+                              ("operator_changes", 200, 16), ("socket_changes", 200, 24),
+                              ("idle", 30.0, 5.0),
                               ("load_seconds", 30.0, 5.0), ("cold_repeats", 5, 2),
                               ("open_repeats", 5, 2), ("quiet_changes", 5, 2)):
         if getattr(args, name) is None:
@@ -132,14 +143,14 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
     t = time.perf_counter()
     data = gen.working_copy(meta, work / "data")
     run = work / "run"
-    server = gen.serve(meta, data, run)  # tau's server: the running sessions' phases in memory
     log(f"{size}: working copy in {time.perf_counter() - t:.1f} s "
         f"({meta['counts']['tasks']} tasks, {meta['counts']['sessions']} sessions, "
         f"{meta['counts']['messages']} messages, {meta['bytes'] / 1e6:.0f} MB)")
     res: dict[str, Any] = {"store": {k: meta[k] for k in ("counts", "bytes", "build_seconds",
                                                           "target_task", "target_session",
                                                           "biggest_session", "biggest_session_messages")}}
-    writer = await WriterProc(data).start()  # holds the files open, as tau's server does
+    # tau: holds the files open and serves the socket, the running sessions' phases in memory
+    writer = await WriterProc(data, run, meta["live_phases"]).start()
     sid_base = 50_000_000
     half = max(1, args.changes // 2)
     try:
@@ -154,6 +165,13 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
                                                    n_task=half, sid_base=sid_base, log=log)
             sid_base += 100_000
             log(f"{size}: events: {res['inapp_event']['all']}")
+        if "socket" not in args.skip:
+            sh = max(1, args.socket_changes // 2)
+            log(f"{size}: in-app change-to-screen, socket path, {args.socket_changes} phase changes")
+            res["inapp_socket"] = await latency_run(meta, data, run, writer, poll=None, n_list=sh,
+                                                    n_task=sh, sid_base=sid_base, path="socket", log=log)
+            sid_base += 100_000
+            log(f"{size}: socket: {res['inapp_socket']['all']}")
         if "poll" not in args.skip:
             ph = max(1, args.poll_changes // 2)
             for p in (2.0, 1.0):
@@ -165,16 +183,19 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
                 log(f"{size}: poll {p:g}: {r['all']}")
         if "operator" not in args.skip:
             oh = max(1, args.operator_changes // 2)
-            log(f"{size}: operator session in tmux: {args.operator_changes} changes, idle "
-                f"{args.idle:g} s, load {args.load_rate:g}/s for {args.load_seconds:g} s")
+            log(f"{size}: operator session in tmux: {args.operator_changes} disk and "
+                f"{args.socket_changes} socket changes, idle {args.idle:g} s with {args.idle_live} "
+                f"running, load {args.load_rate:g}/s for {args.load_seconds:g} s")
             res["operator"] = await operator_session(
-                tmux, meta, data, run, writer, n_list=oh, n_task=oh, idle_s=args.idle,
+                tmux, meta, data, run, writer, n_list=oh, n_task=oh,
+                n_socket=max(1, args.socket_changes // 2), idle_s=args.idle, idle_live=args.idle_live,
                 quiet_changes=args.quiet_changes,
                 load_s=args.load_seconds, load_rate=args.load_rate, sid_base=sid_base, log=log)
             sid_base += 100_000
             op = res["operator"]
-            log(f"{size}: operator latency {op.get('latency', {}).get('all')}, idle {op.get('idle')}, "
-                f"peak RSS {op.get('vmhwm_mb')} MB")
+            log(f"{size}: operator latency {op.get('latency', {}).get('all')}, socket "
+                f"{op.get('socket', {}).get('all')}, idle {op.get('idle')}, peak RSS {op.get('vmhwm_mb')} MB")
+            log(f"{size}: tau cost {op.get('tau_cost')}")
             if "load" in op:
                 log(f"{size}: load {op['load']['latency']} cpu {op['load']['cpu_percent_of_core']}% "
                     f"rss {op['load']['rss_start_mb']}→{op['load']['rss_end_mb']} MB")
@@ -195,8 +216,7 @@ async def bench_big(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.cache) / "work" / "B"
     data = gen.working_copy(meta, work / "data")
     run = work / "run"
-    server = gen.serve(meta, data, run)
-    writer = await WriterProc(data).start()
+    writer = await WriterProc(data, run, meta["live_phases"]).start()
     try:
         log(f"B: opening a {meta['big_session_messages']}-message session ×{args.open_repeats}")
         r = await open_session_run(data, run, meta["big_session"], repeats=args.open_repeats)
@@ -229,9 +249,59 @@ def lat_cell(s: dict[str, Any] | None) -> str:
     return f"{fmt(s['p50'])} / {fmt(s['p95'])} / {fmt(s['p99'])} / {fmt(s['max'])}{t}"
 
 
+def pp(s: dict[str, Any] | None) -> str:
+    return "—" if not s or not s.get("n") else f"{fmt(s['p50'])} / {fmt(s['p99'])}"
+
+
+def per_min(c: dict[str, Any] | None) -> str:
+    if not c:
+        return "—"
+    kinds = ", ".join(f"{k} {fmt(v)}" for k, v in c.get("per_minute", {}).items()) or "none"
+    return f"{fmt(c.get('total_per_minute'))} ({kinds})"
+
+
+def socket_tables(results: dict[str, Any]) -> str:
+    sizes = results["sizes"]
+    out = ["### The socket path: a phase change in tau's server → on screen, ms (p50 / p95 / p99 / max)", "",
+           "| size | in-app | in-app: list / task screen p50 / p99 | operator (tmux) "
+           "| operator: list / task screen p50 / p99 |",
+           "|---|---|---|---|---|"]
+    for size, r in sizes.items():
+        ia, op = g(r, "inapp_socket"), g(r, "operator", "socket")
+        n_ia = f" n={ia['all']['n']}" if ia else ""
+        n_op = f" n={op['all']['n']}" if op else ""
+        out.append(f"| {size} | {lat_cell(g(ia, 'all'))}{n_ia} | {pp(g(ia, 'list'))} · {pp(g(ia, 'task'))} "
+                   f"| {lat_cell(g(op, 'all'))}{n_op} | {pp(g(op, 'list'))} · {pp(g(op, 'task'))} |")
+    out += ["", "### What the dashboard costs tau: requests per minute by type, idle CPU", "",
+            "| size | running sessions (subscribed) | idle CPU, % of a core | idle: requests / min "
+            "| under load: requests / min | costly (list_sessions, get_session_info, task_get, "
+            "get_messages) idle / load |",
+            "|---|---|---|---|---|---|"]
+    for size, r in sizes.items():
+        tc = g(r, "operator", "tau_cost") or {}
+        idle, load = tc.get("idle"), tc.get("load")
+        subs = f"{fmt(g(idle, 'live'))} ({fmt(g(idle, 'subscribers'))})" if idle else "—"
+        costly = f"{fmt(g(idle, 'costly'))} / {fmt(g(load, 'costly'))}" if tc else "—"
+        out.append(f"| {size} | {subs} | {fmt(g(r, 'operator', 'idle', 'cpu_percent_of_core'))} "
+                   f"| {per_min(idle)} | {per_min(load)} | {costly} |")
+    return "\n".join(out)
+
+
+def kind_table(results: dict[str, Any]) -> str:
+    sizes = results["sizes"]
+    kinds = ("list/title", "list/session", "task/message", "task/exit", "task/start", "task/session")
+    out = ["### The disk path by kind (in-app / operator), p50 / p99 ms", "",
+           "| size | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+    for size, r in sizes.items():
+        cells = [f"{pp(g(r, 'inapp_event', 'by_kind', k))} · {pp(g(r, 'operator', 'latency', 'by_kind', k))}"
+                 for k in kinds]
+        out.append(f"| {size} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def tables(results: dict[str, Any]) -> str:
     sizes = results["sizes"]
-    out = ["### Change-to-screen latency, ms (p50 / p95 / p99 / max)", "",
+    out = ["### Change-to-screen latency, disk path, ms (p50 / p95 / p99 / max)", "",
            "| size | in-app, events | operator (tmux), events | in-app `--poll 2` | in-app `--poll 1` "
            "| p50 ratio poll 2 / events | p50 ratio poll 1 / events |",
            "|---|---|---|---|---|---|---|"]
@@ -246,8 +316,6 @@ def tables(results: dict[str, Any]) -> str:
             "| size | task list, in-app | task list, operator | task screen, in-app | task screen, operator |",
             "|---|---|---|---|---|"]
     for size, r in sizes.items():
-        def pp(s: dict[str, Any] | None) -> str:
-            return "—" if not s or not s.get("n") else f"{fmt(s['p50'])} / {fmt(s['p99'])}"
         out.append(f"| {size} | {pp(g(r, 'inapp_event', 'list'))} | {pp(g(r, 'operator', 'latency', 'list'))} "
                    f"| {pp(g(r, 'inapp_event', 'task'))} | {pp(g(r, 'operator', 'latency', 'task'))} |")
     out += ["", "### Start, idle, load, memory", "",
@@ -276,7 +344,7 @@ def tables(results: dict[str, Any]) -> str:
         out += ["", f"Opening a {big['messages']:,}-message transcript (store B): cold p50 "
                 f"{fmt(g(big, 'cold_open', 'p50'))} ms, max {fmt(g(big, 'cold_open', 'max'))} ms; "
                 f"warm p50 {fmt(g(big, 'warm_open', 'p50'))} ms."]
-    return "\n".join(out)
+    return "\n".join(out) + "\n\n" + kind_table(results) + "\n\n" + socket_tables(results)
 
 
 def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -317,7 +385,9 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         add("100k-message transcript opens (store L, p50)", sizes["L"]["open_biggest"]["cold_open"]["p50"] / 1000,
             T["open_100k_s"], " s", "L.open_biggest.cold_open")
     for size, r in sizes.items():
-        add(f"{size} idle CPU", g(r, "operator", "idle", "cpu_percent_of_core"), T["idle_cpu_percent"],
+        subs = g(r, "operator", "tau_cost", "idle", "subscribers")
+        add(f"{size} idle CPU" + (f" ({subs} sessions subscribed)" if subs is not None else ""),
+            g(r, "operator", "idle", "cpu_percent_of_core"), T["idle_cpu_percent"],
             " % of a core", "operator.idle")
         ld = g(r, "operator", "load")
         if ld:
@@ -329,6 +399,17 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 add(f"{size} RSS growth under load (last quarter − first quarter)",
                     max(series[-k:]) - max(series[:k]), T["load_rss_growth_mb"], " MB", "operator.load")
     add("L peak RSS", g(sizes, "L", "operator", "vmhwm_mb"), T["peak_rss_L_mb"], " MB", "operator.vmhwm_mb")
+    for size, r in sizes.items():
+        for label, path in (("operator", ("operator", "socket", "all")), ("in-app", ("inapp_socket", "all"))):
+            s = g(r, *path)
+            if s and s.get("n"):
+                add(f"{size} socket path p50 ({label})", s["p50"], T["socket_p50_ms"], " ms", ".".join(path))
+                add(f"{size} socket path p99 ({label})", s["p99"], T["socket_p99_ms"], " ms", ".".join(path))
+        for window in ("idle", "load"):
+            c = g(r, "operator", "tau_cost", window)
+            if c:
+                add(f"{size} costly requests to tau, {window}", c["costly_per_minute"],
+                    T["costly_requests_per_min"], " /min", f"operator.tau_cost.{window}")
     return rows
 
 

@@ -24,10 +24,16 @@ def child_env() -> dict[str, str]:
 
 
 class WriterProc:
-    """``python -m bench.writer`` in a subprocess, driven over its pipes."""
+    """``python -m bench.writer`` in a subprocess, driven over its pipes: the
+    benchmark's tau. With ``runtime_dir`` it also serves tau's socket there,
+    holding ``live`` ({session id: phase label}) as running, the way tau's
+    server keeps its sessions' live state in memory."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, runtime_dir: Path | None = None,
+                 live: dict[str, str] | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.runtime_dir = runtime_dir
+        self.live = dict(live or {})
         self.proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
 
@@ -37,7 +43,14 @@ class WriterProc:
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             cwd=str(REPO), env=child_env(), limit=1 << 20)
         await self.do("ping")
+        if self.runtime_dir is not None:
+            await self.do("serve", runtime=str(self.runtime_dir), live=self.live)
         return self
+
+    async def requests(self) -> dict[str, Any]:
+        """What tau's server has received so far (counts by type), its subscribers
+        and connections now, and how many sessions run."""
+        return await self.do("requests")
 
     async def send(self, op: str, **kw: Any) -> None:
         assert self.proc is not None and self.proc.stdin is not None
@@ -64,7 +77,7 @@ class WriterProc:
             return
         try:
             await self.send("quit")
-            await asyncio.wait_for(self.proc.wait(), 10)
+            await asyncio.wait_for(self.proc.wait(), 20)
         except (RuntimeError, BrokenPipeError, ConnectionResetError, asyncio.TimeoutError):
             self.proc.kill()
             await self.proc.wait()

@@ -258,9 +258,11 @@ def target_sessions(data_dir: Path, task_id: int) -> int:
 
 async def latency_run(meta: dict[str, Any], data_dir: Path, runtime_dir: Path, writer: WriterProc, *,
                       poll: float | None, n_list: int, n_task: int, sid_base: int,
-                      timeout: float = 30.0, log: Callable[[str], None] = print,
-                      seed: int = 5) -> dict[str, Any]:
-    """Change-to-screen latency in a headless app, on the task list then on the task screen."""
+                      path: str = "disk", timeout: float = 30.0,
+                      log: Callable[[str], None] = print, seed: int = 5) -> dict[str, Any]:
+    """Change-to-screen latency in a headless app, on the task list then on the
+    task screen, of changes by ``path``: "disk" (commits) or "socket" (phase
+    changes in tau's server memory, pushed to the app's subscription)."""
     rng = random.Random(seed)
     task = int(meta["target_task"])
     sc = Scenario(task=task, sid=meta["target_session"],
@@ -282,26 +284,29 @@ async def latency_run(meta: dict[str, Any], data_dir: Path, runtime_dir: Path, w
         probe.attach(app.screen)
         if not await _setup(probe, writer, sc, timeout + (poll or 0)):
             res.notes.append("setup change never appeared on the task list")
-        for change in sc.list_changes(n_list):
+        for change in sc.list_changes(n_list, path):
             res.changes.append(await _timed(probe, writer, change, timeout + (poll or 0)))
             await asyncio.sleep(gap())
-        # --- the task screen ---
-        app.open_task(task)
-        ok = await wait_until(lambda: type(app.screen).__name__ == "TaskScreen", 10)
-        screen = app.screen
-        probe.attach(screen)
-        ok = ok and await wait_until(
-            lambda: WidgetView(screen, task).card(sc.sid) is not None, timeout + (poll or 0) + 30)
-        if not ok:
-            res.notes.append("the task screen never showed the target session's pane")
-        await pilot.pause()
-        for change in sc.task_changes(n_task):
-            res.changes.append(await _timed(probe, writer, change, timeout + (poll or 0)))
-            await asyncio.sleep(gap())
+        if n_task:
+            # --- the task screen ---
+            app.open_task(task)
+            ok = await wait_until(lambda: type(app.screen).__name__ == "TaskScreen", 10)
+            screen = app.screen
+            probe.attach(screen)
+            ok = ok and await wait_until(
+                lambda: WidgetView(screen, task).card(sc.sid) is not None, timeout + (poll or 0) + 30)
+            if not ok:
+                res.notes.append("the task screen never showed the target session's pane")
+            await pilot.pause()
+            for change in sc.task_changes(n_task, path):
+                res.changes.append(await _timed(probe, writer, change, timeout + (poll or 0)))
+                await asyncio.sleep(gap())
         res.frame_misses = probe.frame_misses
     for op, args in sc.cleanup_ops():
         await writer.do(op, **args)
-    return res.summary()
+    out = res.summary()
+    out["path"] = path
+    return out
 
 
 # --- opening a big transcript ---------------------------------------------------------

@@ -285,12 +285,35 @@ async def _open_target_task(ctl: Control, task: int, timeout: float) -> bool:
     return t is not None
 
 
+def _per_minute(before: dict[str, Any], after: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """Requests tau's server received between two readings, by type, per minute."""
+    got = {k: v - before["by_type"].get(k, 0) for k, v in after["by_type"].items()}
+    got = {k: v for k, v in got.items() if v}
+    scale = 60.0 / seconds if seconds > 0 else 0.0
+    costly = sum(got.get(k, 0) for k in COSTLY)
+    return {"seconds": round(seconds, 1), "count": got,
+            "per_minute": {k: round(v * scale, 1) for k, v in sorted(got.items())},
+            "total_per_minute": round(sum(got.values()) * scale, 1),
+            "costly": costly, "costly_per_minute": round(costly * scale, 1),
+            "subscribers": after.get("subscribers"), "connections": after.get("connections"),
+            "live": after.get("live")}
+
+
+#: Requests that take tau's state lock and parse messages (TAU.md §7.6).
+COSTLY = ("list_sessions", "get_session_info", "task_get", "get_messages")
+
+
 async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, runtime_dir: Path,
-                           writer: WriterProc, *, n_list: int, n_task: int, idle_s: float,
+                           writer: WriterProc, *, n_list: int, n_task: int, n_socket: int = 0,
+                           idle_s: float, idle_live: int = 50,
                            quiet_changes: int = 0, quiet_gap: float = 6.0,
                            load_s: float, load_rate: float, sid_base: int, timeout: float = 30.0,
                            poll: float | None = None, log: Callable[[str], None] = print,
                            seed: int = 11) -> dict[str, Any]:
+    """The CLI in tmux: disk-path changes (``n_list`` / ``n_task``) and socket-path
+    phase changes (``n_socket`` on each screen), then idle with ``idle_live``
+    sessions running (and so subscribed), the first change after quiet spells,
+    the load; what the CLI asked of tau's server in the idle and load windows."""
     rng = random.Random(seed)
     task = int(meta["target_task"])
     n_tasks = int(meta["counts"]["tasks"])
@@ -311,24 +334,29 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
         t, _ = await poll_until(ctl, sc.ready_expect().check_lines, timeout + 30)
         if t is None:
             out["notes"].append("setup change never appeared")
-        lat: list[tuple[str, str, float | None]] = []
-        invalid: list[tuple[str, str]] = []  # held before the commit: not measured
+        lat: list[tuple[str, str, str, float | None]] = []  # path, screen, kind, seconds
+        invalid: list[tuple[str, str, str]] = []  # held before the change: not measured
 
         async def timed(change) -> None:  # type: ignore[no-untyped-def]
             if change.expect.check_lines(await ctl.capture()):
                 await writer.do(change.op, **change.args)
-                invalid.append((change.screen, change.kind))
+                invalid.append((change.path, change.screen, change.kind))
                 return
             reply = await writer.do(change.op, **change.args)
             t_seen, _ = await poll_until(ctl, change.expect.check_lines, timeout + (poll or 0))
-            lat.append((change.screen, change.kind, None if t_seen is None else t_seen - reply["t0"]))
+            lat.append((change.path, change.screen, change.kind,
+                        None if t_seen is None else t_seen - reply["t0"]))
             await asyncio.sleep(rng.uniform(0.05, 0.05 + poll) if poll else rng.uniform(0.03, 0.15))
 
-        for change in sc.list_changes(n_list):
+        for change in sc.list_changes(n_list, "disk"):
+            await timed(change)
+        for change in sc.list_changes(n_socket, "socket"):
             await timed(change)
         if await _open_target_task(ctl, task, timeout + 30):
             await poll_until(ctl, lambda ls: TextView(ls).card(sc.sid) is not None, timeout + 30)
-            for change in sc.task_changes(n_task):
+            for change in sc.task_changes(n_socket, "socket"):  # while the turn runs
+                await timed(change)
+            for change in sc.task_changes(n_task, "disk"):
                 await timed(change)
             await ctl.keys("Escape")  # back to the list
             await asyncio.sleep(0.2)
@@ -341,18 +369,33 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
         for op, args in sc.cleanup_ops():
             await writer.do(op, **args)
 
-        def pick(pred: Callable[[str, str], bool]) -> dict[str, Any]:
-            sel = [x for x in lat if pred(x[0], x[1])]
-            return summary_ms([x[2] for x in sel if x[2] is not None],
-                              timeouts=sum(1 for x in sel if x[2] is None))
+        def pick(path: str, pred: Callable[[str, str], bool]) -> dict[str, Any]:
+            sel = [x for x in lat if x[0] == path and pred(x[1], x[2])]
+            return summary_ms([x[3] for x in sel if x[3] is not None],
+                              timeouts=sum(1 for x in sel if x[3] is None))
 
-        out["latency"] = {"all": pick(lambda a, b: True), "list": pick(lambda a, b: a == "list"),
-                          "task": pick(lambda a, b: a == "task"),
-                          "by_kind": {f"{a}/{b}": pick(lambda x, y, a=a, b=b: x == a and y == b)
-                                      for a, b in sorted({(x[0], x[1]) for x in lat})}}
-        if invalid:
-            out["latency"]["invalid"] = len(invalid)
-        # --- idle: nothing changes, nothing polls the pane ---
+        for key, path in (("latency", "disk"), ("socket", "socket")):
+            if not any(x[0] == path for x in lat):
+                continue
+            out[key] = {"all": pick(path, lambda a, b: True), "list": pick(path, lambda a, b: a == "list"),
+                        "task": pick(path, lambda a, b: a == "task"),
+                        "by_kind": {f"{a}/{b}": pick(path, lambda x, y, a=a, b=b: x == a and y == b)
+                                    for a, b in sorted({(x[1], x[2]) for x in lat if x[0] == path})}}
+            bad = sum(1 for x in invalid if x[0] == path)
+            if bad:
+                out[key]["invalid"] = bad
+        # --- idle: ``idle_live`` sessions running, all subscribed, nothing
+        # changes, nothing polls the pane ---
+        adj = await writer.do("live_count", n=idle_live, keep=[sc.sid])
+        want_subs = adj["live"]
+        t_sub = now()
+        subs = await writer.requests()
+        while subs["subscribers"] < want_subs and now() - t_sub < 30:
+            await asyncio.sleep(0.2)
+            subs = await writer.requests()
+        subscribed_s = now() - t_sub
+        if subs["subscribers"] < want_subs:
+            out["notes"].append(f"idle: {subs['subscribers']} of {want_subs} running sessions subscribed")
         # First let the reads the last changes caused finish: wait for a quiet
         # second (< 2 % of a core) or two alike (within 1.5 points, < 30 %), at most 30 s.
         t_settle = now()
@@ -366,13 +409,18 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
             prev = use
         settle_s = now() - t_settle
         shown = next((ln.strip() for ln in await ctl.capture() if ln.strip()), "")
+        r0 = await writer.requests()
         c0, t0 = cpu_seconds(s.pid), now()
         await asyncio.sleep(idle_s)
         c1, t1 = cpu_seconds(s.pid), now()
+        r1 = await writer.requests()
         out["idle"] = {"seconds": round(t1 - t0, 1), "cpu_s": round(c1 - c0, 3),
                        "cpu_percent_of_core": round(100 * (c1 - c0) / (t1 - t0), 2),
                        "rss_mb": round(status_kb(s.pid)["VmRSS"] / 1024, 1),
-                       "settled_after_s": round(settle_s, 1), "screen": shown[:60]}
+                       "settled_after_s": round(settle_s, 1), "screen": shown[:60],
+                       "live": adj["live"], "subscribed_after_s": round(subscribed_s, 1),
+                       "loadavg": loadavg()}
+        out["tau_cost"] = {"idle": _per_minute(r0, r1, t1 - t0)}
         # --- the first change after a quiet spell: the watcher has gone to its
         # slow step (tui.watcher.IDLE_STEP_MS after QUIET_SECONDS) ---
         if quiet_changes:
@@ -391,7 +439,12 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
             out["after_quiet"]["quiet_s"] = quiet_gap
         # --- load: rate commits a second ---
         if load_s > 0:
-            out["load"] = await _load(ctl, s.pid, writer, task, rate=load_rate, seconds=load_s)
+            r0 = await writer.requests()
+            t0 = now()
+            out["load"] = await _load(ctl, s.pid, writer, task, rate=load_rate, seconds=load_s,
+                                      keep=[sc.sid])
+            r1 = await writer.requests()
+            out["tau_cost"]["load"] = _per_minute(r0, r1, now() - t0)
         out["vmhwm_mb"] = round(status_kb(s.pid)["VmHWM"] / 1024, 1)
         out["vmrss_end_mb"] = round(status_kb(s.pid)["VmRSS"] / 1024, 1)
         out["captures"] = ctl.captures
@@ -403,7 +456,7 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
 
 
 async def _load(ctl: Control, pid: int, writer: WriterProc, task: int, *, rate: float,
-                seconds: float, marker_every: int = 10) -> dict[str, Any]:
+                seconds: float, marker_every: int = 10, keep: list[str] | None = None) -> dict[str, Any]:
     """Sustained commits; title markers ``LDnnnnn`` on the target row are timed by
     polling the pane every 5 ms (a marker counts as shown when it or a later one is)."""
     pat = re.compile(r"LD(\d{5})")
@@ -414,7 +467,7 @@ async def _load(ctl: Control, pid: int, writer: WriterProc, task: int, *, rate: 
     c0, tb = cpu_seconds(pid), now()
     rss0 = status_kb(pid)["VmRSS"]
     await writer.send("load", rate=rate, seconds=seconds, task=task, marker_every=marker_every,
-                      prefix="LD")
+                      prefix="LD", keep=keep or [])
 
     async def reader() -> None:
         while True:
@@ -464,7 +517,8 @@ async def _load(ctl: Control, pid: int, writer: WriterProc, task: int, *, rate: 
     rss_series = [round(s["rss_kb"] / 1024, 1) for s in samples]
     return {
         "rate_asked": rate,
-        "writer": {k: done.get(k) for k in ("commits", "seconds", "rate", "late_max_ms", "kinds")},
+        "writer": {k: done.get(k) for k in ("commits", "seconds", "rate", "late_max_ms", "kinds",
+                                            "live_end")},
         "markers": len(t0_of), "markers_shown": len(lat),
         "latency": summary_ms(list(lat.values()), timeouts=len(t0_of) - len(lat)),
         "p50_first_third_ms": summary_ms([lat[k] for k in seqs[:third]]).get("p50"),

@@ -1,4 +1,4 @@
-"""Where a change's time goes: ``python -m bench.profile --size L [--what start,idle,list,task,open,load]``.
+"""Where a change's time goes: ``python -m bench.profile --size L [--what start,idle,list,task,socket,open,load]``.
 
 Wraps (in this process only, at run time) the store's, the app's and the
 screens' methods with wall-clock timers, runs the same in-app scenario as the
@@ -45,6 +45,13 @@ TARGETS = [
     ("tui.tau.transcript_read", "TranscriptReader", "newest"),
     ("tui.store", "Store", "read_transcript"),
     ("tui.store", "Store", "data_versions"),
+    ("tui.store", "Store", "_ask_server"),
+    ("tui.store", "Store", "_liveness"),
+    ("tui.tau.live", "LiveTracker", "_take"),
+    ("tui.tau.live", "LiveTracker", "want"),
+    ("tui.tau.live", "LiveTracker", "settle"),
+    ("tui.tau.fleet", "FleetModel", "refresh_tasks"),
+    ("tui.tau.fleet", "FleetModel", "refresh_tau"),
     ("tui.store", "Store", "open"),
     ("tui.app", "SessionTopApp", "_read_for_screen"),
     ("tui.app", "SessionTopApp", "_tick"),
@@ -129,9 +136,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.cache) / "work" / f"profile-{args.size}"
     data = gen.working_copy(meta, work / "data")
     run = work / "run"
-    server = gen.serve(meta, data, run)
     out: dict[str, Any] = {"size": args.size}
-    writer = await WriterProc(data).start()
+    writer = await WriterProc(data, run, meta["live_phases"]).start()  # tau: files and socket
     try:
         what = set(args.what.split(","))
         if "start" in what:
@@ -182,6 +188,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                                     n_task=n if "task" in what else 0, sid_base=70_000_000)
             print("\nlatency:", json.dumps({k: res[k] for k in ("all", "list", "task", "apply_only")}))
             out["changes"] = {"latency": res, "functions": report(f"{n} changes per screen")}
+        if "socket" in what:
+            n = args.changes
+            res = await latency_run(meta, data, run, writer, poll=None, n_list=n, n_task=n,
+                                    sid_base=71_000_000, path="socket")
+            print("\nsocket path:", json.dumps({k: res[k] for k in ("all", "list", "task", "apply_only")}))
+            out["socket"] = {"latency": res, "functions": report(f"{n} socket-path phase changes per screen")}
         if "load" in what:
             from .inapp import load_run
 

@@ -1,13 +1,25 @@
-"""The sequence of visible changes the latency runs commit, and what each should show.
+"""The sequence of visible changes the latency runs make, and what each should show.
 
-The target task (``meta["target_task"]``) has one live session
-(``meta["target_session"]``); its other sessions are idle. On the task list the
-changes are: its title (a new ``BTnnnnn`` marker), the live session's phase
-(the Phase column), a new session (the Sessions column). On the task screen:
-the live session's phase, a new message (the pane's newest lines, ``mknnnnn``),
-an exit status (the pane's second line), a new session (the "Sessions (N, …"
-heading). Each change is different from what the screen showed before it, so
-"the text is there" means "the change arrived".
+The target task (``meta["target_task"]``) has one running session
+(``meta["target_session"]``, a worker an operator chats with over the socket,
+so its turns end with an exit status: TAU.md §5.3); its other sessions are
+idle. Changes come by one of two paths, as they do from tau:
+
+- **disk**: tau commits to tasks.db / tau.db and the dashboard sees the
+  commit. On the task list: the target's title (a new ``BTnnnnn`` marker), a
+  new session (the Sessions column). On the task screen: a new message (the
+  pane's newest lines, ``mknnnnn``), the turn ending (``last turn <status>``,
+  written with ``last_phase='idle'`` after the server's ``agent_done`` and
+  ``Idle``), a new turn starting (``preparing``, live: persisted, then
+  confirmed by the server over a fresh subscription), a new session (the
+  "Sessions (N, …" heading).
+- **socket**: the running session's phase changes in tau's server memory and
+  is pushed to its subscribers; nothing is written. On the task list: the
+  Phase column; on the task screen: the pane's second line (live: after the
+  spinner).
+
+Each change is different from what the screen showed before it, so "the text
+is there" means "the change arrived".
 """
 
 from __future__ import annotations
@@ -19,9 +31,18 @@ from typing import Any
 
 from .views import Expect
 
+#: The in-memory phases of a running session (labels), cycled so that each
+#: change differs from the last.
 PHASES = ("thinking", "running tools", "working", "sending request", "waiting", "compacting",
           "preparing", "rate limited")
 EXITS = ("completed", "error", "cancelled", "max_turns", "succeeded", "panicked")
+#: Kinds of change per path and screen, in the order they cycle.
+KINDS = {
+    ("disk", "list"): ("title", "session"),
+    ("disk", "task"): ("message", "exit", "start", "session"),
+    ("socket", "list"): ("phase",),
+    ("socket", "task"): ("phase",),
+}
 
 
 def _phase_text(phase: str) -> str:
@@ -31,10 +52,11 @@ def _phase_text(phase: str) -> str:
 @dataclass
 class Change:
     screen: str  # "list" | "task"
-    kind: str  # title | phase | session | message | exit
+    kind: str  # title | session | message | exit | start | phase
     op: str
     args: dict[str, Any]
     expect: Expect
+    path: str = "disk"  # "disk" | "socket"
 
 
 @dataclass
@@ -46,7 +68,8 @@ class Scenario:
     msg_seq: int = 0
     new_seq: int = 0
     phase: str = "thinking"
-    exit_i: int = 0  # EXITS[0] is what the generator left
+    live: bool = True
+    exit_i: int = 0  # EXITS[0] is the previous turn's outcome at the start
     added: list[str] = field(default_factory=list)
     sid_base: int = 50_000_000
 
@@ -60,11 +83,13 @@ class Scenario:
         return f"BT{self.marker_seq:05d}"
 
     def setup_ops(self) -> list[tuple[str, dict[str, Any]]]:
-        """Commits that put the target in its starting state (not timed)."""
+        """Changes that put the target in its starting state (not timed): a
+        turn running (thinking), the previous turn completed."""
         self.phase = "thinking"
+        self.live = True
         self.exit_i = 0
         return [("title", {"task": self.task, "title": f"{self.marker} bench target"}),
-                ("exit", {"sid": self.sid, "status": EXITS[0], "phase": self.phase}),
+                ("reset", {"sid": self.sid, "status": EXITS[0], "phase": self.phase}),
                 ("message", {"sid": self.sid, "text": "bench: starting the latency run"})]
 
     def ready_expect(self) -> Expect:
@@ -82,32 +107,37 @@ class Scenario:
         self.sessions += 1
         return sid
 
-    def list_changes(self, n: int) -> Iterator[Change]:
-        kinds = itertools.cycle(("title", "phase", "session"))
+    def _phase_change(self, screen: str) -> Change:
+        if not self.live:
+            raise RuntimeError("a phase change needs a running turn")
+        p = self._next_phase()
+        expect = (Expect("row", _phase_text(p), title_marker=self.marker) if screen == "list"
+                  else Expect("card", p, sid=self.sid, line=1, live=True))
+        return Change(screen, "phase", "phase", {"sid": self.sid, "phase": p}, expect, "socket")
+
+    def list_changes(self, n: int, path: str = "disk") -> Iterator[Change]:
+        kinds = itertools.cycle(KINDS[(path, "list")])
         for _ in range(n):
             kind = next(kinds)
-            if kind == "title":
+            if kind == "phase":
+                yield self._phase_change("list")
+            elif kind == "title":
                 self.marker_seq += 1
                 yield Change("list", kind, "title",
                              {"task": self.task, "title": f"{self.marker} bench target"},
                              Expect("row", self.marker, title_marker=self.marker))
-            elif kind == "phase":
-                p = self._next_phase()
-                yield Change("list", kind, "phase", {"sid": self.sid, "phase": p},
-                             Expect("row", _phase_text(p), title_marker=self.marker))
             else:
                 sid = self._new_sid()
+                live = " (1 live)" if self.live else ""
                 yield Change("list", kind, "session", {"task": self.task, "sid": sid},
-                             Expect("row", f" {self.sessions} (1 live)", title_marker=self.marker))
+                             Expect("row", f" {self.sessions}{live}", title_marker=self.marker))
 
-    def task_changes(self, n: int) -> Iterator[Change]:
-        kinds = itertools.cycle(("phase", "message", "exit", "session"))
+    def task_changes(self, n: int, path: str = "disk") -> Iterator[Change]:
+        kinds = itertools.cycle(KINDS[(path, "task")])
         for _ in range(n):
             kind = next(kinds)
             if kind == "phase":
-                p = self._next_phase()
-                yield Change("task", kind, "phase", {"sid": self.sid, "phase": p},
-                             Expect("card", _phase_text(p), sid=self.sid, line=1))
+                yield self._phase_change("task")
             elif kind == "message":
                 self.msg_seq += 1
                 mk = f"mk{self.msg_seq:05d}"
@@ -117,13 +147,29 @@ class Scenario:
             elif kind == "exit":
                 self.exit_i = (self.exit_i + 1) % len(EXITS)
                 status = EXITS[self.exit_i]
-                self.phase = "idle"
-                yield Change("task", kind, "exit", {"sid": self.sid, "status": status, "phase": "idle"},
-                             Expect("card", f"last turn {status}", sid=self.sid, line=1))
+                self.phase, self.live = "idle", False
+                yield Change("task", kind, "exit", {"sid": self.sid, "status": status},
+                             # any line: where the pane puts the outcome is the pane's business
+                             Expect("card", f"last turn {status}", sid=self.sid))
+            elif kind == "start":
+                self.phase, self.live = "preparing", True
+                self.msg_seq += 1
+                yield Change("task", kind, "start",
+                             {"sid": self.sid, "text": f"mk{self.msg_seq:05d} next: the error path"},
+                             Expect("card", "preparing", sid=self.sid, line=1, live=True))
             else:
                 sid = self._new_sid()
                 yield Change("task", kind, "session", {"task": self.task, "sid": sid},
                              Expect("heading", f"Sessions ({self.sessions},"))
+
+    def resume_ops(self) -> list[tuple[str, dict[str, Any]]]:
+        """If the turn ended, a new one (not timed), so that phases can change."""
+        if self.live:
+            return []
+        self.phase, self.live = "thinking", True
+        # the run's first message: how the dashboard notices a run that starts
+        return [("reset", {"sid": self.sid, "status": EXITS[self.exit_i], "phase": self.phase}),
+                ("message", {"sid": self.sid, "text": "bench: the next turn"})]
 
     def cleanup_ops(self) -> list[tuple[str, dict[str, Any]]]:
         ops: list[tuple[str, dict[str, Any]]] = []
@@ -131,7 +177,7 @@ class Scenario:
             ops.append(("cleanup", {"task": self.task, "sids": list(self.added)}))
             self.sessions -= len(self.added)
             self.added.clear()
-        self.phase = "thinking"
+        self.phase, self.live = "thinking", True
         self.exit_i = 0
-        ops.append(("exit", {"sid": self.sid, "status": EXITS[0], "phase": self.phase}))
+        ops.append(("reset", {"sid": self.sid, "status": EXITS[0], "phase": self.phase}))
         return ops

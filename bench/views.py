@@ -19,7 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tui.format import SPINNER  # a live session's phase follows a spinner frame
+
 BORDERS_V = "│║┃╎┆╏┊"
+
 BOTTOMS = "╰╚└┗"
 TOPS = "╭╔┌┏"
 
@@ -88,6 +91,7 @@ class Expect:
     title_marker: str = ""  # row: the current title marker (locates the row on a frame)
     sid: str = ""  # card: the session
     line: int | None = None  # card: which line (0: role/id, 1: phase/exit), None: any
+    live: bool = False  # card: the text is a live phase (right after a spinner frame)
 
     def check(self, view: View) -> bool:
         if self.where == "row":
@@ -98,12 +102,17 @@ class Expect:
             if not lines:
                 return False
             if self.line is None:
-                return any(self.text in ln for ln in lines)
-            return len(lines) > self.line and self.text in lines[self.line]
+                return any(self._in(ln) for ln in lines)
+            return len(lines) > self.line and self._in(lines[self.line])
         if self.where == "heading":
             head = view.heading()
             return head is not None and head.startswith(self.text)
         raise ValueError(self.where)
+
+    def _in(self, line: str) -> bool:
+        if not self.live:
+            return self.text in line
+        return re.search(f"[{SPINNER}] {re.escape(self.text)}", line) is not None
 
     def check_lines(self, lines: list[str]) -> bool:
         return self.check(TextView(lines))
