@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import gen
-from .common import REPO, WriterProc, loadavg
+from .common import REPO, OthersMeter, WriterProc, loadavg, wait_calm
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 
@@ -113,6 +113,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: cold, inapp (disk "
                                                "path in-app), socket (socket path in-app), poll, "
                                                "operator, open, big")
+    ap.add_argument("--calm", type=float, default=0.3,
+                    help="before each measurement, wait until at most this share of the machine's "
+                         "CPUs is busy with other work (default 0.3; 1 never waits)")
+    ap.add_argument("--calm-wait", type=float, default=600.0,
+                    help="the longest wait for --calm, s (default 600; then it measures anyway)")
     ap.add_argument("--cache", type=Path, default=gen.DEFAULT_CACHE,
                     help=f"where built stores are kept (default {gen.DEFAULT_CACHE})")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the stores even if cached")
@@ -153,19 +158,45 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
     writer = await WriterProc(data, run, meta["live_phases"]).start()
     sid_base = 50_000_000
     half = max(1, args.changes // 2)
+    calm_log: dict[str, Any] = {}
+    res["calm"] = calm_log
+
+    meter: list[tuple[str, OthersMeter]] = []
+
+    async def calm(part: str) -> None:
+        """The machine is shared: before a part, wait for it to be quiet; note
+        how much CPU others used during the part before (see `OthersMeter`)."""
+        done()
+        c = await wait_calm(args.calm, args.calm_wait, log=lambda m: log(f"{size}: {part}: {m}"))
+        calm_log[part] = c
+        if not c["calm"]:
+            log(f"{size}: {part}: measuring on a busy machine ({c['busy_share']:.0%})")
+        meter.append((part, OthersMeter(tmux.socket).start()))
+
+    def done() -> None:
+        if meter:
+            part, m = meter.pop()
+            calm_log[part]["during"] = d = m.stop()
+            if d["others_share"] is not None and d["others_share"] > 0.25:
+                log(f"{size}: {part}: others used {d['others_share']:.0%} of the machine meanwhile: "
+                    "figures may be disturbed")
+
     try:
         if "cold" not in args.skip:
+            await calm("cold")
             log(f"{size}: cold start ×{args.cold_repeats} (tmux)")
             res["cold_start"] = await cold_start(tmux, data, run, meta["counts"]["tasks"],
                                                  repeats=args.cold_repeats)
             log(f"{size}: cold start {res['cold_start']}")
         if "inapp" not in args.skip:
+            await calm("inapp")
             log(f"{size}: in-app change-to-screen, events, {args.changes} changes")
             res["inapp_event"] = await latency_run(meta, data, run, writer, poll=None, n_list=half,
                                                    n_task=half, sid_base=sid_base, log=log)
             sid_base += 100_000
             log(f"{size}: events: {res['inapp_event']['all']}")
         if "socket" not in args.skip:
+            await calm("socket")
             sh = max(1, args.socket_changes // 2)
             log(f"{size}: in-app change-to-screen, socket path, {args.socket_changes} phase changes")
             res["inapp_socket"] = await latency_run(meta, data, run, writer, poll=None, n_list=sh,
@@ -175,6 +206,7 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
         if "poll" not in args.skip:
             ph = max(1, args.poll_changes // 2)
             for p in (2.0, 1.0):
+                await calm(f"poll{p:g}")
                 log(f"{size}: in-app change-to-screen, --poll {p:g}, {args.poll_changes} changes")
                 r = await latency_run(meta, data, run, writer, poll=p, n_list=ph, n_task=ph,
                                       sid_base=sid_base, log=log)
@@ -183,6 +215,7 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
                 log(f"{size}: poll {p:g}: {r['all']}")
         if "operator" not in args.skip:
             oh = max(1, args.operator_changes // 2)
+            await calm("operator")
             log(f"{size}: operator session in tmux: {args.operator_changes} disk and "
                 f"{args.socket_changes} socket changes, idle {args.idle:g} s with {args.idle_live} "
                 f"running, load {args.load_rate:g}/s for {args.load_seconds:g} s")
@@ -200,11 +233,13 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
                 log(f"{size}: load {op['load']['latency']} cpu {op['load']['cpu_percent_of_core']}% "
                     f"rss {op['load']['rss_start_mb']}→{op['load']['rss_end_mb']} MB")
         if "open" not in args.skip and meta.get("biggest_session"):
+            await calm("open")
             log(f"{size}: opening the biggest session ({meta['biggest_session_messages']} messages)")
             res["open_biggest"] = await open_session_run(data, run, meta["biggest_session"],
                                                          repeats=args.open_repeats)
             log(f"{size}: open {res['open_biggest']}")
     finally:
+        done()
         await writer.close()
     return res
 

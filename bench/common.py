@@ -137,5 +137,107 @@ def loadavg() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])
+    return total - idle, total
+
+
+async def busy_share(seconds: float = 2.0) -> float:
+    """The share of the machine's CPUs busy over the next ``seconds`` (0..1),
+    whoever uses them: other people's test suites on a shared machine."""
+    b0, t0 = _cpu_ticks()
+    await asyncio.sleep(seconds)
+    b1, t1 = _cpu_ticks()
+    return (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
+
+
+async def wait_calm(threshold: float, max_wait: float, log=print) -> dict[str, Any]:  # noqa: ANN001
+    """Wait (at most ``max_wait`` s) until at most ``threshold`` of the machine
+    is busy over 2 s, with this benchmark idle; say how busy it was."""
+    t = time.monotonic()
+    share = await busy_share()
+    said = False
+    while share > threshold and time.monotonic() - t < max_wait:
+        if not said:
+            log(f"machine {share:.0%} busy (others' work): waiting for ≤ {threshold:.0%}, "
+                f"at most {max_wait:g} s")
+            said = True
+        share = await busy_share()
+    return {"busy_share": round(share, 2), "waited_s": round(time.monotonic() - t, 1),
+            "calm": share <= threshold, "loadavg": loadavg()}
+
+
 def now() -> float:
     return time.monotonic()
+
+
+# --- what others run meanwhile ---------------------------------------------------------
+
+
+def _proc_table() -> dict[int, tuple[float, int, bytes]]:
+    """pid → (utime+stime s, parent pid, command line) of every process now."""
+    out: dict[int, tuple[float, int, bytes]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            text = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        out[int(d.name)] = ((int(fields[11]) + int(fields[12])) / CLK_TCK, int(fields[1]), cmd)
+    return out
+
+
+class OthersMeter:
+    """The CPU that processes other than this benchmark's used over a window:
+    other people's test suites on a shared machine. Ours: this process and its
+    descendants (the writer, tmux clients) and the private tmux server with its
+    descendants (the CLI). Processes that both started and ended inside the
+    window are missed."""
+
+    def __init__(self, tmux_socket: str = "") -> None:
+        self.tmux_socket = tmux_socket.encode()
+        self._t0 = 0.0
+        self._before: dict[int, tuple[float, int, bytes]] = {}
+
+    def _ours(self, table: dict[int, tuple[float, int, bytes]]) -> set[int]:
+        roots = {os.getpid()}
+        if self.tmux_socket:
+            roots |= {pid for pid, (_, _, cmd) in table.items()
+                      if self.tmux_socket in cmd and cmd.startswith(b"tmux")}
+        children: dict[int, list[int]] = {}
+        for pid, (_, ppid, _) in table.items():
+            children.setdefault(ppid, []).append(pid)
+        ours, todo = set(), list(roots)
+        while todo:
+            pid = todo.pop()
+            if pid in ours:
+                continue
+            ours.add(pid)
+            todo += children.get(pid, [])
+        return ours
+
+    def start(self) -> OthersMeter:
+        self._t0 = time.monotonic()
+        self._before = _proc_table()
+        return self
+
+    def stop(self) -> dict[str, Any]:
+        after = _proc_table()
+        dt = time.monotonic() - self._t0
+        ours = self._ours(after) | self._ours(self._before)
+        used = 0.0
+        for pid, (cpu, _, _) in after.items():
+            if pid in ours:
+                continue
+            before = self._before.get(pid)
+            used += cpu - (before[0] if before is not None else 0.0)
+        ncpu = os.cpu_count() or 1
+        return {"seconds": round(dt, 1),
+                "others_share": round(used / dt / ncpu, 3) if dt > 0 else None,
+                "loadavg": loadavg()}

@@ -12,8 +12,10 @@ The stores look like a real tau installation (TAU_STORE.md): tau's DDL from
 `tui.tauschema`, messages of every role with usage and tool calls, a few KB of
 system prompt per session, task history and relations, sessions interleaved in
 time, some children without a task, some bare ``task_sessions`` rows whose
-session is gone, and a handful of non-idle sessions so that, with a ``tau.pid``
-naming a living process, they count as live. Both files end in WAL mode.
+session is gone, and a handful of running sessions: on disk their phase is what
+tau persists while a run goes on (``sending request``, TAU.md §5.1); their real
+phase is in ``meta["live_phases"]``, for tau's server to hold in memory
+(`serve`, or the benchmark's writer process). Both files end in WAL mode.
 
 The build uses one connection per file, one transaction, ``executemany``,
 ``synchronous=OFF`` and no journal, and creates the messages index after the
@@ -57,7 +59,7 @@ class SizeSpec:
     tasks: int
     sessions: int
     messages: int  # all messages, the big session's included
-    live: int  # sessions with a non-idle last_phase (live while tau.pid is alive)
+    live: int  # sessions running (tau's server holds their phase; the disk says 'sending request')
     days: int  # how far back the history goes
     big_session: int = 0  # messages in one long session (0: none)
     open_share: float = 0.1  # share of tasks not in a terminal state

@@ -183,6 +183,7 @@ class Timed:
     apply_latency: float | None = None
     frame_ok: bool | None = None
     invalid: bool = False  # the expectation held before the commit: not measured
+    t0: float | None = None  # when the change was made (monotonic s)
 
 
 @dataclass
@@ -233,7 +234,7 @@ async def _timed(probe: Probe, writer: WriterProc, change: Change, timeout: floa
         probe.drop(p)
         return Timed(change.screen, change.kind, None)
     assert p.t_paint is not None and p.t_apply is not None
-    return Timed(change.screen, change.kind, p.t_paint - p.t0, p.t_apply - p.t0, p.frame_ok)
+    return Timed(change.screen, change.kind, p.t_paint - p.t0, p.t_apply - p.t0, p.frame_ok, t0=p.t0)
 
 
 async def _setup(probe: Probe, writer: WriterProc, sc: Scenario, timeout: float) -> bool:
@@ -259,7 +260,8 @@ def target_sessions(data_dir: Path, task_id: int) -> int:
 async def latency_run(meta: dict[str, Any], data_dir: Path, runtime_dir: Path, writer: WriterProc, *,
                       poll: float | None, n_list: int, n_task: int, sid_base: int,
                       path: str = "disk", timeout: float = 30.0,
-                      log: Callable[[str], None] = print, seed: int = 5) -> dict[str, Any]:
+                      log: Callable[[str], None] = print, seed: int = 5,
+                      raw: list[Timed] | None = None) -> dict[str, Any]:
     """Change-to-screen latency in a headless app, on the task list then on the
     task screen, of changes by ``path``: "disk" (commits) or "socket" (phase
     changes in tau's server memory, pushed to the app's subscription)."""
@@ -306,6 +308,8 @@ async def latency_run(meta: dict[str, Any], data_dir: Path, runtime_dir: Path, w
         await writer.do(op, **args)
     out = res.summary()
     out["path"] = path
+    if raw is not None:  # each change, for a breakdown by stage (bench.profile)
+        raw.extend(res.changes)
     return out
 
 

@@ -10,12 +10,17 @@ time on screen is when the capture that first shows it was asked for.
 - cold start: the shell in the pane waits on a line of input; sending it (the
   start time) execs Python; the first capture with "<N> tasks" in the title and
   task rows under it ends the clock;
-- change-to-screen: the scenario of `bench.scenario`, checked on the captured
-  text with `bench.views.TextView`;
+- change-to-screen: the scenario of `bench.scenario`, by both paths (disk:
+  commits; socket: phase changes in tau's server memory, pushed over its
+  socket), checked on the captured text with `bench.views.TextView`;
 - idle CPU: utime+stime of the CLI process (``/proc/PID/stat``) over a quiet
-  period, the task list on screen, nothing polling the pane;
-- load: the writer commits at a fixed rate; latency of the title markers, CPU
-  and RSS of the CLI sampled every second;
+  period with ``idle_live`` sessions running (each one subscribed), the task
+  list on screen, nothing polling the pane;
+- what the CLI asks of tau's server, by request type, in the idle window and
+  under load (the server counts every request it receives);
+- load: the writer commits at a fixed rate, with as many phase changes in the
+  server's memory; latency of the title markers, CPU and RSS of the CLI
+  sampled every second;
 - peak RSS: ``VmHWM`` of the CLI process at the end.
 """
 
@@ -387,15 +392,14 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
         # --- idle: ``idle_live`` sessions running, all subscribed, nothing
         # changes, nothing polls the pane ---
         adj = await writer.do("live_count", n=idle_live, keep=[sc.sid])
-        want_subs = adj["live"]
         t_sub = now()
         subs = await writer.requests()
-        while subs["subscribers"] < want_subs and now() - t_sub < 30:
+        while (subs["unwatched"] or subs["subscribers"] != subs["live"]) and now() - t_sub < 30:
             await asyncio.sleep(0.2)
             subs = await writer.requests()
         subscribed_s = now() - t_sub
-        if subs["subscribers"] < want_subs:
-            out["notes"].append(f"idle: {subs['subscribers']} of {want_subs} running sessions subscribed")
+        if subs["unwatched"]:
+            out["notes"].append(f"idle: running sessions not subscribed: {subs['unwatched']}")
         # First let the reads the last changes caused finish: wait for a quiet
         # second (< 2 % of a core) or two alike (within 1.5 points, < 30 %), at most 30 s.
         t_settle = now()

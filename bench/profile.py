@@ -27,6 +27,18 @@ from . import gen
 from .common import WriterProc
 
 STATS: dict[str, list[float]] = defaultdict(list)
+#: (what, monotonic s) of the stage marks (``--what stages``), in order.
+EVENTS: list[tuple[str, float]] = []
+#: Where a change passes on its way to the screen: (mark, module, class, function, at entry?).
+STAGE_MARKS = [
+    ("push", "tui.tau.live", "LiveTracker", "_take", True),
+    ("read", "tui.app", "SessionTopApp", "_read_for_screen", True),
+    ("versions", "tui.store", "Store", "data_versions", False),
+    ("store", "tui.store", "Store", "read_task_list", False),
+    ("store", "tui.store", "Store", "read_task", False),
+    ("apply", "tui.screens.tasks", "TaskListScreen", "apply", False),
+    ("apply", "tui.screens.task", "TaskScreen", "apply", False),
+]
 
 #: (module, class or None, function) to time.
 TARGETS = [
@@ -103,6 +115,64 @@ def _wrap(owner: Any, name: str, label: str) -> None:
         setattr(owner, name, w)
 
 
+def _mark(owner: Any, name: str, what: str, at_entry: bool) -> None:
+    fn = getattr(owner, name, None)
+    if fn is None:
+        return
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def aw(*a: Any, **k: Any) -> Any:
+            if at_entry:
+                EVENTS.append((what, time.monotonic()))
+            try:
+                return await fn(*a, **k)
+            finally:
+                if not at_entry:
+                    EVENTS.append((what, time.monotonic()))
+        setattr(owner, name, aw)
+    else:
+        @functools.wraps(fn)
+        def w(*a: Any, **k: Any) -> Any:
+            if at_entry:
+                EVENTS.append((what, time.monotonic()))
+            try:
+                return fn(*a, **k)
+            finally:
+                if not at_entry:
+                    EVENTS.append((what, time.monotonic()))
+        setattr(owner, name, w)
+
+
+def install_marks() -> None:
+    for what, mod_name, cls, fn, at_entry in STAGE_MARKS:
+        owner = getattr(importlib.import_module(mod_name), cls)
+        _mark(owner, fn, what, at_entry)
+
+
+def stage_breakdown(changes: list[Any]) -> dict[str, Any]:
+    """Per change: the time from the change to the first mark of each stage
+    after the one before (push: tau's event read by the tracker; read: the
+    refresher starts a read; versions: data_version asked; store: the store's
+    read done; apply: the screen applied it; paint: the frame showing it)."""
+    from .common import summary_ms
+
+    order = ("push", "read", "versions", "store", "apply")
+    spans: dict[str, list[float]] = defaultdict(list)
+    for c in changes:
+        if c.latency is None or c.t0 is None:
+            continue
+        end = c.t0 + c.latency
+        prev, t_prev = "change", c.t0
+        for what in order:
+            t = next((t for w, t in EVENTS if w == what and t_prev <= t <= end), None)
+            if t is None:
+                continue
+            spans[f"{prev} → {what}"].append(t - t_prev)
+            prev, t_prev = what, t
+        spans[f"{prev} → paint"].append(end - t_prev)
+    return {k: summary_ms(v) for k, v in spans.items()}
+
+
 def install() -> None:
     for mod_name, cls, fn in TARGETS:
         try:
@@ -129,7 +199,10 @@ def report(title: str) -> list[dict[str, Any]]:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    install()
+    if "stages" in args.what:
+        install_marks()  # marks only: the timers' own cost would blur the stages
+    else:
+        install()
     from .inapp import latency_run, open_session_run
 
     meta = gen.ensure_store(args.size, args.cache)
@@ -188,6 +261,24 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                                     n_task=n if "task" in what else 0, sid_base=70_000_000)
             print("\nlatency:", json.dumps({k: res[k] for k in ("all", "list", "task", "apply_only")}))
             out["changes"] = {"latency": res, "functions": report(f"{n} changes per screen")}
+        if "stages" in what:
+            from .inapp import Timed
+
+            n = args.changes
+            for path in ("socket", "disk"):
+                raw: list[Timed] = []
+                EVENTS.clear()
+                res = await latency_run(meta, data, run, writer, poll=None, n_list=n, n_task=n,
+                                        sid_base=72_000_000 + (path == "disk") * 100_000, path=path,
+                                        raw=raw)
+                per_screen = {scr: stage_breakdown([c for c in raw if c.screen == scr])
+                              for scr in ("list", "task")}
+                print(f"\n## {path} path, {n} changes per screen: where the time goes (ms, p50 / p95)\n")
+                for scr, table in per_screen.items():
+                    print(f"{scr}: latency {res[scr].get('p50')} / {res[scr].get('p95')}")
+                    for span, st in table.items():
+                        print(f"   {span:22} {st.get('p50', 0):7.1f} / {st.get('p95', 0):7.1f}   n={st['n']}")
+                out[f"stages_{path}"] = {"latency": res, "stages": per_screen}
         if "socket" in what:
             n = args.changes
             res = await latency_run(meta, data, run, writer, poll=None, n_list=n, n_task=n,

@@ -179,5 +179,7 @@ class Scenario:
             self.added.clear()
         self.phase, self.live = "thinking", True
         self.exit_i = 0
+        # a run starts with a message (tau writes one): the dashboard notices it by that
         ops.append(("reset", {"sid": self.sid, "status": EXITS[0], "phase": self.phase}))
+        ops.append(("message", {"sid": self.sid, "text": "bench: a new turn"}))
         return ops

@@ -121,7 +121,9 @@ class Writer:
         reqs = srv.requests
         return {"n": len(reqs), "by_type": dict(Counter(str(r.get("type")) for r in reqs)),
                 "subscribers": srv.subscriber_count(), "connections": srv.connection_count(),
-                "live": len(self.live)}
+                "live": len(self.live),
+                # running sessions nobody follows: the dashboard does not know they run
+                "unwatched": [s for s in self.live if not srv.subscriber_count(s)]}
 
     def stop_server(self) -> None:
         if self.server is not None:
