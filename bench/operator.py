@@ -353,15 +353,12 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
                         None if t_seen is None else t_seen - reply["t0"]))
             await asyncio.sleep(rng.uniform(0.05, 0.05 + poll) if poll else rng.uniform(0.03, 0.15))
 
-        for change in sc.list_changes(n_list, "disk"):
-            await timed(change)
-        for change in sc.list_changes(n_socket, "socket"):
-            await timed(change)
-        if await _open_target_task(ctl, task, timeout + 30):
+        async def on_task_screen(changes) -> None:  # type: ignore[no-untyped-def]
+            if not await _open_target_task(ctl, task, timeout + 30):
+                out["notes"].append("could not open the target task (/id, Enter)")
+                return
             await poll_until(ctl, lambda ls: TextView(ls).card(sc.sid) is not None, timeout + 30)
-            for change in sc.task_changes(n_socket, "socket"):  # while the turn runs
-                await timed(change)
-            for change in sc.task_changes(n_task, "disk"):
+            for change in changes:
                 await timed(change)
             await ctl.keys("Escape")  # back to the list
             await asyncio.sleep(0.2)
@@ -369,8 +366,17 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
             back, _ = await poll_until(ctl, list_ready(n_tasks), timeout + 30, 0.01)
             if back is None:
                 out["notes"].append("Escape did not bring the task list back")
-        else:
-            out["notes"].append("could not open the target task (/id, Enter)")
+
+        # The socket path first, on the target as the store has it (the disk
+        # path's changes add sessions to it: its task screen grows a pane each),
+        # as the in-app run measures it.
+        if n_socket:
+            for change in sc.list_changes(n_socket, "socket"):
+                await timed(change)
+            await on_task_screen(sc.task_changes(n_socket, "socket"))
+        for change in sc.list_changes(n_list, "disk"):
+            await timed(change)
+        await on_task_screen(sc.task_changes(n_task, "disk"))
         for op, args in sc.cleanup_ops():
             await writer.do(op, **args)
 
@@ -418,7 +424,8 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
         await asyncio.sleep(idle_s)
         c1, t1 = cpu_seconds(s.pid), now()
         r1 = await writer.requests()
-        out["idle"] = {"seconds": round(t1 - t0, 1), "cpu_s": round(c1 - c0, 3),
+        shown_end = next((ln.strip() for ln in await ctl.capture() if ln.strip()), "")
+        out["idle"] = {"screen_end": shown_end[:60], "seconds": round(t1 - t0, 1), "cpu_s": round(c1 - c0, 3),
                        "cpu_percent_of_core": round(100 * (c1 - c0) / (t1 - t0), 2),
                        "rss_mb": round(status_kb(s.pid)["VmRSS"] / 1024, 1),
                        "settled_after_s": round(settle_s, 1), "screen": shown[:60],
