@@ -30,8 +30,11 @@ async def test_walk_the_three_levels_with_the_keyboard(fleet: StoreKit) -> None:
     app = make_app(fleet, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for_text(pilot, app, "Review the watcher debounce")
-        for heading in ("Running (2)", "Queued (1)", "Held (1)", "Blocked (1)", "Finished (3)"):
-            assert heading in text
+        # tau's task picker's groups, in its order, then what it leaves out
+        headings = ("Active (2) · tau 2 of 8 slots", "Queued — planning (1)", "Blocked (1)",
+                    "Held (1)", "Failed (1)", "Finished (2)")
+        assert [text.index(h) for h in headings] == sorted(text.index(h) for h in headings)
+        assert "2 running" in text
         assert "waits on #3" in text and "4 (2 live)" in text
         assert cursor_key(app) == "t:2"  # newest activity first, headings skipped
         await pilot.press("j")
@@ -94,7 +97,7 @@ async def test_task_list_follows_the_store_and_keeps_the_cursor(fleet: StoreKit)
         await wait_for_text(pilot, app, "compacting")
         # a task changing state moves it to another group
         fleet.set_state(3, "active", at=BASE_MS)
-        await wait_for_text(pilot, app, "In flight (1)")
+        await wait_for_text(pilot, app, "Active (3) · tau 3 of 8 slots")
         # a new task, with the newest activity, lands above the cursor
         fleet.add_task(9, "A brand new task", "active")
         fleet.link(9, "s20", "worker")
@@ -102,16 +105,17 @@ async def test_task_list_follows_the_store_and_keeps_the_cursor(fleet: StoreKit)
         fleet.add_message("s20", user("go"), int(FIXED_NOW * 1000) + 10**9)
         fleet.run("s20", "thinking")
         await wait_for_text(pilot, app, "A brand new task")
-        assert "Running (3)" in screen_text(app)
+        assert "Active (4)" in screen_text(app) and "· 3 running ·" in screen_text(app)
         assert cursor_key(app) == "t:1"
-        # the session ends: the task leaves the running group
+        # the session ends: the task is no longer running, and stays in its group
         fleet.finish("s20", "completed")
-        await wait_for_text(pilot, app, "Running (2)")
+        await wait_for_text(pilot, app, "· 2 running ·")
+        assert "Active (4)" in screen_text(app)
         assert cursor_key(app) == "t:1"
         # the tau server stops: nothing is live any more
         fleet.server_up(False)
         await wait_for_text(pilot, app, "tau server not running", timeout=20)
-        assert "Running (" not in screen_text(app)
+        assert "· 0 running ·" in screen_text(app) and "Active (4)" in screen_text(app)
         assert cursor_key(app) == "t:1"
 
 
@@ -163,7 +167,7 @@ async def test_filter_and_live_only(fleet: StoreKit) -> None:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         await pilot.press("l")
         text = await wait_gone(pilot, app, "Ship the docs")
-        assert "Running (2)" in text and "live only" in text
+        assert "Active (2)" in text and "live only" in text
         await pilot.press("l")
         await wait_for_text(pilot, app, "Ship the docs")
         await pilot.press("slash", *"no such thing")

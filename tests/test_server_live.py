@@ -66,7 +66,7 @@ async def test_a_stale_phase_with_the_server_saying_idle_is_not_live(kit: StoreK
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for_text(pilot, app, "A busy task")
-        assert "(1 live)" not in text and "Running (" not in text
+        assert "(1 live)" not in text and "· 0 running ·" in text
         app.open_task(1)
         text = await wait_for_text(pilot, app, "Sessions (1, 0 live)")
         assert "· idle" in text and "sending request" not in text

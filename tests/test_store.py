@@ -378,7 +378,9 @@ async def test_incremental_reads_see_every_kind_of_change(fleet: StoreKit, monke
         # an idle session that starts a turn with a message
         fleet.add_message("s1", user("again"), BASE_MS + 1000)
         fleet.run("s1", "preparing")
-        t1 = (await until_read(read, lambda snap: by_id(snap)[1].live_count == 3))
+        # s1 is the task's creator: a chat, counted apart from its working sessions
+        t1 = (await until_read(read, lambda snap: by_id(snap)[1].chat_live == 1))
+        assert (by_id(t1)[1].live_count, by_id(t1)[1].chat_phase) == (2, "preparing")
         assert by_id(t1)[1].last_activity == (BASE_MS + 1000) // 1000
         # a session that starts a turn with no message at all: the sweep finds it
         monkeypatch.setattr("tui.tau.fleet_sessions.SWEEP_SECONDS", 0.0)
@@ -451,7 +453,7 @@ async def test_the_sweep_finds_a_traceless_change_while_changes_stream_in(
             await asyncio.sleep(0.03)
             fleet.add_message("s3", user(f"busy {i}"))  # a change with a trace, elsewhere
             snap = await store.read_task_list()
-            if {t.id: t for t in snap.tasks}[1].live_count == 3:
+            if {t.id: t for t in snap.tasks}[1].chat_live == 1:  # s1, the creator
                 seen_at = i
                 break
         assert seen_at is not None, "the sweep never re-read the session"

@@ -1,29 +1,46 @@
-"""How the task list is grouped, filtered and sorted: the operator's triage.
+"""How the task list is grouped, filtered and sorted: as tau's own task picker.
 
+The groups are tau's ``task_overview`` buckets (TAU.md §7.3, §8) in its order,
+then what the picker leaves out, where an operator expects it. A task's group
+depends on its state, its held flag and its dependencies only: a live session
+never moves it (an orchestrator's chat lights up every task it filed).
 Pure functions over `TaskRow`s so the rules can be tested without a screen.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
-from .model import IN_FLIGHT_STATES, QUEUED_STATES, TERMINAL_STATES, TaskRow
+from .model import IN_FLIGHT_STATES, TASK_STATES, TaskRow
+from .text import one_line
 
 #: (key, heading) in the order the groups are shown.
 GROUPS: tuple[tuple[str, str], ...] = (
-    ("running", "Running"),
-    ("in_flight", "In flight"),
-    ("queued", "Queued"),
-    ("held", "Held"),
-    ("blocked", "Blocked"),
-    ("other", "Other"),
-    ("finished", "Finished"),
+    ("active", "Active"),               # tau: active, review, merging, refining
+    ("ready", "Queued — ready"),        # ready, not blocked, not held
+    ("planning", "Queued — planning"),  # planning, not blocked, not held
+    ("blocked", "Blocked"),             # ready or planning, a dependency not merged/closed
+    ("held", "Held"),                   # ready or planning, held, not blocked
+    ("interactive", "Interactive"),     # in no bucket of tau's picker
+    ("approved", "Approved"),           # awaiting merge (or the operator's approval)
+    ("failed", "Failed"),
+    ("other", "Other"),                 # a state this version does not know
+    ("finished", "Finished"),           # merged, done, closed
 )
 HEADINGS = dict(GROUPS)
 SORTS: tuple[str, ...] = ("activity", "priority", "id", "state")
 #: How many finished tasks show before the rest are folded.
 FINISHED_SHOWN = 8
+FINISHED_STATES = frozenset({"merged", "done", "closed"})
+#: tau's scheduler budget: concurrent in-flight tasks per project (TAU.md §4.4).
+MAX_CONCURRENT = 8
+#: Projects named in the Active heading before the rest are summed up.
+BUDGET_PROJECTS_SHOWN = 6
+#: Workflow order of the states, for the "state" sort; unknown states last.
+STATE_ORDER = {state: i for i, state in enumerate(TASK_STATES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,28 +49,49 @@ class Group:
     heading: str
     tasks: tuple[TaskRow, ...]
     folded: int = 0  # how many more are hidden (finished tasks, folded)
+    note: str = ""  # said after the count (the Active group: tau's slots per project)
 
 
 def group_of(task: TaskRow) -> str:
-    """The one group a task belongs to; the first rule that matches wins.
-
-    A finished task stays under Finished even when a session of it is live
-    (typically the interactive session that filed it, now busy elsewhere):
-    its row still carries the live dot.
-    """
-    if task.state in TERMINAL_STATES:
+    """The one group a task belongs to, from its state, held flag and
+    dependencies (tau's ``task_overview``); never from its sessions."""
+    state = task.state
+    if state in IN_FLIGHT_STATES:
+        return "active"
+    if state == "ready" or state == "planning":
+        if task.blocked_by:
+            return "blocked"
+        if task.held:
+            return "held"
+        return state
+    if state == "interactive" or state == "approved" or state == "failed":
+        return state
+    if state in FINISHED_STATES:
         return "finished"
-    if task.live_count > 0:
-        return "running"
-    if task.held:
-        return "held"
-    if task.blocked_by:
-        return "blocked"
-    if task.state in IN_FLIGHT_STATES:
-        return "in_flight"
-    if task.state in QUEUED_STATES:
-        return "queued"
     return "other"
+
+
+def in_budget(task: TaskRow) -> bool:
+    """Counted by tau's ``count_inflight_tasks``: an in-flight state, or a
+    planning task with an owner session (its planner is running)."""
+    return task.state in IN_FLIGHT_STATES or (task.state == "planning" and task.owner is not None)
+
+
+def budget(tasks: Iterable[TaskRow]) -> Counter[str]:
+    """Tasks counted against each project's budget."""
+    return Counter(t.project for t in tasks if in_budget(t))
+
+
+def budget_note(counts: Counter[str]) -> str:
+    """"tau 3 of 8 slots · webapp 1 of 8": the busiest projects first (the
+    names are the store's data: shown literally, cut to fit)."""
+    used = sorted(((n, p) for p, n in counts.items() if n > 0), key=lambda np: (-np[0], np[1]))
+    bits = [f"{one_line(p, 20) if p else '(no project)'} {n} of {MAX_CONCURRENT}"
+            + (" slots" if i == 0 else "")
+            for i, (n, p) in enumerate(used[:BUDGET_PROJECTS_SHOWN])]
+    if len(used) > BUDGET_PROJECTS_SHOWN:
+        bits.append(f"+{len(used) - BUDGET_PROJECTS_SHOWN} projects")
+    return " · ".join(bits)
 
 
 def matches(task: TaskRow, needle: str) -> bool:
@@ -69,23 +107,31 @@ def matches(task: TaskRow, needle: str) -> bool:
 
 def _shown(task: TaskRow, needle: str, live_only: bool) -> bool:
     """Whether the filter and the live-only switch let this task through."""
-    return (task.live_count > 0 or not live_only) and matches(task, needle)
+    return (not live_only or task.has_live_session) and matches(task, needle)
 
 
 def _activity(task: TaskRow) -> float:
+    """The time the Last column shows."""
     if task.last_activity is not None:
         return float(task.last_activity)
     return task.updated_at / 1000
 
 
 def sort_key(sort: str):  # type: ignore[no-untyped-def]
+    """As tau means the keys: priority higher first, then older first (tau's
+    bucket order); states in workflow order; otherwise newest activity first."""
     if sort == "priority":
-        return lambda t: (-t.priority, -_activity(t), t.id)
+        return lambda t: (-t.priority, t.created_at, t.id)
     if sort == "id":
         return lambda t: t.id
     if sort == "state":
-        return lambda t: (t.state, -_activity(t), t.id)
+        last = len(STATE_ORDER)
+        return lambda t: (STATE_ORDER.get(t.state, last), t.state, -_activity(t), t.id)
     return lambda t: (-_activity(t), t.id)
+
+
+def _newest(t: TaskRow) -> tuple[float, int]:
+    return (-_activity(t), t.id)
 
 
 def group_tasks(
@@ -96,16 +142,17 @@ def group_tasks(
     live_only: bool = False,
     unfold_finished: bool = False,
 ) -> list[Group]:
-    """The non-empty groups, in triage order, each sorted; finished folded."""
+    """The non-empty groups, in tau's order, each sorted; finished folded."""
     buckets: dict[str, list[TaskRow]] = {key: [] for key, _ in GROUPS}
     for task in tasks:
         if _shown(task, needle, live_only):
             buckets[group_of(task)].append(task)
+    note = budget_note(budget(tasks))
     out: list[Group] = []
     for gkey, _ in GROUPS:
         group = _sorted_group(gkey, buckets[gkey], sort, unfold_finished)
         if group is not None:
-            out.append(group)
+            out.append(replace(group, note=note) if gkey == "active" else group)
     return out
 
 
@@ -115,13 +162,13 @@ def _sorted_group(gkey: str, rows: list[TaskRow], sort: str, unfold_finished: bo
         return None
     heading = HEADINGS[gkey]
     if gkey == "finished":
-        # Newest first, whatever the sort: it is a "recent" list. Folded,
-        # only the newest few are needed: no need to sort thousands.
-        newest = lambda t: (-t.updated_at, t.id)  # noqa: E731
+        # Newest first by the time the Last column shows, whatever the sort: it
+        # is a "recent" list. Folded, only the newest few are needed: no need
+        # to sort thousands.
         if not unfold_finished and len(rows) > FINISHED_SHOWN:
-            shown = heapq.nsmallest(FINISHED_SHOWN, rows, key=newest)
+            shown = heapq.nsmallest(FINISHED_SHOWN, rows, key=_newest)
             return Group(gkey, heading, tuple(shown), folded=len(rows) - FINISHED_SHOWN)
-        rows.sort(key=newest)
+        rows.sort(key=_newest)
     else:
         rows.sort(key=sort_key(sort))
     return Group(gkey, heading, tuple(rows))
@@ -133,8 +180,9 @@ class Grouper:
     The store hands the same `TaskRow` object for a task that did not change,
     so the rows that changed are found by identity; only their groups are sorted
     again, and the finished group (thousands of rows on a big store) only when
-    a finished task is among them. The result is always what `group_tasks`
-    would return for the same rows.
+    a finished task is among them. The budget counts of the Active heading are
+    kept the same way. The result is always what `group_tasks` would return
+    for the same rows.
     """
 
     def __init__(self) -> None:
@@ -142,6 +190,7 @@ class Grouper:
         self._by_id: dict[int, TaskRow] = {}
         self._buckets: dict[str, dict[int, TaskRow]] = {}
         self._groups: dict[str, Group] = {}
+        self._budget: Counter[str] = Counter()
 
     def group(
         self,
@@ -169,6 +218,8 @@ class Grouper:
             old = by_id[task.id]
             by_id[task.id] = task
             for row, add in ((old, False), (task, True)):
+                if in_budget(row):
+                    self._budget[row.project] += 1 if add else -1
                 if not _shown(row, needle, live_only):
                     continue
                 g = group_of(row)
@@ -194,6 +245,7 @@ class Grouper:
         for task in tasks:
             if _shown(task, needle, live_only):
                 self._buckets[group_of(task)][task.id] = task
+        self._budget = budget(tasks)
         self._groups = {}
         for key, _ in GROUPS:
             self._sort(key)
@@ -209,4 +261,9 @@ class Grouper:
             self._groups[gkey] = group
 
     def _ordered(self) -> list[Group]:
+        active = self._groups.get("active")
+        if active is not None:
+            note = budget_note(self._budget)
+            if active.note != note:
+                self._groups["active"] = replace(active, note=note)
         return [self._groups[key] for key, _ in GROUPS if key in self._groups]

@@ -17,8 +17,14 @@ TASK_STATES = (
     "approved", "merging", "failed", "merged", "done", "closed",
 )
 TERMINAL_STATES = frozenset({"merged", "done", "closed", "failed"})
-IN_FLIGHT_STATES = frozenset({"active", "review", "merging", "refining", "approved"})
-QUEUED_STATES = frozenset({"ready", "planning", "interactive"})
+#: tau's ``is_inflight`` (TAU.md §4.4): the task picker's "active" bucket.
+IN_FLIGHT_STATES = frozenset({"active", "review", "merging", "refining"})
+#: A ``depends_on`` target in one of these no longer blocks; done and failed
+#: targets still do (TAU.md §4.5, ``get_blocking_dependencies``).
+DEPENDENCY_MET_STATES = frozenset({"merged", "closed"})
+#: Roles of a person's or an orchestrator's chat that filed or discussed the
+#: task (TAU.md §4.6); the other roles are the task's own working sessions.
+CHAT_ROLES = frozenset({"creator", "interactive", "contributor"})
 
 PHASES = (
     "idle", "waiting", "preparing", "sending request", "thinking", "working",
@@ -154,10 +160,18 @@ class TaskRow:
     created_at: int  # ms
     updated_at: int  # ms
     session_count: int
-    live_count: int
-    busiest_phase: str | None  # the busiest phase among live sessions
+    live_count: int  # live working sessions (worker, planner, refiner, reviewer, …)
+    busiest_phase: str | None  # the busiest phase among live working sessions
     last_activity: int | None  # s, newest of its sessions
-    blocked_by: tuple[int, ...] = ()  # open depends_on tasks
+    blocked_by: tuple[int, ...] = ()  # depends_on targets not merged or closed
+    chat_live: int = 0  # live chat sessions (creator, interactive, contributor)
+    chat_phase: str | None = None  # the busiest phase among live chats
+    owner: str | None = None  # tasks.session_id: the task's current owner session
+
+    @property
+    def has_live_session(self) -> bool:
+        """tau's ``has_live_session``: any of its sessions live, any role (TAU.md §6.2)."""
+        return self.live_count > 0 or self.chat_live > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +189,8 @@ class Relation:
     from_task: int
     to_task: int
     relation: str
+    from_state: str | None = None  # the tasks' states, None if not in the store
+    to_state: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

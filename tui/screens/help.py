@@ -23,7 +23,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("q", "quit"),
     )),
     ("Tasks", (
-        ("l", "only tasks with a live session"),
+        ("l", "only tasks with a live session (working or chat)"),
         ("s", "cycle the sort: activity, priority, id, state"),
         ("Enter on “Finished”", "show / fold the older finished tasks"),
     )),
@@ -42,8 +42,20 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 LEGEND = (
-    "● a live session: its tau server is up (tau.pid names a living process) and its phase "
-    "is not idle. This is inferred from disk; the status line says so.\n"
+    "Groups, as tau's task picker: Active (active, review, merging, refining; “tau 3 of 8 "
+    "slots” is tau's budget per project: those tasks plus planning tasks whose planner runs, of "
+    "8), Queued — ready, Queued — planning, Blocked (waits on a depends_on task that is not "
+    "merged or closed: done and failed still block), Held (never dispatched); then Interactive, "
+    "Approved, Failed and Finished, which tau's picker leaves out. A live session never moves "
+    "a task.\n\n"
+    "● a live working session (worker, planner, refiner, reviewer, assigned): tau's server says "
+    "it is running a turn. ○ only a live chat (creator, interactive, contributor): a person's or "
+    "an orchestrator's chat that filed or discussed the task, not work on it. Sessions "
+    "“4 (2 live)” counts working sessions; “(chat live)” and “+chat” mark a live chat; the Phase "
+    "is the busiest working session's, else “waits on #N”, else the chat's (○, in its colour).\n\n"
+    "Sorts as tau means them: priority higher first (then older first), state in workflow "
+    "order (interactive, planning, refining, ready, active, review, approved, merging, then "
+    "the finished ones); Finished is always newest first, by its Last column.\n\n"
     "Exit status colours: completed/succeeded good, error/panicked bad, cancelled/max_turns "
     "warning. Archived sessions are dimmed. “session gone” is a task_sessions row whose "
     "session was deleted from tau.db."

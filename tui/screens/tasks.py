@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input
 
-from ..groups import SORTS, Grouper
-from ..model import TERMINAL_STATES, StoreStatus, TaskListSnapshot
+from ..groups import SORTS, Grouper, group_of
+from ..model import StoreStatus, TaskListSnapshot
 from ..views import Query, RefreshState, TaskListQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
@@ -21,7 +21,7 @@ from .base import DataScreen
 
 
 class TaskListScreen(DataScreen):
-    """All tasks: running, in flight, queued, held, blocked, recent finished."""
+    """All tasks, in the groups of tau's task picker (see `tui.groups`)."""
 
     BINDINGS = [
         Binding("enter", "open", "Open", show=True),
@@ -103,7 +103,9 @@ class TaskListScreen(DataScreen):
         title = Text("sessiontop", style="bold")
         if snap is not None:
             tasks = snap.tasks
-            running = sum(1 for t in tasks if t.live_count and t.state not in TERMINAL_STATES)
+            # Running: in the Active group with a live working session (a
+            # live chat that filed the task is not work on it).
+            running = sum(1 for t in tasks if t.live_count and group_of(t) == "active")
             live = sum(t.live_count for t in tasks)
             title.append(f"  {len(tasks)} tasks · {running} running · {live} live sessions")
         bits = [f"sort: {self.sort}"]

@@ -12,7 +12,7 @@ import sqlite3
 
 import aiosqlite
 
-from ..model import TERMINAL_STATES
+from ..model import DEPENDENCY_MET_STATES, TERMINAL_STATES
 from .db import DbFile, data_version
 from .decode import as_int, as_str
 from .records import DirtyMarks, Link
@@ -26,7 +26,7 @@ class TaskTables:
     """tasks, task_sessions and depends_on as last read, and what follows from them.
 
     ``rows``: task id to its list columns (id, project, title, state, priority,
-    parent_id, held, created_at, updated_at), in table order. ``links``: task id
+    parent_id, held, created_at, updated_at, session_id), in table order. ``links``: task id
     to its sessions by created_at. ``relevant``: the session ids kept current.
     """
 
@@ -52,13 +52,15 @@ class TaskTables:
             self.marks.tasks.update(self.session_tasks.get(session_id, ()))
 
     def blocked_by(self, task_id: int) -> tuple[int, ...]:
-        """The task's open depends_on tasks."""
+        """The depends_on targets that block the task: any state but merged or
+        closed (done and failed still block, TAU.md §4.5); a target missing
+        from the store does not block."""
         if task_id not in self.deps:
             return ()
         rows = self.rows
         return tuple(sorted(
             d for d in self.deps[task_id]
-            if d in rows and as_str(rows[d][3]) not in TERMINAL_STATES
+            if d in rows and as_str(rows[d][3]) not in DEPENDENCY_MET_STATES
         ))
 
     async def refresh(self, f: DbFile) -> None:
@@ -71,7 +73,8 @@ class TaskTables:
         t = lambda c: schema.col("tasks", c)  # noqa: E731
         base = (
             f"SELECT id, {schema.project_col()}, {t('title')}, {t('state')}, {t('priority')}, "
-            f"{t('parent_id')}, {t('held')}, {t('created_at')}, {t('updated_at')} FROM tasks"
+            f"{t('parent_id')}, {t('held')}, {t('created_at')}, {t('updated_at')}, "
+            f"{t('session_id')} FROM tasks"
         )
         async with conn.execute("SELECT COUNT(*) FROM tasks") as cur:
             count = (await cur.fetchone())[0]

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from ..model import (
-    TERMINAL_STATES,
+    CHAT_ROLES,
+    DEPENDENCY_MET_STATES,
     Message,
     SessionHeader,
     SessionPane,
@@ -119,15 +120,18 @@ def task_row(tid: int, r: tuple, links: Sequence[Link], sessions: Mapping[str, S
              stats: Mapping[str, MsgStats], blocked: tuple[int, ...], liveness: Liveness) -> TaskRow:
     """One task's list row from the kept state (``r``: the task's list columns).
 
-    Sessions never read (those of long-finished tasks) count, but carry no
-    liveness or activity. The same rules as `session_info`, inlined: this runs
-    for every task.
+    Live sessions are counted apart by role: the task's own working sessions,
+    and the chats that filed or discussed it (CHAT_ROLES), so a live
+    orchestrator does not look like work on every task it filed. Sessions never
+    read (those of long-finished tasks) count, but carry no liveness or
+    activity. The same rules as `session_info`, inlined: this runs for every task.
     """
     live_of = liveness.live
-    live = 0
+    live = chat = 0
     busiest: str | None = None
+    chat_busiest: str | None = None
     last: int | None = None
-    for sid, _, _ in links:
+    for sid, role, _ in links:
         row = sessions.get(sid)
         if row is None:
             continue
@@ -135,26 +139,42 @@ def task_row(tid: int, r: tuple, links: Sequence[Link], sessions: Mapping[str, S
         act = (st.last_created if st and st.count and st.last_created else row.created_at) // 1000
         last = act if last is None or act > last else last
         is_live, phase = live_of(sid, row.last_phase)
-        if is_live:
+        if not is_live:
+            continue
+        if role in CHAT_ROLES:
+            chat += 1
+            if chat_busiest is None or phase_rank(phase) > phase_rank(chat_busiest):
+                chat_busiest = phase
+        else:
             live += 1
             if busiest is None or phase_rank(phase) > phase_rank(busiest):
                 busiest = phase
+    owner = r[9] if len(r) > 9 else None
     return TaskRow(
         id=tid, title=as_str(r[2]), state=as_str(r[3], "?"), priority=as_int(r[4]),
         project=as_str(r[1]), parent_id=None if r[5] is None else as_int(r[5]),
         held=bool(as_int(r[6])), created_at=as_int(r[7]), updated_at=as_int(r[8]),
         session_count=len(links), live_count=live, busiest_phase=busiest,
-        last_activity=last, blocked_by=blocked,
+        last_activity=last, blocked_by=blocked, chat_live=chat, chat_phase=chat_busiest,
+        owner=None if owner is None else (as_str(owner) or None),
     )
+
+
+def _busiest(infos: Sequence[TaskSessionInfo]) -> str | None:
+    return max(infos, key=lambda i: phase_rank(i.last_phase)).last_phase if infos else None
 
 
 def detail_task_row(d: Mapping[str, object], infos: Sequence[TaskSessionInfo],
                     deps_states: Sequence[tuple[int, str]]) -> TaskRow:
     """The task screen's row, from the whole ``tasks`` row and all its sessions'
-    infos (built by `session_info`, so liveness is already decided)."""
-    live_all = [i for i in infos if i.is_live]
+    infos (built by `session_info`, so liveness is already decided).
+    ``deps_states``: (id, state) of the depends_on targets in the store; those
+    not merged or closed block (TAU.md §4.5)."""
+    working = [i for i in infos if i.is_live and i.role not in CHAT_ROLES]
+    chats = [i for i in infos if i.is_live and i.role in CHAT_ROLES]
     acts = [i.last_activity for i in infos if i.last_activity is not None]
-    blocked = tuple(sorted(t for t, st in deps_states if st not in TERMINAL_STATES))
+    blocked = tuple(sorted(t for t, st in deps_states if st not in DEPENDENCY_MET_STATES))
+    owner = d.get("session_id")
     return TaskRow(
         id=as_int(d.get("id")), title=as_str(d.get("title")), state=as_str(d.get("state"), "?"),
         priority=as_int(d.get("priority")),
@@ -162,9 +182,10 @@ def detail_task_row(d: Mapping[str, object], infos: Sequence[TaskSessionInfo],
         parent_id=None if d.get("parent_id") is None else as_int(d.get("parent_id")),
         held=bool(as_int(d.get("held"))), created_at=as_int(d.get("created_at")),
         updated_at=as_int(d.get("updated_at")), session_count=len(infos),
-        live_count=len(live_all),
-        busiest_phase=max(live_all, key=lambda i: phase_rank(i.last_phase)).last_phase if live_all else None,
+        live_count=len(working), busiest_phase=_busiest(working),
         last_activity=max(acts) if acts else None, blocked_by=blocked,
+        chat_live=len(chats), chat_phase=_busiest(chats),
+        owner=None if owner is None else (as_str(owner) or None),
     )
 
 

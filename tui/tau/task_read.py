@@ -145,14 +145,21 @@ class TaskReader:
         relations: tuple[Relation, ...] = ()
         deps_states: list[tuple[int, str]] = []
         if schema.has("task_relations", "from_task", "to_task", "relation"):
-            state = "t.state" if schema.has("tasks", "state") else "NULL"
+            # Both ends' states (either end may be this task, TAU.md §4.5); NULL:
+            # the task is not in the store (a missing dependency does not block).
+            st = "{}.state" if schema.has("tasks", "state") else "NULL"
             async with conn.execute(
-                f"SELECT r.from_task, r.to_task, r.relation, {state} FROM task_relations r "
+                f"SELECT r.from_task, r.to_task, r.relation, {st.format('f')}, {st.format('t')} "
+                "FROM task_relations r LEFT JOIN tasks f ON f.id = r.from_task "
                 "LEFT JOIN tasks t ON t.id = r.to_task WHERE r.from_task = ? OR r.to_task = ?",
                 (task_id, task_id),
             ) as cur:
                 rels = await cur.fetchall()
-            relations = tuple(Relation(as_int(a), as_int(b), as_str(c)) for a, b, c, _ in rels)
-            deps_states = [(as_int(b), as_str(s, "closed")) for a, b, c, s in rels
-                           if as_int(a) == task_id and c == "depends_on"]
+            relations = tuple(
+                Relation(as_int(a), as_int(b), as_str(c), None if fs is None else as_str(fs),
+                         None if ts is None else as_str(ts))
+                for a, b, c, fs, ts in rels)
+            deps_states = [(r.to_task, r.to_state) for r in relations
+                           if r.from_task == task_id and r.relation == "depends_on"
+                           and r.to_state is not None]
         return d, links, history, relations, deps_states

@@ -13,45 +13,19 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .. import format as fmt
 from ..groups import Group
 from ..model import TaskRow
-from ..text import one_line
-
-#: (key, label, width); the title takes what the others leave.
-WIDE_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("live", " ", 1),
-    ("state", "State", 14),
-    ("id", "#", 5),
-    ("prio", "P", 2),
-    ("title", "Title", 0),
-    ("project", "Project", 10),
-    ("sessions", "Sessions", 11),
-    ("phase", "Phase", 16),
-    ("age", "Last", 6),
+from .task_cells import (  # noqa: F401  (the column sets, re-exported)
+    NARROW_BELOW,
+    NARROW_COLUMNS,
+    WIDE_COLUMNS,
+    Cells,
+    age_cell,
+    columns_for,
+    fold_cells,
+    heading_cells,
+    task_cells,
 )
-#: Below this width the project and priority columns give way to the title.
-NARROW_BELOW = 110
-NARROW_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("live", " ", 1),
-    ("state", "State", 13),
-    ("id", "#", 4),
-    ("title", "Title", 0),
-    ("sessions", "Sessions", 10),
-    ("phase", "Phase", 15),
-    ("age", "Last", 4),
-)
-MIN_TITLE = 16
-
-
-def columns_for(width: int) -> tuple[tuple[tuple[str, str, int], ...], int]:
-    """The columns that fit ``width``, and the title's width among them."""
-    cols = WIDE_COLUMNS if width >= NARROW_BELOW else NARROW_COLUMNS
-    fixed = sum(w + 2 for key, _, w in cols if key != "title") + 2 + 1  # padding, scrollbar
-    return cols, max(MIN_TITLE, width - fixed)
-
-
-Cells = tuple[Text, ...]
 
 
 class TaskTable(ScrollView, can_focus=True):
@@ -67,7 +41,7 @@ class TaskTable(ScrollView, can_focus=True):
         "tasktable--header", "tasktable--cursor", "tasktable--cursor-blurred",
         "tasktable--heading", "tasktable--live", "tasktable--busy", "tasktable--good",
         "tasktable--bad", "tasktable--warn", "tasktable--queued", "tasktable--muted",
-        "tasktable--unknown", "tasktable--held", "tasktable--dim",
+        "tasktable--unknown", "tasktable--held", "tasktable--dim", "tasktable--chat",
     }
     BINDINGS = [
         Binding("up", "cursor_up", "Up", show=False),
@@ -124,55 +98,17 @@ class TaskTable(ScrollView, can_focus=True):
     # --- rendering -----------------------------------------------------------------
 
     def _task_cells(self, t: TaskRow, now: float) -> Cells:
-        tone = fmt.state_tone(t.state)
-        live = Text("●" if t.live_count else " ", style=self._style("live"))
-        state = Text(f"{fmt.state_glyph(t.state)} {one_line(t.state, 11)}", style=self._style(tone))
-        if t.held:
-            state = Text(f"‖ {one_line(t.state, 11)}", style=self._style("held"))
-        sessions = Text(f"{t.session_count}" + (f" ({t.live_count} live)" if t.live_count else ""),
-                        no_wrap=True, overflow="ellipsis")
-        if not t.live_count:
-            sessions.stylize(self._style("dim"))
-        phase = Text("")
-        if t.busiest_phase:
-            # A glyph per phase, not a spinner: an idle screen must not redraw
-            # the table every second (the panes of one task do spin).
-            glyph = fmt.PHASE_GLYPH.get(t.busiest_phase, "•")
-            phase = Text(f"{glyph} {one_line(t.busiest_phase, 13)}", style=self._style("busy"),
-                         no_wrap=True, overflow="ellipsis")
-        elif t.blocked_by:
-            phase = Text("waits on " + ",".join(f"#{b}" for b in t.blocked_by[:3]), style=self._style("warn"))
-        title = Text(one_line(t.title, self._title_width), no_wrap=True, overflow="ellipsis")
-        if fmt.is_terminal(t.state):
-            title.stylize(self._style("dim"))
-        cells = {
-            "live": live,
-            "state": state,
-            "id": Text(str(t.id), justify="right"),
-            "prio": Text(str(t.priority) if t.priority else "", justify="right"),
-            "title": title,
-            "project": Text(one_line(t.project, 10), style=self._style("dim")),
-            "sessions": sessions,
-            "phase": phase,
-            "age": self._age_cell(t, now),
-        }
-        return tuple(cells[key] for key, _, _ in self._columns)
+        return task_cells(t, now, self._columns, self._title_width, self._style)
 
     @staticmethod
     def _age_cell(t: TaskRow, now: float) -> Text:
-        at = t.last_activity if t.last_activity is not None else t.updated_at / 1000
-        return Text(fmt.age(at, now), justify="right")
+        return age_cell(t, now)
 
     def _heading_cells(self, group: Group) -> Cells:
-        style = self._style("heading")
-        label = f"▾  {group.heading} ({len(group.tasks) + group.folded:,})"
-        return (Text(label, style=style, no_wrap=True),)  # one cell: it spans the row
+        return heading_cells(group, self._style)
 
     def _fold_cells(self, group: Group, unfolded: bool) -> Cells:
-        style = self._style("dim")
-        text = "▴ fold" if unfolded else f"▸ {group.folded} more (Enter to show)"
-        return tuple(Text(text, style=style) if key == "title" else Text("")
-                     for key, _, _ in self._columns)
+        return fold_cells(group, unfolded, self._columns, self._style)
 
     def build_rows(self, groups: Sequence[Group], now: float, unfolded: bool) -> list[tuple[str, Cells]]:
         """Rows for these groups. A task whose row is unchanged keeps its cells

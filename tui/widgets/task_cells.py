@@ -1,0 +1,141 @@
+"""The cells of the task list's rows: what each column says of a task.
+
+Pure functions of a `TaskRow`, the clock and a style lookup (the table's
+component classes), so a row is rebuilt only when its task changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+
+from .. import format as fmt
+from ..groups import Group
+from ..model import TaskRow
+from ..text import one_line
+
+Columns = tuple[tuple[str, str, int], ...]
+Cells = tuple[Text, ...]
+Style = Callable[[str], str]  # a tone ("live", "chat", …) to a rich style
+
+#: (key, label, width); the title takes what the others leave.
+WIDE_COLUMNS: Columns = (
+    ("live", " ", 1),
+    ("state", "State", 14),
+    ("id", "#", 5),
+    ("prio", "P", 2),
+    ("title", "Title", 0),
+    ("project", "Project", 10),
+    ("sessions", "Sessions", 15),
+    ("phase", "Phase", 16),
+    ("age", "Last", 6),
+)
+#: Below this width the project and priority columns give way to the title.
+NARROW_BELOW = 110
+NARROW_COLUMNS: Columns = (
+    ("live", " ", 1),
+    ("state", "State", 13),
+    ("id", "#", 4),
+    ("title", "Title", 0),
+    ("sessions", "Sessions", 13),
+    ("phase", "Phase", 15),
+    ("age", "Last", 4),
+)
+MIN_TITLE = 16
+#: The live column: a live working session, else only a live chat.
+LIVE_DOT = "●"
+CHAT_DOT = "○"
+
+
+def columns_for(width: int) -> tuple[Columns, int]:
+    """The columns that fit ``width``, and the title's width among them."""
+    cols = WIDE_COLUMNS if width >= NARROW_BELOW else NARROW_COLUMNS
+    fixed = sum(w + 2 for key, _, w in cols if key != "title") + 2 + 1  # padding, scrollbar
+    return cols, max(MIN_TITLE, width - fixed)
+
+
+def live_cell(t: TaskRow, style: Style) -> Text:
+    """tau's has_live_session, with a live chat (creator, interactive,
+    contributor) told apart from the task's own working sessions."""
+    if t.live_count:
+        return Text(LIVE_DOT, style=style("live"))
+    if t.chat_live:
+        return Text(CHAT_DOT, style=style("chat"))
+    return Text(" ")
+
+
+def sessions_cell(t: TaskRow, style: Style) -> Text:
+    """"4 (2 live)" for working sessions; a live chat marked apart."""
+    cell = Text(f"{t.session_count}", no_wrap=True, overflow="ellipsis")
+    if t.live_count and t.chat_live:
+        cell.append(f" ({t.live_count} live")
+        cell.append("+chat", style=style("chat"))
+        cell.append(")")
+    elif t.live_count:
+        cell.append(f" ({t.live_count} live)")
+    elif t.chat_live:
+        cell.append(" (chat live)", style=style("chat"))
+    else:
+        cell.stylize(style("dim"))
+    return cell
+
+
+def phase_cell(t: TaskRow, style: Style) -> Text:
+    """The busiest phase of the working sessions; else what the task waits
+    on; else a live chat's phase, marked as the chat's (○, the chat colour).
+
+    A glyph per phase, not a spinner: an idle screen must not redraw the table
+    every second (the panes of one task do spin)."""
+    if t.busiest_phase:
+        glyph = fmt.PHASE_GLYPH.get(t.busiest_phase, "•")
+        return Text(f"{glyph} {one_line(t.busiest_phase, 13)}", style=style("busy"),
+                    no_wrap=True, overflow="ellipsis")
+    if t.blocked_by:
+        return Text("waits on " + ",".join(f"#{b}" for b in t.blocked_by[:3]), style=style("warn"))
+    if t.chat_phase:  # marked as the chat's: its dot, its colour
+        return Text(f"{CHAT_DOT} {one_line(t.chat_phase, 15)}", style=style("chat"),
+                    no_wrap=True, overflow="ellipsis")
+    return Text("")
+
+
+def age_cell(t: TaskRow, now: float) -> Text:
+    """The Last column: the newest activity of its sessions, else its last change."""
+    at = t.last_activity if t.last_activity is not None else t.updated_at / 1000
+    return Text(fmt.age(at, now), justify="right")
+
+
+def task_cells(t: TaskRow, now: float, columns: Columns, title_width: int, style: Style) -> Cells:
+    """One task's row, a cell per column of ``columns``."""
+    state = Text(f"{fmt.state_glyph(t.state)} {one_line(t.state, 11)}", style=style(fmt.state_tone(t.state)))
+    if t.held:
+        state = Text(f"‖ {one_line(t.state, 11)}", style=style("held"))
+    title = Text(one_line(t.title, title_width), no_wrap=True, overflow="ellipsis")
+    if fmt.is_terminal(t.state):
+        title.stylize(style("dim"))
+    cells = {
+        "live": live_cell(t, style),
+        "state": state,
+        "id": Text(str(t.id), justify="right"),
+        "prio": Text(str(t.priority) if t.priority else "", justify="right"),
+        "title": title,
+        "project": Text(one_line(t.project, 10), style=style("dim")),
+        "sessions": sessions_cell(t, style),
+        "phase": phase_cell(t, style),
+        "age": age_cell(t, now),
+    }
+    return tuple(cells[key] for key, _, _ in columns)
+
+
+def heading_cells(group: Group, style: Style) -> Cells:
+    """A group's heading: its name, its count, and its note (tau's slots)."""
+    label = f"▾  {group.heading} ({len(group.tasks) + group.folded:,})"
+    if group.note:
+        label += f" · {group.note}"
+    return (Text(label, style=style("heading"), no_wrap=True),)  # one cell: it spans the row
+
+
+def fold_cells(group: Group, unfolded: bool, columns: Columns, style: Style) -> Cells:
+    text = "▴ fold" if unfolded else f"▸ {group.folded} more (Enter to show)"
+    return tuple(Text(text, style=style("dim")) if key == "title" else Text("")
+                 for key, _, _ in columns)
