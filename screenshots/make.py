@@ -4,9 +4,10 @@
 
 Writes SVG (Textual's own export) and PNG (via rsvg-convert, from Debian's
 librsvg2-bin, with fonts-firacode installed so the PNG uses the font the SVG
-asks for). The demo store is built with a fixed seed and a fixed "now", the
-status line names pid 1 (always alive), and times are shown in UTC, so the
-pictures only change when the look does.
+asks for). The demo fleet is built with a fixed seed and a fixed "now" at a
+fixed path, its stand-in tau server (the live phases) runs on the same fixed
+clock and is not stepped, and times are shown in UTC, so the pictures only
+change when the look does.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from tui.app import SessionTopApp  # noqa: E402
-from tui.demo import build_demo_store  # noqa: E402
+from tui.demo import DemoFleet  # noqa: E402
 from tui.store import Store  # noqa: E402
 
 NOW_MS = 1_780_000_000_000
@@ -88,13 +89,16 @@ async def shoot(data_dir: Path, runtime_dir: Path) -> None:
 def main() -> None:
     os.environ["TZ"] = "UTC"
     time.tzset()
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "tau"
-        build_demo_store(data_dir, seed=7, now_ms=NOW_MS)
-        runtime_dir = Path(tmp) / "run"
-        runtime_dir.mkdir()
-        (runtime_dir / "tau.pid").write_text("1\n")
-        asyncio.run(shoot(data_dir, runtime_dir))
+    home = Path("/tmp/sessiontop-screens")  # fixed: the status line shows it
+    shutil.rmtree(home, ignore_errors=True)
+    data_dir = home / "tau"
+    fleet = DemoFleet(data_dir, seed=7, clock=lambda: NOW_MS, runtime_dir=home / "run")
+    fleet.start(run_thread=False)  # the server holds the live phases; nothing moves
+    try:
+        asyncio.run(shoot(data_dir, fleet.runtime_dir))
+    finally:
+        fleet.server.crash()  # no clean shutdown: it would write to the store
+        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ clock.
 
 from __future__ import annotations
 
-from .model import EXIT_BAD, EXIT_OK, EXIT_WARN, TERMINAL_STATES
+from .model import EXIT_BAD, EXIT_OK, EXIT_WARN, TERMINAL_STATES, TokenUse
 
 #: A glyph per task state; unknown states get a question mark and their name.
 STATE_GLYPH: dict[str, str] = {
@@ -77,6 +77,21 @@ def cost(value: float) -> str:
     if value >= 1e9:
         return f"${value:.2g}"
     return f"${value:.2f}" if value < 100 else f"${value:,.0f}"
+
+
+def token_parts(use: TokenUse) -> str:
+    """'in 5.1k · out 9.8k · cache 812.0k/45.0k': tau's total counts the cache
+    reads and writes too, so the parts say what the total is made of."""
+    return (f"in {tokens(use.input)} · out {tokens(use.output)} · "
+            f"cache {tokens(use.cache_read)}/{tokens(use.cache_write)}")
+
+
+def context_tone(pct: float | None) -> str:
+    """How near the window a session's context is: tau compacts chat sessions
+    when it would not fit (TAU.md §2.3)."""
+    if pct is None:
+        return "none"
+    return "bad" if pct >= 90 else "warn" if pct >= 70 else "good"
 
 
 def exit_tone(status: str | None) -> str:

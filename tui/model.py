@@ -194,6 +194,18 @@ class Relation:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenUse:
+    """A session's tokens by kind, as tau shows them (TAU.md §3: its
+    ``total_tokens`` includes the cache reads and writes)."""
+
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    context: int | None = None  # tokens the model was last given
+
+
+@dataclass(frozen=True, slots=True)
 class SessionPane:
     """A TaskSessionInfo plus what its pane shows beyond the record."""
 
@@ -211,6 +223,8 @@ class SessionPane:
     #: last persisted value: no server), "pending" (asked, no answer yet).
     phase_source: str = "disk"
     activity: str = ""  # the newest streamed line (a tool running, its output)
+    use: TokenUse | None = None
+    context_pct: float | None = None  # context use over the model's window
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +260,9 @@ class SessionHeader:
     turn_since: float | None = None  # s
     phase_source: str = "disk"  # as SessionPane.phase_source
     activity: str = ""
+    use: TokenUse | None = None
+    context_pct: float | None = None
+    epoch: int = 0  # moves when the session's messages must be read afresh (see SessionTable.epoch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,3 +296,6 @@ class TaskListSnapshot:
     tasks: tuple[TaskRow, ...]
     status: StoreStatus
     taken_at: float = 0.0
+    #: Distinct sessions live now (the server's word), on a task or not: one
+    #: session linked to ten tasks counts once.
+    live_sessions: int = 0

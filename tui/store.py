@@ -29,6 +29,7 @@ from .tau.errors import StoreError, describe_error
 from .tau.fleet import FleetModel
 from .tau.fleet_sessions import SessionTable
 from .tau.live import LiveTracker
+from .tau.loose import LooseSessions
 from .tau.merge import ServerLiveness
 from .tau.paths import SOCKET
 from .tau.task_read import TaskReader
@@ -71,6 +72,8 @@ class Store:
         self.tau_path = self._db.tau.path
         self._usage = UsageSums()
         self._fleet = FleetModel(self._db, self._usage, on_tau_read=self._ask_server)
+        #: Sessions on no kept task that may be live (a side scan, every 30 s).
+        self._loose = LooseSessions(self.tau_path, self._loose_found)
         self._transcripts = TranscriptReader(self._db, self._fleet, self._usage)
         self._task_reader = TaskReader(self._db, self._fleet, self._usage, self._transcripts)
 
@@ -86,13 +89,26 @@ class Store:
         first time (a run starting) gets a moment for its answer, and the first
         read one for the server itself, so that a screen shows the truth
         rather than correcting itself a moment later."""
-        stamps, order = sessions.candidates()
-        opened = self.live.want(stamps, order)
+        opened = self.live.want(*self._candidates(sessions))
         if not self._settled:
             self._settled = True
             await self.live.settle(FIRST_ANSWER_WAIT_S)
         elif opened:
             await self.live.settle(NEW_ANSWER_WAIT_S)
+
+    def _loose_found(self) -> None:
+        """The side scan found sessions to ask about: ask, without a read."""
+        if self._settled:
+            self.live.want(*self._candidates(self._fleet.sessions))
+
+    def _candidates(self, sessions: SessionTable) -> tuple[dict[str, tuple[object, ...]], list[str]]:
+        """The sessions the disk says may be live: the fleet's, then the side scan's."""
+        stamps, order = sessions.candidates()
+        for sid, phase in self._loose.found.items():
+            if sid not in stamps and sid not in sessions.rows:
+                stamps[sid] = (phase, 0, 0)
+                order.append(sid)
+        return stamps, order
 
     def _liveness(self) -> ServerLiveness:
         """The liveness source for one read, taken after the disk was read
@@ -121,11 +137,13 @@ class Store:
         """Open whatever of the two files can be opened now; note the rest;
         start asking tau's server."""
         await self.live.start()
+        self._loose.start()
         async with self._lock:
             await self._db.ensure_open()
 
     async def close(self) -> None:
         await self.live.stop()
+        await self._loose.stop()
         async with self._lock:
             await self._db.close()
 
@@ -163,8 +181,10 @@ class Store:
             await self._fleet.refresh_tasks()
             await self._fleet.refresh_tau()
             db.listed = True
-            tasks = self._fleet.task_rows(self._liveness())
-            return TaskListSnapshot(tasks=tasks, status=self.status(), taken_at=time.time())
+            liveness = self._liveness()
+            tasks = self._fleet.task_rows(liveness)
+            return TaskListSnapshot(tasks=tasks, status=self.status(), taken_at=time.time(),
+                                    live_sessions=self.live.live_count() if liveness.up else 0)
 
     async def read_task(self, task_id: int, *, recent: int = 3,
                         include_archived: bool = True) -> TaskDetail | None:

@@ -113,6 +113,11 @@ class TranscriptScreen(DataScreen):
         super().apply(data, status, refresh)
         if not isinstance(data, Transcript):
             return
+        if self.header is not None and data.header.epoch != self.header.epoch:
+            # tau deleted messages (a compaction) or the id is a new session's:
+            # what is on screen is no longer the record. Read it afresh.
+            self._start_over()
+            return
         self.header = data.header
         first_load = self.last_id is None
         if first_load:
@@ -134,6 +139,16 @@ class TranscriptScreen(DataScreen):
         else:
             self.unseen += len(data.messages)
         self._render_notes()
+
+    def _start_over(self) -> None:
+        for view in list(self.scroller.query_children(MessageView)):
+            view.remove()
+        self.header = None
+        self.last_id = self.first_id = None
+        self.has_older = False
+        self.following = True
+        self.unseen = 0
+        self.app.request_refresh(force=True)  # type: ignore[attr-defined]
 
     def _views(self, messages: tuple[Message, ...]) -> list[MessageView]:
         """Widgets for these messages, styled for the current theme."""
@@ -177,9 +192,14 @@ class TranscriptScreen(DataScreen):
                 f.append(f" · last turn {one_line(h.last_exit_status, 16)}")
             if h.archived:
                 f.append(" · archived")
-            f.append(f" · {h.message_count:,} messages · {fmt.tokens(h.tokens)} tokens · {fmt.cost(h.cost)}")
+            f.append(f" · {h.message_count:,} messages · {fmt.tokens(h.tokens)} tokens")
+            if h.use is not None and h.tokens:
+                f.append(f" ({fmt.token_parts(h.use)})")
+            f.append(f" · {fmt.cost(h.cost)}")
             if not h.usage_complete:
                 f.append(" (counting…)")
+            if h.context_pct is not None:
+                f.append(f" · context {h.context_pct:.0f}%")
             if h.model:
                 f.append(f" · {one_line(h.model, 30)}")
             f.append(f" · started {fmt.age(h.created_at / 1000, now)} ago")

@@ -221,7 +221,11 @@ class TaskScreen(DataScreen):
             self._cursor_session = ids[self.cursor]
         live = sum(1 for p in d.sessions if p.info.is_live)
         archived = sum(1 for p in d.sessions if p.info.archived)
-        head = Text(f"Sessions ({len(d.sessions)}, {live} live)", style="bold")
+        # What tau counts (task_get drops the rows whose session is gone from
+        # tau.db); the gone ones are still shown, counted apart.
+        gone = sum(1 for p in d.sessions if p.info.gone)
+        counted = f"{len(d.sessions) - gone} + {gone} gone" if gone else f"{len(d.sessions)}"
+        head = Text(f"Sessions ({counted}, {live} live)", style="bold")
         bits = [f"sort: {self.sort}"]
         if not self.show_archived:
             bits.append(f"{archived} archived hidden")

@@ -106,7 +106,7 @@ class TaskListScreen(DataScreen):
             # Running: in the Active group with a live working session (a
             # live chat that filed the task is not work on it).
             running = sum(1 for t in tasks if t.live_count and group_of(t) == "active")
-            live = sum(t.live_count for t in tasks)
+            live = snap.live_sessions  # distinct sessions, on a task or not
             title.append(f"  {len(tasks)} tasks · {running} running · {live} live sessions")
         bits = [f"sort: {self.sort}"]
         if self.live_only:

@@ -55,7 +55,8 @@ def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _uri(path: Path) -> str:
+def ro_uri(path: Path) -> str:
+    """The read-only URI SQLite opens a store file by."""
     return "file:" + quote(str(path.resolve())) + "?mode=ro"
 
 
@@ -99,7 +100,7 @@ class Connections:
     # --- lifecycle -------------------------------------------------------------------
 
     async def _connect(self, path: Path) -> tuple[aiosqlite.Connection, Schema]:
-        conn = await aiosqlite.connect(_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = await aiosqlite.connect(ro_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
         # TEXT that is not valid UTF-8 must not make a whole read fail.
         conn.text_factory = _decode_text
         try:

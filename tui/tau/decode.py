@@ -102,6 +102,25 @@ def usage_of(obj: dict) -> tuple[int, float]:
     return as_int(tokens), total
 
 
+def usage_parts(obj: dict) -> tuple[int, int, int, int]:
+    """(input, output, cache_read, cache_write) tokens of an assistant message."""
+    usage = obj.get("usage")
+    if not isinstance(usage, dict):
+        return 0, 0, 0, 0
+    return (as_int(as_num(usage.get("input"))), as_int(as_num(usage.get("output"))),
+            as_int(as_num(usage.get("cache_read"))), as_int(as_num(usage.get("cache_write"))))
+
+
+def model_window(model_json: object) -> int | None:
+    """The model's context window (tokens) from ``sessions.model_json``."""
+    try:
+        obj = json.loads(model_json) if isinstance(model_json, str) else None
+    except (ValueError, RecursionError):
+        return None
+    window = obj.get("context_window") if isinstance(obj, dict) else None
+    return window if isinstance(window, int) and not isinstance(window, bool) and window > 0 else None
+
+
 def decode_message(row_id: int, session_id: str, created_at: int, raw: object) -> Message:
     """A `Message` from one ``messages`` row; bad JSON becomes a visible row.
 

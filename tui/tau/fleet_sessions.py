@@ -22,7 +22,7 @@ from collections.abc import Set as AbstractSet
 import aiosqlite
 
 from .db import DbFile, data_version
-from .decode import as_int, as_str, model_name
+from .decode import as_int, as_str, model_name, model_window
 from .records import DirtyMarks, MsgStats, SessionRecord
 from .schema import Schema
 from .usage import UsageSums
@@ -33,6 +33,11 @@ SWEEP_SECONDS = 10.0
 SWEEP_SLICE = 1000
 #: Ids per "IN (...)" query (SQLite allows 999 parameters in old builds).
 CHUNK = 500
+
+
+#: What a compaction summary row holds (its role). Matched anywhere in the new
+#: rows only: a false match (a message quoting it) costs one recount, no more.
+COMPACTION_MARK = '"compaction_summary"'
 
 
 class SessionTable:
@@ -54,6 +59,8 @@ class SessionTable:
     def reset(self) -> None:
         """Forget everything read from tau.db (it was replaced, or reopened)."""
         self.dv: int | None = None
+        self.epoch_all = getattr(self, "epoch_all", 0) + 1
+        self.epochs: dict[str, int] = {}
         self.stats.clear()
         self.usage.clear()
         self.rows.clear()
@@ -86,16 +93,35 @@ class SessionTable:
         return (f"SELECT rowid, id, {t('archived')}, {t('last_phase')}, {t('last_exit_status')}, "
                 f"{t('created_at')}, {t('tagline')}, {t('model_json')}, {t('parent_id')} FROM sessions")
 
+    def epoch(self, session_id: str) -> int:
+        """Moves whenever this session's kept message figures were thrown away
+        (rows deleted by a compaction, the id reused by a new session, the file
+        replaced): a screen holding its messages must read them afresh."""
+        return self.epoch_all * 1_000_003 + self.epochs.get(session_id, 0)
+
+    def invalidate(self, session_id: str) -> None:
+        """Forget one session's counts and sums: they are read again, whole."""
+        self.stats.pop(session_id, None)
+        self.usage.forget(session_id)
+        self.epochs[session_id] = self.epochs.get(session_id, 0) + 1
+        self._on_change(session_id)
+
     def _take(self, r: tuple) -> str:
         """Keep one sessions row; mark its tasks dirty if it changed."""
         sid = as_str(r[1])
         old = self.rows.get(sid)
+        if old is not None and old.created_at != as_int(r[5]):
+            # tau gives a new session the highest id + 1: after the newest
+            # session was deleted, its id comes back for someone else.
+            self.invalidate(sid)
+            old = None
         row = SessionRecord(
             id=sid, archived=bool(as_int(r[2])), last_phase=None if r[3] is None else as_str(r[3]),
             last_exit_status=None if r[4] in (None, "") else as_str(r[4]),
             created_at=as_int(r[5]), tagline=as_str(r[6]),
             model=old.model if old is not None else model_name(r[7]),
             parent_id=None if r[8] is None else as_str(r[8]),
+            context_window=old.context_window if old is not None else model_window(r[7]),
         )
         if row != old:
             self.rows[sid] = row
@@ -229,21 +255,30 @@ class SessionTable:
             self.stats.clear()
             self.usage.clear()
             self.msg_max_id = None
+            self.epoch_all += 1
             self.marks.mark_all()
         if self.msg_max_id is None:
             self.msg_max_id = top  # the baseline: counts go up to here
         elif top > self.msg_max_id:
             async with conn.execute(
-                f"SELECT session_id, COUNT(*), MAX({schema.msg_created()}), MAX(id) FROM messages "
+                f"SELECT session_id, COUNT(*), MAX({schema.msg_created()}), MAX(id), "
+                f"SUM(instr(message_json, '{COMPACTION_MARK}') > 0) FROM messages "
                 "WHERE id > ? AND id <= ? GROUP BY session_id",
                 # Up to `top` only: rows committed since MAX(id) was read are
                 # counted next time, not now and again then.
                 (self.msg_max_id, top),
             ) as cur:
-                async for sid, count, last_created, max_id in cur:
+                async for sid, count, last_created, max_id, compacted in cur:
                     sid = as_str(sid)
                     touched.add(sid)
                     st = self.stats.get(sid)
+                    if compacted:
+                        # A compaction deleted this session's older rows and
+                        # added its summary (TAU.md §2.3): counts and sums go
+                        # down, so they are read again, whole.
+                        if st is not None or sid in self.usage.known():
+                            self.invalidate(sid)
+                        continue
                     if st is not None:  # no baseline, no increment: counted when needed
                         st.count += count
                         st.last_created = max(st.last_created, as_int(last_created))

@@ -29,6 +29,7 @@ from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 
 from ..model import ServerStatus
+from .changes import Changes
 from .client import Connection, Line, ServerUnavailable, Skipped, connect, socket_identity
 from .events import END, IDLE, LivePhase, read_line
 
@@ -67,20 +68,17 @@ class LiveTracker:
         self._wanted: dict[str, Hashable] = {}
         self._order: list[str] = []
         self._capped = False
-        self._listeners: list[Callable[[], None]] = []
         self._monitor: asyncio.Task[None] | None = None
         self._poke = asyncio.Event()
         self._stopping = False
-        self.version = 0
-        self._changed_at: dict[str, int] = {}
-        self._all_changed_at = 0
+        self.changes = Changes()
         self.subscribes_sent = 0
 
     # --- lifecycle ---------------------------------------------------------------
 
     def add_listener(self, callback: Callable[[], None]) -> None:
         """Called (on the event loop) whenever what the server says changed."""
-        self._listeners.append(callback)
+        self.changes.listen(callback)
 
     async def start(self) -> None:
         if self._monitor is None and self.enabled:
@@ -130,6 +128,10 @@ class LiveTracker:
         """What the server said of this session, if it was asked and answered."""
         return self._phases.get(session_id)
 
+    def live_count(self) -> int:
+        """Distinct sessions the server says are running a turn now."""
+        return sum(1 for p in self._phases.values() if p.live)
+
     def said_idle(self, session_id: str) -> bool:
         """The server answered: not running (a stale phase on disk, or a turn just ended)."""
         return session_id in self._idle
@@ -141,9 +143,7 @@ class LiveTracker:
 
     def changed_since(self, version: int) -> set[str] | None:
         """Sessions whose live state changed after ``version``; None: all may have."""
-        if self._all_changed_at > version:
-            return None
-        return {sid for sid, at in self._changed_at.items() if at > version}
+        return self.changes.since(version)
 
     # --- what the disk says may be live ------------------------------------------------
 
@@ -185,7 +185,12 @@ class LiveTracker:
     def epoch(self) -> int:
         """Moves when every session's live state may have changed (the server
         came, went or was replaced)."""
-        return self._all_changed_at
+        return self.changes.epoch
+
+    @property
+    def version(self) -> int:
+        """Moves on every change of what the server says (the app re-reads)."""
+        return self.changes.version
 
     def _is_live(self, sid: str) -> bool:
         p = self._phases.get(sid)
@@ -251,7 +256,7 @@ class LiveTracker:
             self._forget_all()
             if state == "down":
                 self._server_ident = None
-        self._bump_all()
+        self.changes.everything()
 
     def _forget_all(self) -> None:
         for sid in list(self._subs):
@@ -259,7 +264,7 @@ class LiveTracker:
         self._phases.clear()
         self._idle.clear()
         self._answered.clear()
-        self._bump_all()
+        self.changes.everything()
 
     # --- one subscription -------------------------------------------------------------
 
@@ -298,19 +303,19 @@ class LiveTracker:
                 del self._subs[sid]
             self._answered.discard(sid)
             if sid not in self._idle and self._phases.pop(sid, None) is not None:
-                self._bump(sid)  # cut off mid-turn: the server's word is unknown again
+                self.changes.session(sid)  # cut off mid-turn: the server's word is unknown again
             if not self._stopping:
                 self._sync()
 
     def _no_answer(self, sid: str) -> None:
         if sid in self._subs and sid not in self._answered and not self._stalled:
             self._stalled = True
-            self._bump_all()
+            self.changes.everything()
 
     def _note_problem(self, text: str) -> None:
         if text != self._problem:
             self._problem = text
-            self._bump_all()
+            self.changes.everything()
 
     def _take(self, sid: str, line: Line) -> object:
         """Apply one line of a subscription; what it means for the subscription."""
@@ -319,37 +324,18 @@ class LiveTracker:
             self._answered.add(sid)
             if self._stalled:
                 self._stalled = False
-                self._bump_all()
+                self.changes.everything()
         if step.problem:
             self._note_problem(f"{sid}: {step.problem}")
         if step.phase is not None:
+            old = self._phases.get(sid)
+            self._phases[sid] = step.phase
             if step.visible:
-                self._put(sid, step.phase)
-            else:
-                self._phases[sid] = step.phase  # the time of the last event only
+                # A new newest streamed line alone shows on a pane, not on a
+                # task row: the rows of the session's tasks are rebuilt only
+                # when its liveness or phase changed.
+                same_row = old is not None and (old.live, old.label) == (step.phase.live, step.phase.label)
+                self.changes.session(sid, rows=not same_row)
         if step.outcome == END:
             self._poke.set()  # the server is leaving: the monitor finds out how
         return step.outcome
-
-    def _put(self, sid: str, phase: LivePhase) -> None:
-        self._phases[sid] = phase
-        self._bump(sid)
-
-    # --- change bookkeeping ---------------------------------------------------------------
-
-    def _bump(self, sid: str) -> None:
-        self.version += 1
-        self._changed_at[sid] = self.version
-        self._notify()
-
-    def _bump_all(self) -> None:
-        self.version += 1
-        self._all_changed_at = self.version
-        self._changed_at.clear()
-        self._notify()
-
-    def _notify(self) -> None:
-        for callback in self._listeners:
-            callback()
-
-

@@ -23,6 +23,7 @@ from ..model import (
     SessionPane,
     TaskRow,
     TaskSessionInfo,
+    TokenUse,
     phase_rank,
 )
 from .decode import as_int, as_str
@@ -198,8 +199,17 @@ def _times(detail: LivePhase | None) -> tuple[float | None, float | None, str]:
     return since, turn, detail.activity
 
 
+def context_pct(use: TokenUse | None, row: SessionRecord | None) -> float | None:
+    """tau's ``context_pct``: the newest usable turn's input and cache tokens
+    over the model's context window (TAU.md §3, §7.3)."""
+    if use is None or use.context is None or row is None or not row.context_window:
+        return None
+    return use.context / row.context_window * 100
+
+
 def pane(info: TaskSessionInfo, row: SessionRecord | None, *, tokens: int, cost: float,
-         usage_complete: bool, recent: tuple[Message, ...], liveness: Liveness) -> SessionPane:
+         usage_complete: bool, recent: tuple[Message, ...], liveness: Liveness,
+         use: TokenUse | None = None) -> SessionPane:
     """A session's pane on the task screen: its info plus what the pane shows."""
     since, turn, activity = _times(liveness.detail(info.session_id) if info.is_live else None)
     return SessionPane(
@@ -210,12 +220,13 @@ def pane(info: TaskSessionInfo, row: SessionRecord | None, *, tokens: int, cost:
         tokens=tokens, cost=cost, usage_complete=usage_complete,
         phase_since=since, recent=recent, turn_since=turn,
         phase_source=liveness.source(info.session_id) if row else "disk", activity=activity,
+        use=use, context_pct=context_pct(use, row),
     )
 
 
 def session_header(session_id: str, row: SessionRecord | None, st: MsgStats | None, *,
                    tokens: int, cost: float, usage_complete: bool,
-                   liveness: Liveness) -> SessionHeader:
+                   liveness: Liveness, use: TokenUse | None = None, epoch: int = 0) -> SessionHeader:
     """The transcript's header; a session missing from tau.db is ``gone``, not live."""
     is_live, phase = liveness.live(session_id, row.last_phase) if row is not None else (False, None)
     since, turn, activity = _times(liveness.detail(session_id) if is_live else None)
@@ -232,6 +243,7 @@ def session_header(session_id: str, row: SessionRecord | None, st: MsgStats | No
         tokens=tokens, cost=cost, usage_complete=usage_complete, gone=row is None,
         phase_since=since, turn_since=turn, activity=activity,
         phase_source=liveness.source(session_id) if row is not None else "disk",
+        use=use, context_pct=context_pct(use, row), epoch=epoch,
     )
 
 

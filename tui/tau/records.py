@@ -34,6 +34,7 @@ class SessionRecord:
     tagline: str
     model: str
     parent_id: str | None
+    context_window: int | None = None  # tokens, from model_json
 
 
 class DirtyMarks:

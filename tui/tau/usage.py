@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .db import Connections, DbFile
-from .decode import as_int, usage_of
+from ..model import TokenUse
+from .decode import as_int, usage_of, usage_parts
 from .errors import StoreError
 from .records import MsgStats
 
@@ -31,6 +32,16 @@ class _Usage:
     max_id: int = 0
     tokens: int = 0
     cost: float = 0.0
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    #: input + cache tokens of the newest assistant turn that did not fail:
+    #: what the model was last given, tau's ``context_tokens`` (db.rs session_stats).
+    context: int | None = None
+
+    def totals(self) -> TokenUse:
+        return TokenUse(self.input, self.output, self.cache_read, self.cache_write, self.context)
 
 
 class UsageSums:
@@ -46,6 +57,15 @@ class UsageSums:
         """Forget every sum (the messages they were taken over changed)."""
         self._sums.clear()
         self.pending.clear()
+
+    def known(self) -> set[str]:
+        """Sessions with a sum (complete or not)."""
+        return set(self._sums)
+
+    def breakdown(self, session_id: str) -> TokenUse | None:
+        """Tokens by kind, and the context, as summed so far."""
+        u = self._sums.get(session_id)
+        return u.totals() if u is not None else None
 
     def forget(self, session_id: str) -> None:
         """Forget one session's sum (the session is gone)."""
@@ -91,6 +111,13 @@ class UsageSums:
                 tokens, cost = usage_of(obj)
                 u.tokens += tokens
                 u.cost += cost
+                inp, out, cread, cwrite = usage_parts(obj)
+                u.input += inp
+                u.output += out
+                u.cache_read += cread
+                u.cache_write += cwrite
+                if obj.get("stop_reason") not in ("error", "aborted"):
+                    u.context = inp + cread + cwrite
         complete = len(rows) < chunk
         u.max_id = st.max_id if complete else as_int(rows[-1][0])
         if complete:

@@ -18,11 +18,17 @@ ROLE_CLASS = {"user": "-user", "assistant": "-assistant", "tool_result": "-tool-
 SHOWN_CHARS = 20_000
 
 
-def clock_time(ms: int) -> str:
+def clock_time(ms: int, now_s: float | None = None) -> str:
+    """'14:03:07', with the date in front when it is not today's
+    ('2026-11-27 14:03:07'): a transcript can span days."""
     try:
-        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone().strftime("%H:%M:%S")
+        when = datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone()
+        today = datetime.fromtimestamp(now_s, tz=timezone.utc).astimezone().date() if now_s else None
     except (OverflowError, OSError, ValueError):
         return "--:--:--"
+    if today is not None and when.date() != today:
+        return when.strftime("%Y-%m-%d %H:%M:%S")
+    return when.strftime("%H:%M:%S")
 
 
 def searchable(msg: Message) -> str:
@@ -87,6 +93,14 @@ class MessageView(Static):
     def _s(self, name: str) -> str:
         return self.styles_of_parts.get(name, "")
 
+    def _now(self) -> float | None:
+        """The app's clock (tests pin it), for "is this today"."""
+        try:
+            clock = getattr(self.app, "clock", None)
+        except Exception:  # noqa: BLE001 - made outside a running app
+            return None
+        return clock() if callable(clock) else None
+
     def render_message(self) -> Text:
         m = self.msg
         t = Text()
@@ -94,7 +108,7 @@ class MessageView(Static):
                 "compaction_summary": "compaction", "info": "info"}.get(m.role, one_line(m.role, 30))
         tone = {"user": "user", "assistant": "assistant", "tool_result": "tool"}.get(m.role, "dim")
         t.append(f"{head}", style=self._s(tone))
-        t.append(f"  {clock_time(m.created_at)}  #{m.id}", style=self._s("dim"))
+        t.append(f"  {clock_time(m.created_at, self._now())}  #{m.id}", style=self._s("dim"))
         if m.role == "assistant":
             if m.tokens or m.cost:
                 t.append(f"  {fmt.tokens(m.tokens)} tok {fmt.cost(m.cost)}", style=self._s("dim"))

@@ -113,6 +113,11 @@ class SessionCard(Static):
         more = "" if pane.usage_complete else "+"  # still being summed
         t.append(f"{info.message_count} msgs · {fmt.tokens(pane.tokens)}{more} tok · "
                  f"{fmt.cost(pane.cost)}{more}", style=self._s("dim"))
+        if pane.context_pct is not None:
+            t.append(" · ctx ", style=self._s("dim"))
+            t.append(f"{pane.context_pct:.0f}%", style=self._s(fmt.context_tone(pane.context_pct)))
+        if pane.use is not None and pane.tokens and width >= 46:
+            t.append(f"\n{fmt.token_parts(pane.use)}", style=self._s("dim"))
         t.append(f"\nactive {fmt.age(info.last_activity, now)} ago", style=self._s("dim"))
         if pane.model:
             t.append(f" · {one_line(pane.model, max(8, width - 20))}", style=self._s("dim"))
