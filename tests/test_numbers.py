@@ -183,3 +183,18 @@ async def test_transcript_times_carry_the_date_when_not_today(kit: StoreKit, mon
     finally:
         monkeypatch.delenv("TZ")
         _time.tzset()
+
+
+async def test_the_history_line_keeps_the_newest_transitions_at_80_columns(kit: StoreKit) -> None:
+    kit.add_task(1, "Walked", "planning", updated_at=BASE_MS - 9 * 3_600_000)
+    path = ("refining", "ready", "active", "review", "approved", "merging", "merged")
+    for i, state in enumerate(path):
+        kit.set_state(1, state, at=BASE_MS - (8 - i) * 3_600_000)
+    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir), clock=lambda: BASE_MS / 1000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_text(pilot, app, "Walked")
+        app.open_task(1)
+        text = await wait_for_text(pilot, app, "merging→merged 2h ago")
+        history = next(line for line in text.splitlines() if line.lstrip().startswith("history"))
+        assert history.lstrip().startswith("history … · ")  # the oldest went, said so
+        assert "planning→refining" not in history and len(history.rstrip()) <= 80

@@ -13,10 +13,13 @@ from textual.events import Click
 from textual.widgets import Footer, Input
 
 from .. import format as fmt
-from ..model import DEPENDENCY_MET_STATES, ROLES, Relation, SessionPane, StoreStatus, TaskDetail
+from ..model import (
+    ROLES, SessionPane, StoreStatus, TaskDetail,
+)
 from ..text import one_line
 from ..views import Query, RefreshState, TaskQuery
 from ..widgets.session_card import SessionCard
+from .task_words import RELATIONS_SHOWN, history_words, relation_words
 from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
 from ..widgets.text_line import TextLine
@@ -35,40 +38,6 @@ def _pane_matches(pane: SessionPane, needle: str) -> bool:
     hay = " ".join((info.session_id, info.role, info.last_phase or "", info.last_exit_status or "",
                     pane.tagline, pane.model, "gone" if info.gone else "")).lower()
     return all(part in hay for part in needle.lower().split())
-
-
-#: Relations named on the task screen before the rest are counted.
-RELATIONS_SHOWN = 10
-#: (relation, this task is its from_task) -> (order, words); TAU.md §4.5:
-#: (from, to, 'depends_on') means from depends on to; blocks and related only inform.
-_RELATION_WORDS = {
-    ("depends_on", True): (0, "waits on"),
-    ("depends_on", False): (2, "needed by"),
-    ("blocks", True): (3, "blocks"),
-    ("blocks", False): (4, "marked blocked by"),
-    ("related", True): (5, "related"),
-    ("related", False): (5, "related"),
-}
-
-
-def relation_words(task_id: int, relations: tuple[Relation, ...]) -> list[str]:
-    """Each relation in this task's direction and tau's meaning, with the other
-    task's state where known: "waits on #3 (active)", "needed by #7 (ready)",
-    "blocks #9", "related #4". A dependency that is merged or closed no longer
-    blocks: "depends on #2 (merged)"; one missing from the store neither."""
-    out: list[tuple[int, int, str]] = []
-    for r in relations:
-        mine = r.from_task == task_id
-        other, state = (r.to_task, r.to_state) if mine else (r.from_task, r.from_state)
-        order, words = _RELATION_WORDS.get((r.relation, mine), (6, ""))
-        if r.relation == "depends_on" and mine and (state is None or state in DEPENDENCY_MET_STATES):
-            order, words = 1, "depends on"
-        if not words:  # a relation this version does not know, shown as it is
-            rel = one_line(r.relation, 16)
-            words = rel if mine else f"{rel} (from)"
-        note = one_line(state, 12) if state is not None else "not in store"
-        out.append((order, other, f"{words} #{other} ({note})"))
-    return [text for _, _, text in sorted(out)]
 
 
 def _sorted(panes: list[SessionPane], sort: str) -> list[SessionPane]:
@@ -185,14 +154,14 @@ class TaskScreen(DataScreen):
             shown = words[:RELATIONS_SHOWN]
             more = f" · +{len(words) - len(shown)} more" if len(words) > len(shown) else ""
             f.append("\nrelations  " + " · ".join(shown) + more)
+        width = max(20, self.size.width - 2)
+        lines = f.split("\n")
+        for line in lines:
+            line.truncate(width, overflow="ellipsis")  # one screen line each, never wrapped
         states = [h for h in d.history if h.field == "state"]
         if states:
-            f.append("\nhistory ")
-            for h in states[-6:]:
-                f.append(f" {one_line(h.old_value or '∅', 12)}→{one_line(h.new_value or '∅', 12)}")
-                f.append(f" {fmt.age(h.created_at / 1000, now)} ago ·")
-            f.right_crop(1)
-        self.query_one("#task-fields", TextLine).show(f)
+            lines.append(Text("history " + history_words(states, now, width - 8)))
+        self.query_one("#task-fields", TextLine).show(Text("\n").join(lines))
 
     def _visible_panes(self) -> list[SessionPane]:
         d = self.detail
