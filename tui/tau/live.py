@@ -43,6 +43,8 @@ BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.7, 1.0)
 ANSWER_TIMEOUT_S = 3.0
 STALLED = (f"tau server has not answered a subscribe in {ANSWER_TIMEOUT_S:g} s (busy, or stalled): "
            f"phases shown are the persisted ones")
+
+
 class LiveTracker:
     """Subscriptions to the sessions that may be live, and what they say."""
 
@@ -264,6 +266,7 @@ class LiveTracker:
         self._phases.clear()
         self._idle.clear()
         self._answered.clear()
+        self._stalled = False
         self.changes.everything()
 
     # --- one subscription -------------------------------------------------------------
