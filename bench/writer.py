@@ -179,11 +179,10 @@ class Writer:
         persisted ``sending request`` when it began), the previous turn's
         ``status`` on disk."""
         srv = self._srv()
-        t0 = self._persist(sid, "sending request", status)
-        srv.set_phase(sid, WIRE[phase])
-        if sid not in self.live:
+        srv.set_phase(sid, WIRE[phase])  # memory first: a subscribe that reads the disk's
+        if sid not in self.live:         # word is never answered "Idle" for this run
             self.live.append(sid)
-        return t0
+        return self._persist(sid, "sending request", status)
 
     def title(self, task: int, title: str) -> float:
         c = self.tasks
@@ -245,9 +244,16 @@ class Writer:
         self._commit(self.tau)
 
     def _start_runs(self, sids: list[str], wire: str = "ToolExec") -> None:
-        """Runs start: ``sending request`` persisted with the run's first message
-        (one commit), the phase in memory."""
+        """Runs start: the phase in memory, then ``sending request`` persisted
+        with the run's first message (one commit). (Memory first: a dashboard
+        that subscribes on seeing the commit is never answered "Idle".)"""
         srv = self._srv()
+        for sid in sids:
+            srv.set_phase(sid, wire)
+            if sid not in self.live:
+                self.live.append(sid)
+            if sid in self.rested:
+                self.rested.remove(sid)
         now = _now_ms()
         self.tau.execute("BEGIN IMMEDIATE")
         for sid in sids:
@@ -255,12 +261,6 @@ class Writer:
             self.tau.execute("INSERT INTO messages (session_id, message_json, created_at) VALUES (?,?,?)",
                              (sid, _user_msg("Continue with the task.", now), now))
         self._commit(self.tau)
-        for sid in sids:
-            srv.set_phase(sid, wire)
-            if sid not in self.live:
-                self.live.append(sid)
-            if sid in self.rested:
-                self.rested.remove(sid)
 
     def _idle_sessions(self, k: int) -> list[str]:
         """Up to ``k`` sessions that could start a run and that the dashboard
