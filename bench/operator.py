@@ -273,21 +273,42 @@ async def cold_start(tmux: Tmux, data_dir: Path, runtime_dir: Path, n_tasks: int
 # --- the operator session: latency, idle, load, peak RSS -----------------------------------
 
 
-async def _open_target_task(ctl: Control, task: int, timeout: float) -> bool:
+async def _open_target_task(ctl: Control, task: int, timeout: float, attempts: int = 3) -> bool:
     """Drill into the target task as an operator would on a long list: filter to
-    its id (``/`` and the id, Enter), open it (Enter), and clear the filter (Escape) once
-    back. (The cursor stays on the task it was on while rows move, so "the first
-    running task" is not where the cursor is after the list has changed.)"""
+    it (``/``, ``#id``, Enter), open it (Enter) once the filtered list is on
+    screen, and clear the filter (Escape) once back. (The cursor stays on the
+    task it was on while rows move, so "the first running task" is not where the
+    cursor is after the list has changed; and on a big store the filtered list
+    takes a moment, so Enter waits for it rather than open whatever row is under
+    the cursor.) A wrong task opened is left (Escape) and the drill tried again."""
     def on_task(lines: list[str]) -> bool:
         return any(ln.lstrip().startswith(f"#{task} ") for ln in lines[:3])
 
-    await ctl.keys("/")
-    await ctl.keys(*str(task))
-    await ctl.keys("Enter")
-    await asyncio.sleep(0.2)
-    await ctl.keys("Enter")
-    t, _ = await poll_until(ctl, on_task, timeout, 0.01)
-    return t is not None
+    def filtered(lines: list[str]) -> bool:
+        return any(f"filter: #{task}]" in ln for ln in lines[:2])
+
+    def on_some_task(lines: list[str]) -> bool:
+        return any(re.match(r"#\d+ ", ln.lstrip()) for ln in lines[:3])
+
+    for _ in range(attempts):
+        await ctl.keys("/")
+        await ctl.keys(*f"#{task}")
+        await ctl.keys("Enter")
+        t, _ = await poll_until(ctl, filtered, timeout, 0.01)
+        if t is None:
+            await ctl.keys("Escape")
+            continue
+        await asyncio.sleep(0.3)  # the filtered rows, drawn
+        await ctl.keys("Enter")
+        t, lines = await poll_until(ctl, lambda ls: on_task(ls) or on_some_task(ls), timeout, 0.01)
+        if t is not None and on_task(lines):
+            return True
+        if t is not None:  # another task's screen: back, and again
+            await ctl.keys("Escape")
+            await asyncio.sleep(0.3)
+        await ctl.keys("Escape")  # the filter cleared
+        await asyncio.sleep(0.3)
+    return False
 
 
 def _per_minute(before: dict[str, Any], after: dict[str, Any], seconds: float) -> dict[str, Any]:
@@ -355,7 +376,7 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
 
         async def on_task_screen(changes) -> None:  # type: ignore[no-untyped-def]
             if not await _open_target_task(ctl, task, timeout + 30):
-                out["notes"].append("could not open the target task (/id, Enter)")
+                out["notes"].append("could not open the target task (/#id, Enter)")
                 return
             await poll_until(ctl, lambda ls: TextView(ls).card(sc.sid) is not None, timeout + 30)
             for change in changes:
