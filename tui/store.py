@@ -38,10 +38,8 @@ from .tau.usage import UsageSums
 
 __all__ = ["Store", "StoreError", "decode_message", "describe_error"]
 
-#: How long the first read waits for tau's server to answer its subscribes (s),
-#: and a later read for the answers about sessions asked for the first time.
+#: How long the first read waits for tau's server to answer its subscribes (s).
 FIRST_ANSWER_WAIT_S = 0.5
-NEW_ANSWER_WAIT_S = 0.1
 
 
 class Store:
@@ -85,16 +83,14 @@ class Store:
 
     async def _ask_server(self, sessions: SessionTable) -> None:
         """After each read of tau.db: the sessions the disk says may be live
-        are the ones the tracker subscribes to. A session asked about for the
-        first time (a run starting) gets a moment for its answer, and the first
-        read one for the server itself, so that a screen shows the truth
-        rather than correcting itself a moment later."""
-        opened = self.live.want(*self._candidates(sessions))
+        are the ones the tracker subscribes to. The first read gives the server
+        a moment to answer, so that the first screen shows the truth rather than
+        correcting itself a moment later; later reads never wait for it (its
+        answer arrives as a change of its own)."""
+        self.live.want(*self._candidates(sessions))
         if not self._settled:
             self._settled = True
             await self.live.settle(FIRST_ANSWER_WAIT_S)
-        elif opened:
-            await self.live.settle(NEW_ANSWER_WAIT_S)
 
     def _loose_found(self) -> None:
         """The side scan found sessions to ask about: ask, without a read."""

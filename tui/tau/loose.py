@@ -59,12 +59,30 @@ class LooseSessions:
                 await task
 
     async def _loop(self) -> None:
+        seen: tuple[object, ...] | None = None
         while True:
-            try:
-                found = await scan(self.path)
-            except (sqlite3.Error, OSError, ValueError):
-                found = None  # no store yet, an old schema, a lock: try next time
-            if found is not None and found != self.found:
-                self.found = found
-                self._on_found()
+            # Only when tau.db may have changed since the last scan (its files'
+            # sizes and times moved): an idle store costs no scan at all.
+            mark = _files_mark(self.path)
+            if mark != seen:
+                try:
+                    found = await scan(self.path)
+                    seen = mark
+                except (sqlite3.Error, OSError, ValueError):
+                    found = None  # no store yet, an old schema, a lock: try next time
+                if found is not None and found != self.found:
+                    self.found = found
+                    self._on_found()
             await asyncio.sleep(LOOSE_SCAN_SECONDS)
+
+
+def _files_mark(path: Path) -> tuple[object, ...]:
+    """Sizes and modification times of tau.db and its WAL: a commit moves them."""
+    out: list[object] = []
+    for p in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = p.stat()
+            out.append((st.st_size, st.st_mtime_ns, st.st_ino))
+        except OSError:
+            out.append(None)
+    return tuple(out)
