@@ -159,6 +159,11 @@ class LiveTracker:
         for sid in list(self._idle):
             if self._wanted.get(sid, None) != self._idle[sid]:
                 del self._idle[sid]
+                # The disk moved: a new run, maybe. The server's old "idle"
+                # is not its word on it: unknown until it answers again.
+                old = self._phases.get(sid)
+                if old is not None and not old.live:
+                    del self._phases[sid]
         return self._sync()
 
     def _sync(self) -> int:
