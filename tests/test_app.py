@@ -133,7 +133,7 @@ async def test_task_screen_follows_the_store(fleet: StoreKit) -> None:
         fleet.add_session("s30", tagline="a fresh reviewer")
         fleet.run("s30", "preparing")
         await wait_for_text(pilot, app, "a fresh reviewer")
-        assert "Sessions (5, 3 live)" in screen_text(app)
+        await wait_for_text(pilot, app, "Sessions (5, 3 live)")  # the server's answer: its own change
         assert app.screen.pane_at_cursor() == "s2"  # type: ignore[attr-defined]
         # a new message, shown under the live session
         fleet.add_message("s4", assistant("All 12 retry tests pass"), BASE_MS)
