@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import wait_for_text, wait_until
+from tests.conftest import screen_text, wait_for_text, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, user
 from tui.app import SessionTopApp
 from tui.screens.session import TranscriptScreen
@@ -56,7 +56,7 @@ async def test_a_compaction_makes_counts_sums_and_the_open_transcript_go_down(ki
         compact(kit, "s1", keep_from=ids[10], summary="SUMMARY-OF-THE-CHAT")  # tau cuts at a user message
         # tau now has 3 messages: the 2 kept and the summary; 1 assistant turn of 1,000 tokens.
         text = await wait_for_text(pilot, app, "SUMMARY-OF-THE-CHAT")
-        await wait_until(pilot, lambda: "question 0" not in _screen(app), what="deleted rows gone")
+        await wait_until(pilot, lambda: "question 0" not in screen_text(app), what="deleted rows gone")
         screen = app.screen
         assert isinstance(screen, TranscriptScreen)
         await wait_until(pilot, lambda: screen.header is not None and screen.header.message_count == 3,
@@ -156,11 +156,6 @@ async def test_tokens_by_kind_and_context_use(kit: StoreKit) -> None:
     finally:
         await store.close()
 
-
-def _screen(app: SessionTopApp) -> str:
-    from tests.conftest import screen_text
-
-    return screen_text(app)
 
 
 async def test_transcript_times_carry_the_date_when_not_today(kit: StoreKit, monkeypatch) -> None:  # type: ignore[no-untyped-def]

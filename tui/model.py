@@ -8,7 +8,6 @@ tasks without copying. No I/O, no Textual.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 # --- vocabulary (TAU_STORE.md); unknown values are shown as they are ----------
 
@@ -48,13 +47,6 @@ def phase_rank(phase: str | None) -> int:
     if not phase:
         return -1
     return PHASE_RANK.get(phase, 1)
-
-
-class LiveSource(str, Enum):
-    """Where ``is_live`` came from: the dashboard reads disk, so it infers."""
-
-    PID = "pid"          # tau.pid names a living process: inferred from disk
-    NONE = "none"        # no server seen: nothing can be live
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,8 +275,6 @@ class StoreStatus:
     """What the screen says about the store itself: liveness and problems."""
 
     data_dir: str
-    live_source: LiveSource = LiveSource.NONE
-    server_pid: int | None = None
     server: ServerStatus = NO_SERVER
     notices: tuple[str, ...] = ()  # things the operator should know, one line each
     error: str | None = None       # the last read failed: data on screen is stale

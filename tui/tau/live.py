@@ -74,7 +74,6 @@ class LiveTracker:
         self._poke = asyncio.Event()
         self._stopping = False
         self.changes = Changes()
-        self.subscribes_sent = 0
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -284,7 +283,6 @@ class LiveTracker:
                 return
             conn = await connect(self.socket_path)
             await conn.send({"type": "subscribe", "session_id": sid})
-            self.subscribes_sent += 1
             timer = asyncio.get_running_loop().call_later(ANSWER_TIMEOUT_S, self._no_answer, sid)
             async for item in conn.lines():
                 if isinstance(item, Skipped):
