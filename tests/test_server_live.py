@@ -117,3 +117,27 @@ async def test_a_clean_shutdown_resets_phases_and_the_app_follows(kit: StoreKit)
         await wait_for_text(pilot, app, "tau server not running", timeout=3.0)
         await wait_gone(pilot, app, "(1 live)")
         assert kit.server.subscriber_count() == 0
+
+
+async def test_a_pushed_phase_reaches_the_list_without_a_query_on_taus_files(kit: StoreKit) -> None:
+    """A phase change lives only in tau's server (TAU.md §5.2): the list shows it
+    from memory, and the store is asked no more than whether its files moved
+    (`PRAGMA data_version`). A commit that comes next is still read."""
+    one_task(kit)
+    kit.run("s1", "thinking")
+    app = make_app(kit)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "thinking")
+        statements: list[str] = []
+        db = app.store._db  # the store's own two connections, to watch what they run
+        for f in (db.tasks, db.tau):
+            assert f.conn is not None
+            await f.conn.set_trace_callback(statements.append)
+        applied = app.applied
+        kit.server.set_phase("s1", "ToolExec")
+        await wait_for_text(pilot, app, "running tools")
+        assert app.applied > applied
+        assert statements and all(s.strip().upper() == "PRAGMA DATA_VERSION" for s in statements), statements
+        kit.tasks.execute("UPDATE tasks SET title = 'Renamed while busy' WHERE id = 1")
+        text = await wait_for_text(pilot, app, "Renamed while busy")
+        assert "running tools" in text
