@@ -68,7 +68,11 @@ class SessionTopApp(App[None]):
         Binding("r", "reload", "Re-read"),
         Binding("p", "toggle_pause", "Pause"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        # issue 12: the notifications log (tui/notify, tui/screens/notifications.py)
+        Binding("exclamation_mark", "notifications", "Notifications", key_display="!", show=False),
     ]
+    #: issue 12: the [notify] settings; None: read from the config file at mount.
+    notify_settings = None
 
     def __init__(
         self,
@@ -115,6 +119,7 @@ class SessionTopApp(App[None]):
             self._watcher()
         if self._tick_enabled:
             self.set_interval(1.0, self._tick)
+        self._issue12_notifier()  # issue 12
         self.request_refresh(force=True)
 
     async def on_unmount(self) -> None:
@@ -279,6 +284,36 @@ class SessionTopApp(App[None]):
                 screen.tick(self.clock())
             except NoMatches:
                 pass  # the screen is being composed or torn down (quitting): nothing to tick
+
+    # --- notifications (issue 12: the engine is tui/notify, plain Python) ---------------------
+
+    @work(group="notify", exclusive=True, exit_on_error=False)
+    async def _issue12_notifier(self) -> None:
+        """After each applied read or word from tau's server: one picture for
+        the engine; what changed goes to a toast, the terminal and the hook."""
+        from .notify.loop import notify_loop
+        from .notify.notifier import Notifier
+        from .notify.settings import load
+
+        def write(seq: str) -> None:
+            if self._driver is not None:
+                self._driver.write(seq)
+                self._driver.flush()
+
+        settings = self.notify_settings or load()
+        self.notifier = Notifier(
+            self.store, settings, write=write,
+            toast=lambda msg, title, severity: self.notify(msg, title=title, severity=severity,
+                                                            timeout=8))
+        await notify_loop(self.notifier, lambda: (self.applied, self.store.live.version), self._stop)
+
+    def action_notifications(self) -> None:
+        from .notify.lines import screen_lines
+        from .screens.notifications import NotificationsScreen
+
+        notifier = getattr(self, "notifier", None)
+        if notifier is not None and not isinstance(self.screen, NotificationsScreen):
+            self.push_screen(NotificationsScreen(lambda: screen_lines(notifier)))
 
     # --- actions -----------------------------------------------------------------------------
 

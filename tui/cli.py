@@ -41,6 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # issue 12: `sessiontop list` / `watch`, for scripts: no Textual on that path (tui/scripts).
+    script_argv = sys.argv[1:] if argv is None else argv
+    if script_argv and script_argv[0] in ("list", "watch"):
+        from .scripts import main as scripts_main
+        return scripts_main(script_argv)
     args = parse_args(argv)
     from .app import SessionTopApp
     from .store import Store

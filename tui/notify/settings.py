@@ -1,0 +1,115 @@
+"""The ``[notify]`` table of sessiontop's config file, parsed and checked.
+
+```toml
+[notify]
+toast = true            # a toast in the app
+osc9 = true             # the terminal's notification, OSC 9 (iTerm2, kitty, WezTerm, …)
+osc777 = false          # OSC 777 (urxvt, foot, VTE terminals)
+bell = true             # BEL
+notify_command = "notify-send sessiontop \"$SESSIONTOP_MESSAGE\""
+command_timeout = 10    # s, then the command is killed
+events = ["exit", "review", "failed", "stall", "server"]   # which kinds notify
+stall_factor = 5        # a stall: this many times the role's median gap…
+stall_floor_minutes = 10  # …and never less than this
+stall_minutes = { worker = 30 }    # per role (or "default"), overrides both
+```
+A bad value is reported as a problem and the default kept: a typo never stops
+the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: The kinds of notification (see `tui.notify.engine`).
+KINDS = ("exit", "review", "failed", "stall", "server")
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    toast: bool = True
+    osc9: bool = True
+    osc777: bool = False
+    bell: bool = True
+    command: str | None = None
+    command_timeout: float = 10.0
+    kinds: frozenset[str] = frozenset(KINDS)
+    stall_factor: float = 5.0
+    stall_floor_s: float = 600.0
+    stall_override_s: Mapping[str, float] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+
+def parse(table: Mapping[str, Any] | None) -> NotifySettings:
+    """Settings from the raw ``[notify]`` table (None or {}: the defaults)."""
+    table = dict(table or {})
+    problems: list[str] = []
+    out: dict[str, Any] = {}
+
+    def flag(key: str) -> None:
+        if key in table:
+            v = table.pop(key)
+            if isinstance(v, bool):
+                out[key] = v
+            else:
+                problems.append(f"notify.{key} must be true or false")
+
+    def number(key: str, name: str, scale: float = 1.0) -> None:
+        if key in table:
+            v = table.pop(key)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+                out[name] = float(v) * scale
+            else:
+                problems.append(f"notify.{key} must be a positive number")
+
+    for key in ("toast", "osc9", "osc777", "bell"):
+        flag(key)
+    if "notify_command" in table:
+        v = table.pop("notify_command")
+        if isinstance(v, str) and v.strip():
+            out["command"] = v
+        elif v not in ("", None):
+            problems.append("notify.notify_command must be a string")
+    number("command_timeout", "command_timeout")
+    number("stall_factor", "stall_factor")
+    number("stall_floor_minutes", "stall_floor_s", 60.0)
+    if "events" in table:
+        v = table.pop("events")
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            unknown = [x for x in v if x not in KINDS]
+            if unknown:
+                problems.append(f"notify.events: unknown {', '.join(unknown)} (known: {', '.join(KINDS)})")
+            out["kinds"] = frozenset(x for x in v if x in KINDS)
+        else:
+            problems.append("notify.events must be a list of strings")
+    if "stall_minutes" in table:
+        v = table.pop("stall_minutes")
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+            out["stall_override_s"] = {"default": float(v) * 60}
+        elif isinstance(v, Mapping):
+            good = {str(k): float(m) * 60 for k, m in v.items()
+                    if isinstance(m, (int, float)) and not isinstance(m, bool) and m > 0}
+            if len(good) != len(v):
+                problems.append("notify.stall_minutes: each value must be a positive number")
+            out["stall_override_s"] = good
+        else:
+            problems.append("notify.stall_minutes must be a number or a table of role = minutes")
+    for key in table:
+        problems.append(f"notify.{key}: unknown setting")
+    return NotifySettings(problems=tuple(problems), **out)
+
+
+def load(path: Path | None = None) -> NotifySettings:
+    """The settings from the config file (tui.config, issue 11)."""
+    try:
+        from ..config import load_config
+    except ImportError:  # pragma: no cover - before tui.config exists
+        return parse({})
+    try:
+        config = load_config(path)
+    except Exception as exc:  # noqa: BLE001 - a broken config file never stops us
+        return NotifySettings(problems=(f"config: {exc}",))
+    return parse(config.sections.get("notify", {}))

@@ -1,0 +1,60 @@
+"""``sessiontop list`` and ``sessiontop watch``: the fleet for scripts.
+
+No Textual on this path (a script has no terminal, and must start at once):
+these modules import the store, the engine and the standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from ..tau.paths import default_data_dir, default_runtime_dir, find_socket
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="sessiontop", description="tau's fleet, for scripts")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("list", "print each task with its sessions, then exit"),
+                       ("watch", "print one line per transition until interrupted")):
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("--json", action="store_true", help="JSON (list: one document; watch: one object a line)")
+        p.add_argument("--data-dir", type=Path, default=None,
+                       help="tau's data directory (default: $XDG_DATA_HOME/tau, else ~/.local/share/tau)")
+        p.add_argument("--runtime-dir", type=Path, default=None,
+                       help="tau's runtime directory holding tau.sock (default: $XDG_RUNTIME_DIR/tau, "
+                            "else ~/.tau, else /tmp/tau-*/)")
+        if name == "list":
+            p.add_argument("task_ids", nargs="*", type=int, metavar="TASK_ID", help="only these tasks")
+        else:
+            p.add_argument("--since", default=None, metavar="WHEN",
+                           help="first replay what the store can tell since WHEN (10m, 2h, 1d, "
+                                "unix seconds or an ISO date)")
+    return parser.parse_args(argv)
+
+
+def locate(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """(data dir, runtime dir, socket) found as the app finds them."""
+    data_dir = args.data_dir or default_data_dir()
+    runtime_dir = args.runtime_dir or default_runtime_dir()
+    socket = None if runtime_dir is not None else (lambda: find_socket(None))
+    return data_dir, runtime_dir, socket
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    try:
+        if args.command == "list":
+            from .listing import run_list
+            return asyncio.run(run_list(args))
+        from .watching import run_watch
+        return asyncio.run(run_watch(args))
+    except KeyboardInterrupt:
+        return 0
+    except BrokenPipeError:  # `sessiontop watch | head`: the reader has had enough
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -1,0 +1,106 @@
+"""``sessiontop list [--json] [TASK_ID…]``: each task with its sessions.
+
+Each session is exactly what tau's ``TaskSessionInfo`` serialises (TAU.md
+§6.1: ``session_id, role, created_at`` (ms), ``message_count, archived,
+last_activity`` (s), ``last_phase, last_exit_status`` (omitted when NULL),
+``is_live``), from the same merge of disk and server the screens use. What the
+dashboard knows beyond the record is under ``sessiontop`` (per session) and
+``sessions_gone`` (rows whose session is no longer in tau.db: tau's server
+drops them, so they are kept apart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..model import TaskSessionInfo
+from ..notify.observe import FleetState, observe
+from ..notify.settings import load
+from ..notify.stall import StallRule, median_gaps
+from .common import Unreadable, check_readable, one_line, open_store
+
+
+def record(info: TaskSessionInfo) -> dict[str, Any]:
+    """The record as tau's serde writes it (key order of the Rust struct)."""
+    out: dict[str, Any] = {
+        "session_id": info.session_id, "role": info.role, "created_at": info.created_at,
+        "message_count": info.message_count, "archived": info.archived,
+        "last_activity": info.last_activity, "last_phase": info.last_phase,
+    }
+    if info.last_exit_status is not None:
+        out["last_exit_status"] = info.last_exit_status
+    out["is_live"] = info.is_live
+    return out
+
+
+def document(state: FleetState, rule: StallRule, sources: dict[str, str]) -> dict[str, Any]:
+    tasks = []
+    for tid, t in state.tasks.items():
+        sessions, gone = [], []
+        for (task_id, sid), s in state.sessions.items():
+            if task_id != tid:
+                continue
+            info = s.info
+            if info.gone:
+                gone.append({"session_id": sid, "role": info.role, "created_at": info.created_at})
+                continue
+            rec = record(info)
+            rec["sessiontop"] = {
+                "phase_source": sources.get(sid, "disk"),
+                "last_event": s.last_event,
+                "stalled": rule.stalled(info.role, info.last_phase, info.is_live, s.last_event,
+                                        state.taken_at),
+                "stall_after_s": rule.threshold(info.role, info.last_phase),
+            }
+            sessions.append(rec)
+        tasks.append({"id": tid, "title": t.title, "state": t.state, "project_name": t.project,
+                      "priority": t.priority, "updated_at": t.updated_at,
+                      "sessions": sessions, "sessions_gone": gone})
+    return {"taken_at": state.taken_at,
+            "server": {"up": state.server_up, "detail": state.server_detail},
+            "tasks": tasks}
+
+
+def text_lines(doc: dict[str, Any]) -> list[str]:
+    out = [f"tau server: {doc['server']['detail']}"]
+    for t in doc["tasks"]:
+        live = sum(1 for s in t["sessions"] if s["is_live"])
+        out.append(f"#{t['id']:<5} {t['state']:<11} {t['title']}  ({len(t['sessions'])} sessions, {live} live)")
+        for s in t["sessions"]:
+            flag = " STALLED" if s["sessiontop"]["stalled"] else ""
+            out.append(f"       {s['role']:<11} {s['session_id']:<14} {'live ' if s['is_live'] else ''}"
+                       f"{s['last_phase'] or '-'}  {s['message_count']} msgs"
+                       f"{'  last turn ' + s['last_exit_status'] if 'last_exit_status' in s else ''}{flag}")
+    return out
+
+
+async def run_list(args: argparse.Namespace) -> int:
+    store = None
+    try:
+        store = await open_store(args)
+        state = await observe(store, args.task_ids or None, every_session=True)
+        check_readable(store)
+        rule = StallRule(load(), await median_gaps(store))
+        lv = store.live
+        sources = {sid: ("server" if lv.up and lv.phase(sid) is not None else
+                         "pending" if lv.up and lv.pending(sid) else "server" if lv.up else "disk")
+                   for _, sid in state.sessions}
+        doc = document(state, rule, sources)
+    except Exception as exc:  # noqa: BLE001 - one line, exit 2
+        print(f"sessiontop: {one_line(exc)}", file=sys.stderr)
+        return 2
+    finally:
+        if store is not None:
+            await store.close()
+    missing = [t for t in args.task_ids if t not in state.tasks]
+    if args.json:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write("\n".join(text_lines(doc)) + "\n")
+    sys.stdout.flush()
+    if missing:
+        print(f"sessiontop: no task {', '.join(f'#{t}' for t in missing)}", file=sys.stderr)
+    return 0

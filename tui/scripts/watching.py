@@ -1,0 +1,161 @@
+"""``sessiontop watch [--json] [--since WHEN]``: one line per transition.
+
+The same engine as the app's notifications (`tui.notify.engine`), fed the same
+pictures, taken on the same signals: a file event in the data directory, a
+word from tau's server, and every few seconds (a stall is the absence of
+change). The first picture is the baseline; ``--since`` first replays what
+the store can tell of the time before: the task state changes of
+``task_history`` and the sessions' newest messages, marked ``replayed``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import re
+import signal
+import sys
+import time
+from datetime import datetime
+from typing import Any
+
+from ..notify.engine import TOLD_STATES, Engine, Event
+from ..notify.observe import observe
+from ..notify.settings import load
+from ..notify.stall import StallRule, median_gaps
+from ..store import Store
+from ..watcher import watch_store
+from .common import check_readable, one_line, open_store
+
+#: A look this often with nothing changing (s), for stalls.
+STALL_LOOK_S = 5.0
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """``10m``, ``2h``, ``1d`` ago; unix seconds; or an ISO date → unix s."""
+    now = time.time() if now is None else now
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text)
+    if m:
+        return now - float(m.group(1)) * UNITS[m.group(2)]
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise ValueError(f"--since {text!r}: expected 10m, 2h, 1d, unix seconds or an ISO date") from None
+
+
+def emit(event: Event | dict[str, Any], as_json: bool) -> None:
+    data = event.to_json() if isinstance(event, Event) else event
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        when = time.strftime("%H:%M:%S", time.localtime(data["at"]))
+        mark = f" [{data['notify']}]" if data.get("notify") else ""
+        sys.stdout.write(f"{when} {data['kind']}{mark}: {data['message']}\n")
+    sys.stdout.flush()
+
+
+async def replay(store: Store, since: float) -> list[dict[str, Any]]:
+    """What the store can tell of the time since ``since``, oldest first."""
+    out: list[dict[str, Any]] = []
+    since_ms = int(since * 1000)
+    async with store._lock:  # noqa: SLF001 - the facade's own connections
+        db = store._db  # noqa: SLF001
+        conn, schema = db.tasks.conn, db.tasks.schema
+        if conn is not None and schema.has("task_history", "task_id", "field", "created_at"):
+            async with conn.execute(
+                "SELECT h.task_id, h.old_value, h.new_value, h.created_at, t.title FROM task_history h "
+                "LEFT JOIN tasks t ON t.id = h.task_id WHERE h.field = 'state' AND h.created_at >= ? "
+                "ORDER BY h.created_at, h.id", (since_ms,)) as cur:
+                for tid, old, new, at, title in await cur.fetchall():
+                    ev = Event("task_state", at / 1000, f"task #{tid} {title!r}: {old} → {new}",
+                               notify=TOLD_STATES.get(str(new)), task_id=tid,
+                               old=None if old is None else str(old), new=str(new),
+                               title=None if title is None else str(title)).to_json()
+                    ev["replayed"] = True
+                    out.append(ev)
+        tau = db.tau.conn
+        if tau is not None and db.tau.schema.messages_ok():
+            created = db.tau.schema.msg_created()
+            if created != "NULL":
+                # Each session active since then: how many messages, the newest
+                # when (a scan of the messages: only with --since).
+                async with tau.execute(
+                    f"SELECT session_id, COUNT(*), MAX({created}) FROM messages WHERE {created} >= ? "
+                    "GROUP BY session_id", (since_ms,)) as cur:
+                    for sid, count, last in await cur.fetchall():
+                        out.append({"kind": "session_messages", "at": last / 1000, "session_id": str(sid),
+                                    "new": str(count), "replayed": True,
+                                    "message": f"session {sid}: {count} messages, the newest at "
+                                               f"{time.strftime('%H:%M:%S', time.localtime(last / 1000))}"})
+    out.sort(key=lambda e: e["at"])
+    return out
+
+
+async def run_watch(args: argparse.Namespace) -> int:
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        print(f"sessiontop: {exc}", file=sys.stderr)
+        return 2
+    store = None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        store = await open_store(args)
+        engine = Engine(StallRule(load()))
+        engine.step(await observe(store))  # the baseline
+        check_readable(store)
+        engine.rule.medians = await median_gaps(store)
+        if since is not None:
+            for ev in await replay(store, since):
+                emit(ev, args.json)
+    except BrokenPipeError:
+        if store is not None:
+            await store.close()
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line, exit 2
+        print(f"sessiontop: {one_line(exc)}", file=sys.stderr)
+        if store is not None:
+            await store.close()
+        return 2
+    wake = asyncio.Event()
+    store.live.add_listener(wake.set)
+
+    async def files() -> None:
+        async for batch in watch_store(store.data_dir, stop, runtime_dir=store.runtime_dir):
+            if "tau.sock" in batch or "tau.pid" in batch:
+                store.live.poke()
+            wake.set()
+
+    watcher = asyncio.create_task(files())
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wake.wait(), STALL_LOOK_S)
+            wake.clear()
+            if stop.is_set():
+                break
+            try:
+                for ev in engine.step(await observe(store)):
+                    emit(ev, args.json)
+            except BrokenPipeError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a bad read is said, the watch goes on
+                print(f"sessiontop: {one_line(exc)}", file=sys.stderr)
+    finally:
+        stop.set()
+        watcher.cancel()
+        with contextlib.suppress(BaseException):
+            await watcher
+        await store.close()
+    return 0
