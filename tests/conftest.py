@@ -60,6 +60,14 @@ async def wait_for_text(pilot, app, text: str, timeout: float = 15.0) -> str:  #
     return screen_text(app)
 
 
+async def wait_for_all(pilot, app, *texts: str, timeout: float = 15.0) -> str:  # type: ignore[no-untyped-def]
+    """Wait until every one of ``texts`` is on screen at once: a task screen's
+    title is drawn a frame before the panes it counts are mounted."""
+    await wait_until(pilot, lambda: all(t in screen_text(app) for t in texts), timeout,
+                     what=" and ".join(map(repr, texts)))
+    return screen_text(app)
+
+
 async def wait_gone(pilot, app, text: str, timeout: float = 15.0) -> str:  # type: ignore[no-untyped-def]
     await wait_until(pilot, lambda: text not in screen_text(app), timeout, what=f"{text!r} to go")
     return screen_text(app)

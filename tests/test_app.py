@@ -6,7 +6,7 @@ change shows up only because the watcher saw the write.
 
 from __future__ import annotations
 
-from tests.conftest import FIXED_NOW, screen_text, wait_for_text, wait_gone, wait_until
+from tests.conftest import FIXED_NOW, screen_text, wait_for_all, wait_for_text, wait_gone, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, user
 from tui.app import SessionTopApp
 from tui.screens.session import TranscriptScreen
@@ -40,12 +40,11 @@ async def test_walk_the_three_levels_with_the_keyboard(fleet: StoreKit) -> None:
         await pilot.press("j")
         assert cursor_key(app) == "t:1"
         await pilot.press("enter")
-        text = await wait_for_text(pilot, app, "Sessions (4, 2 live)")
+        await wait_for_all(pilot, app, "Sessions (4, 2 live)", "#1", "Add retry to the dispatcher",
+                           "branch task-1-retry", "ready→active", "creator", "planner", "s3",
+                           "running tools", "last turn completed", "archived", "last turn error",
+                           "2.0k tok", "$0.08", "bash: exit 101")
         assert isinstance(app.screen, TaskScreen)
-        for bit in ("#1", "Add retry to the dispatcher", "branch task-1-retry", "ready→active",
-                    "creator", "planner", "s3", "running tools", "last turn completed", "archived",
-                    "last turn error", "2.0k tok", "$0.08", "bash: exit 101"):
-            assert bit in text, bit
         await pilot.press("right", "right")
         assert app.screen.cursor == 2
         await pilot.press("enter")
@@ -126,7 +125,7 @@ async def test_task_screen_follows_the_store(fleet: StoreKit) -> None:
     async with app.run_test(size=(130, 44)) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         app.open_task(1)
-        await wait_for_text(pilot, app, "Sessions (4, 2 live)")
+        await wait_for_all(pilot, app, "Sessions (4, 2 live)", "s4")
         await pilot.press("right")  # cursor on s2
         # a new session on the task
         fleet.link(1, "s30", "reviewer", BASE_MS)
@@ -178,7 +177,7 @@ async def test_filter_and_live_only(fleet: StoreKit) -> None:
         # on the task screen: filter panes, live only
         await wait_for_text(pilot, app, "Review the watcher debounce")
         await pilot.press("j", "enter")
-        await wait_for_text(pilot, app, "Sessions (4, 2 live)")
+        await wait_for_all(pilot, app, "Sessions (4, 2 live)", "creator", "s4")
         await pilot.press("l")
         text = await wait_gone(pilot, app, "creator")
         assert "s3" in text and "s4" in text

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import FIXED_NOW, screen_text, wait_for_text, wait_until
+from tests.conftest import FIXED_NOW, screen_text, wait_for_all, wait_for_text, wait_until
 from tests.storekit import StoreKit, user
 from tui.app import SessionTopApp
 from tui.store import Store
@@ -115,8 +115,7 @@ async def test_command_palette_jumps_to_a_task(fleet: StoreKit) -> None:
         await pilot.press(*"flaky merge")
         await wait_for_text(pilot, app, "#6 Fix the flaky merge")
         await pilot.press("enter")
-        await wait_for_text(pilot, app, "Sessions (1, 0 live)")
-        assert "panicked" in screen_text(app)
+        await wait_for_all(pilot, app, "Sessions (1, 0 live)", "panicked")
 
 
 async def test_mouse_opens_tasks_and_sessions(fleet: StoreKit) -> None:
@@ -127,7 +126,7 @@ async def test_mouse_opens_tasks_and_sessions(fleet: StoreKit) -> None:
         row = next(i for i, line in enumerate(lines) if "Add retry to the dispatcher" in line)
         await pilot.click(offset=(40, row))
         await pilot.click(offset=(40, row))
-        await wait_for_text(pilot, app, "Sessions (4, 2 live)")
+        await wait_for_all(pilot, app, "Sessions (4, 2 live)", "creator")
         await pilot.click("SessionCard", times=2)
         await wait_for_text(pilot, app, "please add retry")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import screen_text, wait_for_text, wait_until
+from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, user
 from tui.app import SessionTopApp
 from tui.screens.session import TranscriptScreen
@@ -123,8 +123,7 @@ async def test_a_gone_session_is_shown_but_counted_apart(fleet: StoreKit) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         app.open_task(2)
-        text = await wait_for_text(pilot, app, "Sessions (1 + 1 gone, 1 live)")
-        assert "session gone" in text
+        await wait_for_all(pilot, app, "Sessions (1 + 1 gone, 1 live)", "session gone")
 
 
 async def test_tokens_by_kind_and_context_use(kit: StoreKit) -> None:

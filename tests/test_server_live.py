@@ -8,7 +8,7 @@ come from its memory; the disk says only what tau persists.
 
 from __future__ import annotations
 
-from tests.conftest import wait_for_text, wait_gone, wait_until
+from tests.conftest import wait_for_all, wait_for_text, wait_gone, wait_until
 from tests.storekit import StoreKit, user
 from tui.app import SessionTopApp
 from tui.screens.task import TaskScreen
@@ -68,8 +68,8 @@ async def test_a_stale_phase_with_the_server_saying_idle_is_not_live(kit: StoreK
         text = await wait_for_text(pilot, app, "A busy task")
         assert "(1 live)" not in text and "· 0 running ·" in text
         app.open_task(1)
-        text = await wait_for_text(pilot, app, "Sessions (1, 0 live)")
-        assert "· idle" in text and "sending request" not in text
+        text = await wait_for_all(pilot, app, "Sessions (1, 0 live)", "· idle")
+        assert "sending request" not in text
         await wait_until(pilot, lambda: kit.server.subscriber_count() == 0, what="subscription closed")
     assert [r["type"] for r in kit.server.requests] == ["subscribe"]
 
