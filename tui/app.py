@@ -16,7 +16,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -27,6 +27,7 @@ from .screens.base import DataScreen
 from .screens.help import HelpScreen
 from .screens.tasks import TaskListScreen
 from .store import Store, StoreError
+from .terminal import SessionTopDriver, exit_status, install_exit_signals, split_escape
 from .views import Query, RefreshState, TaskListQuery, TaskQuery, TranscriptQuery
 from .watcher import poll_ticks, watch_store
 
@@ -64,6 +65,7 @@ class SessionTopApp(App[None]):
     COMMANDS = App.COMMANDS | {TaskCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+z", "suspend_process", "Suspend", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("r", "reload", "Re-read"),
         Binding("p", "toggle_pause", "Pause"),
@@ -104,11 +106,20 @@ class SessionTopApp(App[None]):
         #: Bumped after every snapshot a screen has applied (tests and the
         #: benchmark wait on it).
         self.applied = 0
+        #: The signal (SIGTERM, SIGHUP) that ended the app, if one did.
+        self.exit_signal: int | None = None
+        self._undo_signals: Callable[[], None] | None = None
+
+    def get_driver_class(self):  # type: ignore[no-untyped-def]
+        """Textual's driver with keys read so that Esc then a key is never lost."""
+        driver = super().get_driver_class()
+        return SessionTopDriver if driver.__name__ == "LinuxDriver" else driver
 
     # --- lifecycle --------------------------------------------------------------------
 
     async def on_mount(self) -> None:
         heap.tune()
+        self._undo_signals = install_exit_signals(self._exit_on_signal)
         # A phase change pushed by tau's server reaches the screen without
         # waiting for the disk: the tracker asks for a re-read of the screen.
         self.store.live.add_listener(self._live_changed)
@@ -126,6 +137,37 @@ class SessionTopApp(App[None]):
         self._stop.set()
         self.workers.cancel_all()
         await self.store.close()
+        if self._undo_signals is not None:
+            self._undo_signals()
+
+    def _exit_on_signal(self, signum: int) -> None:
+        """SIGTERM/SIGHUP: quit as `q` does (the terminal is restored, the store
+        and the watcher closed), with the shell's status for the signal."""
+        self.exit_signal = signum
+        self.exit(return_code=exit_status(signum))
+
+    # --- keys ----------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """An Alt+key that nothing binds was typed as Esc then the key: both act."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            after = split_escape(event, self._is_bound)
+            if after is not None:
+                await self._escape_then(after, event.character)
+                return
+        await super().on_event(event)
+
+    def _is_bound(self, key: str) -> bool:
+        return any(key in bindings.key_to_bindings for _, bindings in self.screen._binding_chain)
+
+    async def _escape_then(self, key: str, character: str | None) -> None:
+        """Esc through the bindings as a lone Esc goes, to the end of its action
+        (a screen closes, a box loses its focus), then the key after it."""
+        escape = events.Key("escape", "\x1b")
+        if not (await self._check_bindings("escape", priority=True)
+                or await self._check_bindings("escape")):
+            await super().on_event(escape)
+        self.post_message(events.Key(key, character))
 
     # --- the two workers ------------------------------------------------------------------
 

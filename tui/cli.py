@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -40,6 +41,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+class Terminated(Exception):
+    """SIGTERM or SIGHUP outside the app's event loop (while starting or
+    stopping the demo): unwind through the ``finally`` that cleans up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
+def _catch_exit_signals() -> None:
+    """Outside the app's loop a signal unwinds (inside it, the app quits)."""
+    from .terminal import EXIT_SIGNALS
+
+    for sig in EXIT_SIGNALS:
+        signal.signal(sig, _raise_terminated)
+
+
 def main(argv: list[str] | None = None) -> int:
     # issue 12: `sessiontop list` / `watch`, for scripts: no Textual on that path (tui/scripts).
     script_argv = sys.argv[1:] if argv is None else argv
@@ -47,44 +69,60 @@ def main(argv: list[str] | None = None) -> int:
         from .scripts import main as scripts_main
         return scripts_main(script_argv)
     args = parse_args(argv)
+    from .terminal import exit_status
+
+    _catch_exit_signals()
+    try:
+        return _run(args)
+    except Terminated as exc:
+        return exit_status(exc.signum)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Start the demo if asked, run the app, and always clean up after it."""
     from .app import SessionTopApp
     from .store import Store
 
     fleet = None
     temp_dir: Path | None = None
-    if args.demo:
-        from .demo import DemoFleet
-
-        if args.data_dir is None:
-            temp_dir = Path(tempfile.mkdtemp(prefix="sessiontop-demo-"))
-            data_dir = temp_dir
-        else:
-            data_dir = args.data_dir
-        fleet = DemoFleet(data_dir, seed=args.seed, speed=args.speed)
-        fleet.start()
-        runtime_dir: Path | None = fleet.runtime_dir
-    else:
-        data_dir = args.data_dir or default_data_dir()
-        runtime_dir = args.runtime_dir or default_runtime_dir()
-        if data_dir.exists() and not data_dir.is_dir():
-            print(f"sessiontop: {data_dir} is not a directory", file=sys.stderr)
-            return 2
+    status = 0
     try:
+        if args.demo:
+            from .demo import DemoFleet
+
+            if args.data_dir is None:
+                temp_dir = Path(tempfile.mkdtemp(prefix="sessiontop-demo-"))
+                data_dir = temp_dir
+            else:
+                data_dir = args.data_dir
+            fleet = DemoFleet(data_dir, seed=args.seed, speed=args.speed)
+            fleet.start()
+            runtime_dir: Path | None = fleet.runtime_dir
+        else:
+            data_dir = args.data_dir or default_data_dir()
+            runtime_dir = args.runtime_dir or default_runtime_dir()
+            if data_dir.exists() and not data_dir.is_dir():
+                print(f"sessiontop: {data_dir} is not a directory", file=sys.stderr)
+                return 2
         # Without XDG_RUNTIME_DIR and HOME, tau's runtime dir is per process:
         # look for its socket anew each time the server is sought.
         socket = None if runtime_dir is not None else (lambda: find_socket(None))
         app = SessionTopApp(Store(data_dir, runtime_dir, socket=socket), poll=args.poll)
-        app.run()
-    except KeyboardInterrupt:
-        pass
+        try:
+            app.run()
+        except KeyboardInterrupt:
+            pass
+        status = app.return_code or 0
     finally:
+        # The app's own signal handlers are gone now: a signal here unwinds too.
+        _catch_exit_signals()
         if fleet is not None:
             fleet.stop()
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
     if args.demo and args.data_dir is not None:
         print(f"The demo store is kept in {args.data_dir}")
-    return 0
+    return status
 
 
 if __name__ == "__main__":
