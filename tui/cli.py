@@ -9,36 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import __version__
+from .options import fail, missing_store, parse_args
 from .tau.paths import default_data_dir, default_runtime_dir, find_socket
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="sessiontop",
-        description="A live terminal dashboard of tau agent sessions: which task, which phase, "
-        "how each turn ended. Reads tau's SQLite store read-only and redraws when it changes.",
-    )
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="tau's data directory (default: $XDG_DATA_HOME/tau, else "
-                             "~/.local/share/tau). With --demo: where the demo store is kept.")
-    parser.add_argument("--runtime-dir", type=Path, default=None,
-                        help="tau's runtime directory holding its socket tau.sock (default: "
-                             "$XDG_RUNTIME_DIR/tau, else ~/.tau, else /tmp/tau-*/)")
-    parser.add_argument("--demo", action="store_true",
-                        help="run on a built-in demo fleet that writes a tau-shaped store")
-    parser.add_argument("--seed", type=int, default=7, help="demo: random seed (default 7)")
-    parser.add_argument("--speed", type=float, default=1.0, help="demo: speed factor (default 1)")
-    parser.add_argument("--poll", type=float, default=None, metavar="SECONDS",
-                        help="poll every SECONDS instead of watching for file events "
-                             "(for filesystems that send no events)")
-    parser.add_argument("--version", action="version", version=f"sessiontop {__version__}")
-    args = parser.parse_args(argv)
-    if args.poll is not None and args.poll <= 0:
-        parser.error("--poll needs a positive number of seconds")
-    if args.speed <= 0:
-        parser.error("--speed needs a positive number")
-    return args
 
 
 class Terminated(Exception):
@@ -69,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         from .scripts import main as scripts_main
         return scripts_main(script_argv)
     args = parse_args(argv)
+    if not args.demo:
+        problem = missing_store(args.data_dir or default_data_dir(), explicit=args.data_dir is not None)
+        if problem:
+            return fail(problem)
     from .terminal import exit_status
 
     _catch_exit_signals()
@@ -101,9 +77,6 @@ def _run(args: argparse.Namespace) -> int:
         else:
             data_dir = args.data_dir or default_data_dir()
             runtime_dir = args.runtime_dir or default_runtime_dir()
-            if data_dir.exists() and not data_dir.is_dir():
-                print(f"sessiontop: {data_dir} is not a directory", file=sys.stderr)
-                return 2
         # Without XDG_RUNTIME_DIR and HOME, tau's runtime dir is per process:
         # look for its socket anew each time the server is sought.
         socket = None if runtime_dir is not None else (lambda: find_socket(None))

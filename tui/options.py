@@ -1,0 +1,96 @@
+"""The command line's options, checked before anything starts: one line per mistake.
+
+A value that cannot work (``--poll nan``, ``--speed 0``, a data directory that
+does not exist) is refused at once with one line saying why and what to do,
+instead of a dashboard that says "The store cannot be read" forever.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from . import __version__
+from .groups import SORTS
+
+#: Sensible ranges: a poll faster than this costs a core for nothing, slower
+#: than an hour is no dashboard; the demo's speed factor likewise.
+POLL_RANGE = (0.05, 3600.0)
+SPEED_RANGE = (0.01, 1000.0)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line on stderr (no usage block), status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def bounded(name: str, low: float, high: float):  # type: ignore[no-untyped-def]
+    """An argparse type: a finite number within [low, high]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} needs a number, not {text!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be a number from {low:g} to {high:g}, not {text!r}")
+        return value
+
+    return parse
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog="sessiontop",
+        description="A live terminal dashboard of tau agent sessions: which task, which phase, "
+        "how each turn ended. Reads tau's SQLite store read-only and redraws when it changes. "
+        "Settings: $XDG_CONFIG_HOME/sessiontop/config.toml (flags override it).",
+    )
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="tau's data directory (default: $XDG_DATA_HOME/tau, else "
+                             "~/.local/share/tau). With --demo: where the demo store is kept.")
+    parser.add_argument("--runtime-dir", type=Path, default=None,
+                        help="tau's runtime directory holding its socket tau.sock (default: "
+                             "$XDG_RUNTIME_DIR/tau, else ~/.tau, else /tmp/tau-*/)")
+    parser.add_argument("--demo", action="store_true",
+                        help="run on a built-in demo fleet that writes a tau-shaped store")
+    parser.add_argument("--seed", type=int, default=7, help="demo: random seed (default 7)")
+    parser.add_argument("--speed", type=bounded("--speed", *SPEED_RANGE), default=1.0,
+                        help="demo: speed factor (default 1)")
+    parser.add_argument("--poll", type=bounded("--poll", *POLL_RANGE), default=None, metavar="SECONDS",
+                        help="poll every SECONDS instead of watching for file events "
+                             "(for filesystems that send no events)")
+    parser.add_argument("--theme", default=None, help="colour theme (ctrl+p lists them)")
+    parser.add_argument("--sort", choices=SORTS, default=None, help="the task list's first sort")
+    parser.add_argument("--mouse", action=argparse.BooleanOptionalAction, default=None,
+                        help="mouse reports (--no-mouse: the terminal's own text selection)")
+    parser.add_argument("--config", type=Path, default=None, metavar="FILE",
+                        help="the config file (default: $XDG_CONFIG_HOME/sessiontop/config.toml)")
+    parser.add_argument("--version", action="version", version=f"sessiontop {__version__}")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def missing_store(data_dir: Path, *, explicit: bool) -> str | None:
+    """Why ``data_dir`` cannot be tau's data directory (one line), else None."""
+    if data_dir.is_dir():
+        return None
+    if data_dir.exists():
+        return f"{data_dir} is not a directory"
+    where = "" if explicit else " (tau's default data directory: tau has not run here)"
+    return (f"{data_dir} does not exist{where}. Start tau (its server creates it), "
+            f"pass --data-dir with tau's data directory, or try `sessiontop --demo`")
+
+
+def fail(message: str) -> int:
+    """Say ``message`` on one line; the status of a usage mistake."""
+    print(f"sessiontop: {message}", file=sys.stderr)
+    return 2
