@@ -39,6 +39,8 @@ class PtyApp:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         full_env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
         full_env.pop("TEXTUAL", None)
+        # Not the developer's own config file: a test says what it wants.
+        full_env["XDG_CONFIG_HOME"] = str(REPO / "tests" / "no-config-here")
         full_env.update(env or {})
         self.proc = subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=cwd, stdin=slave,
                                      stdout=slave, stderr=slave, env=full_env,

@@ -14,7 +14,9 @@ from tests.ptykit import REPO
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The real command line, no terminal: a refusal must come before any screen."""
-    full_env = dict(os.environ, **(env or {}))
+    # Not the developer's own config file: a test says what it wants.
+    full_env = dict(os.environ, XDG_CONFIG_HOME=str(REPO / "tests" / "no-config-here"))
+    full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "tui", *args], cwd=REPO, env=full_env,
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
 

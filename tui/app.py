@@ -16,18 +16,19 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from textual import events, work
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
 
 from . import __version__, heap
 from .commands import TaskCommands
+from .config import Config, remember_theme
 from .screens.base import DataScreen
 from .screens.help import HelpScreen
 from .screens.tasks import TaskListScreen
 from .store import Store, StoreError
-from .terminal import SessionTopDriver, exit_status, install_exit_signals, split_escape
+from .terminal import TerminalMixin, install_exit_signals
 from .views import Query, RefreshState, TaskListQuery, TaskQuery, TranscriptQuery
 from .watcher import poll_ticks, watch_store
 
@@ -56,7 +57,7 @@ def stylesheet_paths() -> list[Path]:
     return sorted(repo.glob("*.tcss"))
 
 
-class SessionTopApp(App[None]):
+class SessionTopApp(TerminalMixin, App[None]):
     """k9s for tau sessions: tasks → a task's sessions → a session's transcript."""
 
     TITLE = "sessiontop"
@@ -85,6 +86,7 @@ class SessionTopApp(App[None]):
         tick: bool = True,
         watch: bool = True,
         force_polling: bool | None = None,
+        config: Config | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -98,7 +100,9 @@ class SessionTopApp(App[None]):
         self._event = False
         self._stop = asyncio.Event()
         self._seen: dict[Query, tuple[int | None, int | None, int | None]] = {}
-        self.paused = False
+        #: The config file's settings with the flags on top (tui.config).
+        self.config = config or Config()
+        self.paused = self.config.paused
         self._counting = False
         self._settled = False
         self.refresh_state = RefreshState(mode="polling" if poll else "watching",
@@ -107,13 +111,8 @@ class SessionTopApp(App[None]):
         #: benchmark wait on it).
         self.applied = 0
         #: The signal (SIGTERM, SIGHUP) that ended the app, if one did.
-        self.exit_signal: int | None = None
+        self.exit_signal = None
         self._undo_signals: Callable[[], None] | None = None
-
-    def get_driver_class(self):  # type: ignore[no-untyped-def]
-        """Textual's driver with keys read so that Esc then a key is never lost."""
-        driver = super().get_driver_class()
-        return SessionTopDriver if driver.__name__ == "LinuxDriver" else driver
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -123,8 +122,9 @@ class SessionTopApp(App[None]):
         # A phase change pushed by tau's server reaches the screen without
         # waiting for the disk: the tracker asks for a re-read of the screen.
         self.store.live.add_listener(self._live_changed)
+        self._apply_config_theme()
         await self.store.open()
-        await self.push_screen(TaskListScreen())
+        await self.push_screen(TaskListScreen(sort=self.config.sort, reverse=self.config.reverse))
         self._refresher()
         if self._watch_enabled:
             self._watcher()
@@ -140,34 +140,28 @@ class SessionTopApp(App[None]):
         if self._undo_signals is not None:
             self._undo_signals()
 
-    def _exit_on_signal(self, signum: int) -> None:
-        """SIGTERM/SIGHUP: quit as `q` does (the terminal is restored, the store
-        and the watcher closed), with the shell's status for the signal."""
-        self.exit_signal = signum
-        self.exit(return_code=exit_status(signum))
+    def _apply_config_theme(self) -> None:
+        """The configured theme, then every theme chosen (ctrl+p) is kept in the file."""
+        wanted = self.config.theme
+        if wanted and wanted in self.available_themes:
+            self.theme = wanted
+        elif wanted:
+            self.notify(f"No theme called “{wanted}” (ctrl+p lists them)", severity="warning",
+                        timeout=6, markup=False)
+        self._kept_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
 
-    # --- keys ----------------------------------------------------------------------------
-
-    async def on_event(self, event: events.Event) -> None:
-        """An Alt+key that nothing binds was typed as Esc then the key: both act."""
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            after = split_escape(event, self._is_bound)
-            if after is not None:
-                await self._escape_then(after, event.character)
-                return
-        await super().on_event(event)
-
-    def _is_bound(self, key: str) -> bool:
-        return any(key in bindings.key_to_bindings for _, bindings in self.screen._binding_chain)
-
-    async def _escape_then(self, key: str, character: str | None) -> None:
-        """Esc through the bindings as a lone Esc goes, to the end of its action
-        (a screen closes, a box loses its focus), then the key after it."""
-        escape = events.Key("escape", "\x1b")
-        if not (await self._check_bindings("escape", priority=True)
-                or await self._check_bindings("escape")):
-            await super().on_event(escape)
-        self.post_message(events.Key(key, character))
+    def _remember_theme(self, theme: object) -> None:
+        name = getattr(theme, "name", None)
+        path = self.config.path
+        if path is None or not name or name == self._kept_theme:
+            return
+        self._kept_theme = name
+        try:
+            remember_theme(path, name)
+        except OSError as exc:
+            self.notify(f"Could not keep the theme in {path}: {exc}", severity="warning",
+                        timeout=6, markup=False)
 
     # --- the two workers ------------------------------------------------------------------
 

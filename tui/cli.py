@@ -9,7 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .options import fail, missing_store, parse_args
+from .config import Config, ConfigError
+from .config import load as load_config
+from .options import fail, merge, missing_store, parse_args
 from .tau.paths import default_data_dir, default_runtime_dir, find_socket
 
 
@@ -41,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         from .scripts import main as scripts_main
         return scripts_main(script_argv)
     args = parse_args(argv)
+    try:
+        config = merge(args, load_config(args.config))
+    except ConfigError as exc:
+        return fail(str(exc))
     if not args.demo:
         problem = missing_store(args.data_dir or default_data_dir(), explicit=args.data_dir is not None)
         if problem:
@@ -49,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
 
     _catch_exit_signals()
     try:
-        return _run(args)
+        return _run(args, config)
     except Terminated as exc:
         return exit_status(exc.signum)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, config: Config) -> int:
     """Start the demo if asked, run the app, and always clean up after it."""
     from .app import SessionTopApp
     from .store import Store
@@ -80,9 +86,11 @@ def _run(args: argparse.Namespace) -> int:
         # Without XDG_RUNTIME_DIR and HOME, tau's runtime dir is per process:
         # look for its socket anew each time the server is sought.
         socket = None if runtime_dir is not None else (lambda: find_socket(None))
-        app = SessionTopApp(Store(data_dir, runtime_dir, socket=socket), poll=args.poll)
+        # The [notify] table goes on in app.config.notify (tui.notify parses it).
+        app = SessionTopApp(Store(data_dir, runtime_dir, socket=socket), poll=config.poll,
+                            config=config)
         try:
-            app.run()
+            app.run(mouse=config.mouse)
         except KeyboardInterrupt:
             pass
         status = app.return_code or 0

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
+from .config import Config
 from .groups import SORTS
 
 #: Sensible ranges: a poll faster than this costs a core for nothing, slower
@@ -77,6 +79,17 @@ def build_parser() -> OneLineParser:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
+
+
+def merge(args: argparse.Namespace, config: Config) -> Config:
+    """The config file's settings with the flags given on top."""
+    return replace(
+        config,
+        theme=args.theme or config.theme,
+        sort=args.sort or config.sort,
+        mouse=config.mouse if args.mouse is None else args.mouse,
+        poll=args.poll if args.poll is not None else config.poll,
+    )
 
 
 def missing_store(data_dir: Path, *, explicit: bool) -> str | None:

@@ -142,3 +142,46 @@ class SessionTopDriver(LinuxDriver):
                     pass
             except (EOFError, ParseError):
                 pass
+
+
+class TerminalMixin:
+    """The app's side of this module: its driver, Esc then a key, the exit signals.
+
+    Mixed into `tui.app.SessionTopApp` (a Textual App) before App itself.
+    """
+
+    exit_signal: int | None = None
+
+    def get_driver_class(self):  # type: ignore[no-untyped-def]
+        """Textual's driver with keys read so that Esc then a key is never lost."""
+        driver = super().get_driver_class()  # type: ignore[misc]
+        return SessionTopDriver if driver.__name__ == "LinuxDriver" else driver
+
+    def _exit_on_signal(self, signum: int) -> None:
+        """SIGTERM/SIGHUP: quit as `q` does (the terminal is restored, the store
+        and the watcher closed), with the shell's status for the signal."""
+        self.exit_signal = signum
+        self.exit(return_code=exit_status(signum))  # type: ignore[attr-defined]
+
+    # --- keys ----------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """An Alt+key that nothing binds was typed as Esc then the key: both act."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            after = split_escape(event, self._is_bound)
+            if after is not None:
+                await self._escape_then(after, event.character)
+                return
+        await super().on_event(event)  # type: ignore[misc]
+
+    def _is_bound(self, key: str) -> bool:
+        return any(key in bindings.key_to_bindings for _, bindings in self.screen._binding_chain)  # type: ignore[attr-defined]
+
+    async def _escape_then(self, key: str, character: str | None) -> None:
+        """Esc through the bindings as a lone Esc goes, to the end of its action
+        (a screen closes, a box loses its focus), then the key after it."""
+        escape = events.Key("escape", "\x1b")
+        check = self._check_bindings  # type: ignore[attr-defined]
+        if not (await check("escape", priority=True) or await check("escape")):
+            await super().on_event(escape)  # type: ignore[misc]
+        self.post_message(events.Key(key, character))  # type: ignore[attr-defined]

@@ -33,12 +33,14 @@ class TaskListScreen(DataScreen):
         Binding("k", "up", "Up", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, sort: str | None = None, reverse: bool = False) -> None:
+        """``sort``/``reverse``: the first sort (the config file's, or --sort)."""
         super().__init__()
         self.snapshot: TaskListSnapshot | None = None
         self.needle = ""
         self.live_only = False
-        self.sort = SORTS[0]
+        self.sort = sort if sort in SORTS else SORTS[0]
+        self.reverse = reverse
         self.unfold_finished = False
         self._grouper = Grouper()  # regroups only the tasks that changed
 

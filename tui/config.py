@@ -1,0 +1,153 @@
+"""sessiontop's config file: ``$XDG_CONFIG_HOME/sessiontop/config.toml``.
+
+```toml
+theme = "textual-light"   # the colour theme (the one last chosen in ctrl+p is kept here)
+sort = "priority"         # the task list's first sort: activity, priority, id, state
+reverse = false           # that sort reversed
+mouse = true              # false: no mouse reports (the terminal's own text selection, fewer bytes)
+poll = 2.0                # seconds: poll instead of watching for file events
+paused = false            # start with live refresh paused (p resumes)
+
+[notify]                  # passed on as it is to the notifications (tui.notify.settings)
+bell = false
+```
+Read with the standard library's tomllib. A file that is not TOML, or a
+value that cannot work, is a `ConfigError`: one line naming the file and the
+line. Command-line flags override the file. No Textual here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .groups import SORTS
+
+#: The top-level keys, and what each must be.
+KEYS = ("theme", "sort", "reverse", "mouse", "poll", "paused")
+POLL_RANGE = (0.05, 3600.0)
+_THEME_LINE = re.compile(r"^\s*theme\s*=")
+_TABLE_LINE = re.compile(r"^\s*\[")
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; the message is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    theme: str | None = None
+    sort: str | None = None
+    reverse: bool = False
+    mouse: bool = True
+    poll: float | None = None
+    paused: bool = False
+    #: The raw ``[notify]`` table, for `tui.notify.settings.parse`.
+    notify: Mapping[str, Any] = field(default_factory=dict)
+    #: Where it was read from (also where a chosen theme is kept).
+    path: Path | None = None
+
+
+def config_path(env: Mapping[str, str] = os.environ) -> Path:
+    """Under $XDG_CONFIG_HOME, else ~/.config (an empty variable counts as unset)."""
+    base = env.get("XDG_CONFIG_HOME")
+    if not base:
+        base = str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "sessiontop" / "config.toml"
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The line (1-based) where top-level ``key`` is set, for the error message."""
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for number, line in enumerate(text.splitlines(), 1):
+        if _TABLE_LINE.match(line):
+            return None
+        if pattern.match(line):
+            return number
+    return None
+
+
+def parse(text: str, path: Path) -> Config:
+    """The settings in ``text`` (the file at ``path``); ConfigError if unusable."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {' '.join(str(exc).split())}") from None
+
+    def bad(key: str, why: str) -> ConfigError:
+        line = _line_of(text, key)
+        return ConfigError(f"{path}" + (f" line {line}" if line else "") + f": {key} {why}")
+
+    out: dict[str, Any] = {"path": path}
+    for key, value in data.items():
+        if key == "notify":
+            if not isinstance(value, dict):
+                raise bad(key, "must be a table ([notify])")
+            out["notify"] = value
+        elif key == "theme":
+            if not isinstance(value, str) or not value.strip():
+                raise bad(key, "must be a theme's name in quotes")
+            out[key] = value.strip()
+        elif key == "sort":
+            if value not in SORTS:
+                raise bad(key, f"must be one of {', '.join(SORTS)}, not {value!r}")
+            out[key] = value
+        elif key in ("reverse", "mouse", "paused"):
+            if not isinstance(value, bool):
+                raise bad(key, "must be true or false")
+            out[key] = value
+        elif key == "poll":
+            low, high = POLL_RANGE
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or not math.isfinite(value) or not low <= value <= high):
+                raise bad(key, f"must be a number of seconds from {low:g} to {high:g}")
+            out[key] = float(value)
+        else:
+            raise bad(key, f"is not a setting (known: {', '.join(KEYS)}, [notify])")
+    return Config(**out)
+
+
+def load(path: Path | None = None) -> Config:
+    """The config file's settings (the defaults if there is none)."""
+    path = config_path() if path is None else path
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return Config(path=path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {' '.join(str(exc).split())}") from None
+    return parse(text, path)
+
+
+def remember_theme(path: Path, theme: str) -> None:
+    """Keep ``theme`` in the file: its ``theme =`` line is replaced (or one
+    added at the top); every other line, comments too, stays as it was."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    except FileNotFoundError:
+        lines = []
+    entry = f"theme = {_quoted(theme)}\n"
+    for i, line in enumerate(lines):
+        if _TABLE_LINE.match(line):
+            break  # past the top-level keys: none was the theme
+        if _THEME_LINE.match(line):
+            lines[i] = entry
+            break
+    if entry not in lines:
+        lines.insert(0, entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(lines), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _quoted(text: str) -> str:
+    """A TOML basic string."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped) + '"'
