@@ -43,6 +43,8 @@ def fixed_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[SessionTopApp]:
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
     await wait_until(pilot, lambda: pilot.app.applied >= 1, what="first snapshot")
+    # the detail line's read of the selected task (branch, latest transition)
+    await wait_until(pilot, lambda: pilot.app.screen.detail_ready, what="the detail line")
     await pilot.pause(0.1)
 
 

@@ -23,7 +23,8 @@ from textual.css.query import NoMatches
 
 from . import __version__, heap
 from .commands import TaskCommands
-from .config import Config, remember_theme
+from .app_settings import SettingsMixin
+from .config import Config
 from .screens.base import DataScreen
 from .screens.help import HelpScreen
 from .screens.tasks import TaskListScreen
@@ -57,7 +58,7 @@ def stylesheet_paths() -> list[Path]:
     return sorted(repo.glob("*.tcss"))
 
 
-class SessionTopApp(TerminalMixin, App[None]):
+class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
     """k9s for tau sessions: tasks → a task's sessions → a session's transcript."""
 
     TITLE = "sessiontop"
@@ -69,7 +70,8 @@ class SessionTopApp(TerminalMixin, App[None]):
         Binding("ctrl+z", "suspend_process", "Suspend", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("r", "reload", "Re-read"),
-        Binding("p", "toggle_pause", "Pause"),
+        Binding("p", "pause", "Pause"),
+        Binding("p", "resume", "Resume"),  # the footer shows the one that applies
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         # issue 12: the notifications log (tui/notify, tui/screens/notifications.py)
         Binding("exclamation_mark", "notifications", "Notifications", key_display="!", show=False),
@@ -139,29 +141,6 @@ class SessionTopApp(TerminalMixin, App[None]):
         await self.store.close()
         if self._undo_signals is not None:
             self._undo_signals()
-
-    def _apply_config_theme(self) -> None:
-        """The configured theme, then every theme chosen (ctrl+p) is kept in the file."""
-        wanted = self.config.theme
-        if wanted and wanted in self.available_themes:
-            self.theme = wanted
-        elif wanted:
-            self.notify(f"No theme called “{wanted}” (ctrl+p lists them)", severity="warning",
-                        timeout=6, markup=False)
-        self._kept_theme = self.theme
-        self.theme_changed_signal.subscribe(self, self._remember_theme)
-
-    def _remember_theme(self, theme: object) -> None:
-        name = getattr(theme, "name", None)
-        path = self.config.path
-        if path is None or not name or name == self._kept_theme:
-            return
-        self._kept_theme = name
-        try:
-            remember_theme(path, name)
-        except OSError as exc:
-            self.notify(f"Could not keep the theme in {path}: {exc}", severity="warning",
-                        timeout=6, markup=False)
 
     # --- the two workers ------------------------------------------------------------------
 
@@ -293,6 +272,10 @@ class SessionTopApp(TerminalMixin, App[None]):
                                                     limit=query.limit)
         raise TypeError(query)
 
+    async def read_task_detail(self, task_id: int) -> object:
+        """One task's fields and history, for the task list's detail line."""
+        return await self.store.read_task(task_id, recent=0, include_archived=False)
+
     async def read_older(self, session_id: str, before_id: int, limit: int = 200) -> object:
         """An older page of a transcript, for the transcript screen's scroll-back."""
         return await self.store.read_transcript(session_id, before_id=before_id, limit=limit)
@@ -313,10 +296,14 @@ class SessionTopApp(TerminalMixin, App[None]):
         return "polling" if self.poll else "watching"
 
     def _tick(self) -> None:
-        """Once a second: ages and spinners move; the store is not touched."""
+        """Once a second: ages and spinners move; the store is not touched.
+        Paused, they hold still: only the status line's "updated … ago" moves."""
         screen = self.screen
         if isinstance(screen, DataScreen) and screen.is_mounted and screen.is_attached:
             try:
+                if self.paused:
+                    DataScreen.tick(screen, self.clock())
+                    return
                 screen.tick(self.clock())
             except NoMatches:
                 pass  # the screen is being composed or torn down (quitting): nothing to tick
@@ -360,17 +347,6 @@ class SessionTopApp(TerminalMixin, App[None]):
     def action_reload(self) -> None:
         self.request_refresh(force=True)
         self.notify("Re-reading the store", timeout=1.5)
-
-    def action_toggle_pause(self) -> None:
-        self.paused = not self.paused
-        prev = self.refresh_state
-        self.refresh_state = RefreshState(mode=self._mode(), poll_seconds=self.poll,
-                                          last_read=prev.last_read,
-                                          stale_since=prev.stale_since, error=prev.error)
-        if isinstance(self.screen, DataScreen):
-            self.screen.apply_status(self.store.status(), self.refresh_state)
-        if not self.paused:
-            self.request_refresh(force=True)
 
     def open_task(self, task_id: int) -> None:
         from .screens.task import TaskScreen

@@ -165,7 +165,8 @@ def _sorted_group(gkey: str, rows: list[TaskRow], sort: str, unfold_finished: bo
         # Newest first by the time the Last column shows, whatever the sort: it
         # is a "recent" list. Folded, only the newest few are needed: no need
         # to sort thousands.
-        if not unfold_finished and len(rows) > FINISHED_SHOWN:
+        # (Never a fold of one row: it would take the line the row needs.)
+        if not unfold_finished and len(rows) > FINISHED_SHOWN + 1:
             shown = heapq.nsmallest(FINISHED_SHOWN, rows, key=_newest)
             return Group(gkey, heading, tuple(shown), folded=len(rows) - FINISHED_SHOWN)
         rows.sort(key=_newest)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input
 
 from ..groups import SORTS, Grouper, group_of
-from ..model import StoreStatus, TaskListSnapshot
+from ..model import StoreStatus, TaskDetail, TaskListSnapshot, TaskRow
+from ..task_order import SORT_COLUMN, arrange, freeze
 from ..views import Query, RefreshState, TaskListQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.status import StatusLine
+from ..widgets.task_detail import TaskDetailLine
 from ..widgets.text_line import TextLine
 from ..widgets.task_table import TaskTable
 from .base import DataScreen
@@ -29,6 +31,8 @@ class TaskListScreen(DataScreen):
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("l", "live_only", "Live only"),
         Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse", key_display="S"),
+        Binding("F", "toggle_freeze", "Freeze", key_display="F"),
         Binding("j", "down", "Down", show=False),
         Binding("k", "up", "Up", show=False),
     ]
@@ -42,7 +46,14 @@ class TaskListScreen(DataScreen):
         self.sort = sort if sort in SORTS else SORTS[0]
         self.reverse = reverse
         self.unfold_finished = False
+        #: Groups the operator folded to their heading (Enter on a heading).
+        self.folded: frozenset[str] = frozenset()
+        #: htop's F: the order held as it was (task id → place), None: sorted live.
+        self.frozen: dict[int, int] | None = None
         self._grouper = Grouper()  # regroups only the tasks that changed
+        self._shown_groups: list = []
+        #: The detail line's read of the selected task: (its row then, the detail).
+        self._detail: tuple[TaskRow, TaskDetail | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield TextLine(id="title", classes="screen-title")
@@ -50,6 +61,7 @@ class TaskListScreen(DataScreen):
                         id="filter")
         yield TaskTable(id="tasks")
         yield TextLine("Reading the store…", id="empty", classes="empty")
+        yield TaskDetailLine(id="task-detail")
         yield StatusLine()
         yield Footer()
 
@@ -85,7 +97,11 @@ class TaskListScreen(DataScreen):
             return
         groups = self._grouper.group(snap.tasks, sort=self.sort, needle=self.needle,
                              live_only=self.live_only, unfold_finished=self.unfold_finished)
-        table.show(groups, self.now(), unfolded=self.unfold_finished)
+        groups = arrange(groups, reverse=self.reverse, frozen=self.frozen)
+        self._shown_groups = groups
+        table.set_sort_mark(None if self.frozen is not None else SORT_COLUMN.get(self.sort),
+                            self.reverse)
+        table.show(groups, self.now(), unfolded=self.unfold_finished, folded=self.folded)
         if not snap.tasks:
             message = "No tasks in this store yet."
             if snap.status.error:
@@ -99,6 +115,7 @@ class TaskListScreen(DataScreen):
         empty.display = bool(message)
         table.display = bool(groups)
         self._render_title()
+        self._show_detail()
 
     def _render_title(self) -> None:
         snap = self.snapshot
@@ -110,7 +127,9 @@ class TaskListScreen(DataScreen):
             running = sum(1 for t in tasks if t.live_count and group_of(t) == "active")
             live = snap.live_sessions  # distinct sessions, on a task or not
             title.append(f"  {len(tasks)} tasks · {running} running · {live} live sessions")
-        bits = [f"sort: {self.sort}"]
+        bits = [f"sort: {self.sort}" + (" reversed" if self.reverse else "")]
+        if self.frozen is not None:
+            bits = ["order frozen (F: sort again)"]
         if self.live_only:
             bits.append("live only")
         if self.needle:
@@ -136,8 +155,12 @@ class TaskListScreen(DataScreen):
         key = table.cursor_key()
         if key is None:
             return
-        if key.startswith("fold:") or key == "g:finished":
+        if key.startswith("fold:"):  # the finished tasks past the newest few
             self.unfold_finished = not self.unfold_finished
+            self._redraw()
+            return
+        if key.startswith("g:"):  # any heading folds its group, and unfolds it
+            self.folded = self.folded ^ {key[2:]}
             self._redraw()
             return
         task = table.task_at_cursor()
@@ -170,8 +193,63 @@ class TaskListScreen(DataScreen):
 
     def action_cycle_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.frozen = None  # a new sort is asked for: it is seen
         self._redraw()
         self.notify(f"Sorted by {self.sort}", timeout=1.5)
+
+    def action_reverse_sort(self) -> None:
+        self.reverse = not self.reverse
+        self.frozen = None
+        self._redraw()
+
+    def action_toggle_freeze(self) -> None:
+        """Hold the order as it is now (rows keep their places while their
+        cells change, the cursor's line with them), or sort live again."""
+        self.frozen = freeze(self._shown_groups) if self.frozen is None else None
+        self._redraw()
+
+    # --- the detail line ---------------------------------------------------------------
+
+    @on(TaskTable.CursorMoved)
+    def _cursor_moved(self, event: TaskTable.CursorMoved) -> None:
+        event.stop()
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The selected task now; its branch and latest transition once read
+        (read again when its row changed)."""
+        task = self.query_one(TaskTable).task_at_cursor()
+        line = self.query_one(TaskDetailLine)
+        if task is None:
+            line.show_task(None, None, self.now())
+            return
+        held = self._detail
+        if held is not None and held[0].id == task.id:
+            line.show_task(task, held[1], self.now())
+            if _same_task(held[0], task):
+                return
+        else:
+            line.show_task(task, None, self.now())
+        self._read_detail(task)
+
+    @work(group="task-detail", exclusive=True, exit_on_error=False)
+    async def _read_detail(self, task: TaskRow) -> None:
+        detail = await self.app.read_task_detail(task.id)  # type: ignore[attr-defined]
+        self._detail = (task, detail if isinstance(detail, TaskDetail) else None)
+        if self.is_attached:
+            self._show_detail()
+
+    @property
+    def detail_ready(self) -> bool:
+        """The detail line shows the read of the selected task (tests wait on it)."""
+        task = self.query_one(TaskTable).task_at_cursor()
+        return task is None or (self._detail is not None and _same_task(self._detail[0], task))
+
+
+def _same_task(a: TaskRow, b: TaskRow) -> bool:
+    """Whether a detail read for row ``a`` still holds for ``b``: the branch and the
+    history change only with the task itself (its updated_at), not with its sessions."""
+    return a.id == b.id and a.updated_at == b.updated_at and a.state == b.state
 
     def select_task(self, task_id: int) -> bool:
         return self.query_one(TaskTable).select_task(task_id)

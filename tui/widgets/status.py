@@ -58,9 +58,11 @@ class StatusLine(Vertical):
         else:
             main.append("⟳ watching for changes")
         if refresh.last_read is not None:
-            # Minute resolution: a quiet store must not redraw this every second.
+            # The real time since the last read (paused, that is how old the
+            # screen is). Seconds only in the first minute: a quiet store then
+            # redraws this once a minute, not every second.
             since = now - refresh.last_read
-            main.append("  updated just now" if since < 60 else
+            main.append("  updated just now" if since < 2 else
                         f"  updated {fmt.age(refresh.last_read, now)} ago")
         main.append("  │  ")
         # The end of the path is the telling part: keep it, shorten the start.

@@ -42,7 +42,30 @@ NARROW_COLUMNS: Columns = (
     ("phase", "Phase", 15),
     ("age", "Last", 4),
 )
-MIN_TITLE = 16
+#: Below this width (60 columns, a split pane) only what tells tasks apart stays.
+TINY_BELOW = 72
+TINY_COLUMNS: Columns = (
+    ("live", " ", 1),
+    ("state", "State", 9),
+    ("id", "#", 4),
+    ("title", "Title", 0),
+    ("phase", "Phase", 11),
+    ("age", "Last", 4),
+)
+#: From this width on, the cut columns get room (phase words, projects, sessions).
+WIDER_FROM = 160
+WIDER_COLUMNS: Columns = (
+    ("live", " ", 1),
+    ("state", "State", 14),
+    ("id", "#", 5),
+    ("prio", "P", 2),
+    ("title", "Title", 0),
+    ("project", "Project", 20),
+    ("sessions", "Sessions", 18),
+    ("phase", "Phase", 28),
+    ("age", "Last", 6),
+)
+MIN_TITLE = 12
 #: The live column: a live working session, else only a live chat.
 LIVE_DOT = "●"
 CHAT_DOT = "○"
@@ -50,7 +73,14 @@ CHAT_DOT = "○"
 
 def columns_for(width: int) -> tuple[Columns, int]:
     """The columns that fit ``width``, and the title's width among them."""
-    cols = WIDE_COLUMNS if width >= NARROW_BELOW else NARROW_COLUMNS
+    if width < TINY_BELOW:
+        cols = TINY_COLUMNS
+    elif width < NARROW_BELOW:
+        cols = NARROW_COLUMNS
+    elif width < WIDER_FROM:
+        cols = WIDE_COLUMNS
+    else:
+        cols = WIDER_COLUMNS
     fixed = sum(w + 2 for key, _, w in cols if key != "title") + 2 + 1  # padding, scrollbar
     return cols, max(MIN_TITLE, width - fixed)
 
@@ -89,12 +119,12 @@ def phase_cell(t: TaskRow, style: Style) -> Text:
     every second (the panes of one task do spin)."""
     if t.busiest_phase:
         glyph = fmt.PHASE_GLYPH.get(t.busiest_phase, "•")
-        return Text(f"{glyph} {one_line(t.busiest_phase, 13)}", style=style("busy"),
+        return Text(f"{glyph} {one_line(t.busiest_phase, 40)}", style=style("busy"),
                     no_wrap=True, overflow="ellipsis")
     if t.blocked_by:
         return Text("waits on " + ",".join(f"#{b}" for b in t.blocked_by[:3]), style=style("warn"))
     if t.chat_phase:  # marked as the chat's: its dot, its colour
-        return Text(f"{CHAT_DOT} {one_line(t.chat_phase, 15)}", style=style("chat"),
+        return Text(f"{CHAT_DOT} {one_line(t.chat_phase, 40)}", style=style("chat"),
                     no_wrap=True, overflow="ellipsis")
     return Text("")
 
@@ -119,7 +149,7 @@ def task_cells(t: TaskRow, now: float, columns: Columns, title_width: int, style
         "id": Text(str(t.id), justify="right"),
         "prio": Text(str(t.priority) if t.priority else "", justify="right"),
         "title": title,
-        "project": Text(one_line(t.project, 10), style=style("dim")),
+        "project": Text(one_line(t.project, 40), style=style("dim")),
         "sessions": sessions_cell(t, style),
         "phase": phase_cell(t, style),
         "age": age_cell(t, now),
@@ -127,9 +157,10 @@ def task_cells(t: TaskRow, now: float, columns: Columns, title_width: int, style
     return tuple(cells[key] for key, _, _ in columns)
 
 
-def heading_cells(group: Group, style: Style) -> Cells:
-    """A group's heading: its name, its count, and its note (tau's slots)."""
-    label = f"▾  {group.heading} ({len(group.tasks) + group.folded:,})"
+def heading_cells(group: Group, style: Style, folded: bool = False) -> Cells:
+    """A group's heading: its name, its count, and its note (tau's slots);
+    ▸ when the operator folded it (Enter on it unfolds), else ▾."""
+    label = f"{'▸' if folded else '▾'}  {group.heading} ({len(group.tasks) + group.folded:,})"
     if group.note:
         label += f" · {group.note}"
     return (Text(label, style=style("heading"), no_wrap=True),)  # one cell: it spans the row

@@ -50,6 +50,8 @@ class TaskTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home", "first", "First", show=False),
         Binding("end", "last", "Last", show=False),
+        Binding("g", "first", "First", show=False),
+        Binding("G", "last", "Last", show=False),
         Binding("enter", "select", "Open", show=False),
     ]
 
@@ -60,6 +62,13 @@ class TaskTable(ScrollView, can_focus=True):
             super().__init__()
             self.key = key
 
+    class CursorMoved(Message):
+        """The cursor is on another row (another task), by a key or by the data."""
+
+        def __init__(self, key: str | None) -> None:
+            super().__init__()
+            self.key = key
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._rows: list[tuple[str, Cells]] = []
@@ -67,6 +76,10 @@ class TaskTable(ScrollView, can_focus=True):
         self._columns, self._title_width = columns_for(120)
         self._last: tuple[Sequence[Group], float] | None = None
         self._unfolded = False
+        self._folded: frozenset[str] = frozenset()
+        #: (column key, reversed) of the sort: its header gets ▼ (or ▲).
+        self.sort_mark: tuple[str, bool] | None = None
+        self._announced: str | None = None
         self._cell_cache: dict[int, tuple[TaskRow, Cells]] = {}
         self._strips: dict[str, tuple[Cells, bool, int, Strip]] = {}
         self._header: tuple[int, Strip] | None = None
@@ -82,7 +95,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._header = None
         if self._last is not None:
             self._rows = []
-            self.show(self._last[0], self._last[1], unfolded=self._unfolded)
+            self.show(self._last[0], self._last[1], unfolded=self._unfolded, folded=self._folded)
 
     def on_focus(self) -> None:
         self._strips = {}
@@ -104,8 +117,8 @@ class TaskTable(ScrollView, can_focus=True):
     def _age_cell(t: TaskRow, now: float) -> Text:
         return age_cell(t, now)
 
-    def _heading_cells(self, group: Group) -> Cells:
-        return heading_cells(group, self._style)
+    def _heading_cells(self, group: Group, folded: bool = False) -> Cells:
+        return heading_cells(group, self._style, folded)
 
     def _fold_cells(self, group: Group, unfolded: bool) -> Cells:
         return fold_cells(group, unfolded, self._columns, self._style)
@@ -119,6 +132,9 @@ class TaskTable(ScrollView, can_focus=True):
         cache = self._cell_cache
         fresh_cache: dict[int, tuple[TaskRow, Cells]] = {}
         for group in groups:
+            if group.key in self._folded:  # folded by the operator: the heading alone
+                rows.append((f"g:{group.key}", self._heading_cells(group, folded=True)))
+                continue
             rows.append((f"g:{group.key}", self._heading_cells(group)))
             for t in group.tasks:
                 key = f"t:{t.id}"
@@ -135,11 +151,15 @@ class TaskTable(ScrollView, can_focus=True):
 
     # --- updating --------------------------------------------------------------------
 
-    def show(self, groups: Sequence[Group], now: float, *, unfolded: bool = False) -> None:
+    def show(self, groups: Sequence[Group], now: float, *, unfolded: bool = False,
+             folded: frozenset[str] = frozenset()) -> None:
         """Put these groups on screen: lines whose cells did not change keep
-        their rendering; the cursor stays on the same task, the view still."""
+        their rendering; the cursor stays on the same task, the view still.
+        ``folded``: the groups shown as their heading alone."""
         self._last = (groups, now)
         self._unfolded = unfolded
+        refold = folded != self._folded  # rows come or go under a heading: redraw all
+        self._folded = folded
         cursor_key = self.cursor_key()
         cursor_index = self.cursor_row
         offset = cursor_index - int(self.scroll_y)  # the cursor's line on screen
@@ -148,7 +168,8 @@ class TaskTable(ScrollView, can_focus=True):
         old = self._rows
         # The same rows in the same places (a phase, a count, an age changed):
         # repaint just the lines whose cells changed, not the whole table.
-        in_place = len(old) == len(new) and all(a[0] == b[0] for a, b in zip(old, new))
+        in_place = (not refold and len(old) == len(new)
+                    and all(a[0] == b[0] for a, b in zip(old, new)))
         changed = [i for i, (a, b) in enumerate(zip(old, new)) if a[1] is not b[1]] if in_place else []
         self._rows = new
         live = set(keys)
@@ -171,6 +192,7 @@ class TaskTable(ScrollView, can_focus=True):
             self.call_after_refresh(self.scroll_to, y=max(0, self.cursor_row - offset),
                                     animate=False, immediate=True)
         self.tick(now)
+        self._announce()
         if in_place and not moved:
             for i in changed:
                 self._refresh_row(i)
@@ -200,7 +222,7 @@ class TaskTable(ScrollView, can_focus=True):
             if task is None:
                 continue
             age = self._age_cell(task, now)  # the only cell the clock moves
-            if age.plain != cells[col].plain:
+            if age.plain != cells[col].plain:  # (a paused app does not tick: ages hold)
                 fresh = cells[:col] + (age,) + cells[col + 1:]
                 self._cell_cache[task.id] = (task, fresh)
                 self._rows[i] = (key, fresh)
@@ -249,9 +271,8 @@ class TaskTable(ScrollView, can_focus=True):
         width = self.size.width
         if y == 0:
             if self._header is None or self._header[0] != width:
-                labels = tuple(Text(label) for _, label, _ in self._columns)
                 self._header = (width, self._strip(
-                    self._line(labels), str(self.get_component_rich_style("tasktable--header"))))
+                    self._header_line(), str(self.get_component_rich_style("tasktable--header"))))
             return self._header[1]
         index = int(self.scroll_y) + y - 1
         if not (0 <= index < len(self._rows)):
@@ -268,6 +289,25 @@ class TaskTable(ScrollView, can_focus=True):
         strip = self._strip(self._line(cells), style)
         self._strips[key] = (cells, cursor, width, strip)
         return strip
+
+    def _header_line(self) -> Text:
+        """The column labels; the sort's column says which way it goes (▼ as
+        tau means the key, ▲ reversed) in the space after it."""
+        line = Text(no_wrap=True, end="")
+        mark_key, reverse = self.sort_mark or (None, False)
+        for key, label, width in self._columns:
+            width = self._title_width if key == "title" else width
+            cell = label[:width]
+            line.append(" " + (cell.rjust(width) if key in ("id", "prio", "age") else cell.ljust(width)))
+            line.append(("▲" if reverse else "▼") if key == mark_key else " ")
+        return line
+
+    def set_sort_mark(self, column: str | None, reverse: bool) -> None:
+        mark = (column, reverse) if column else None
+        if mark != self.sort_mark:
+            self.sort_mark = mark
+            self._header = None
+            self.refresh_lines(0)
 
     def on_resize(self) -> None:
         self._header = None
@@ -288,6 +328,14 @@ class TaskTable(ScrollView, can_focus=True):
         elif self.cursor_row >= top + visible:
             self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
         self.refresh()
+        self._announce()
+
+    def _announce(self) -> None:
+        """Tell the screen when the cursor is on another row."""
+        key = self.cursor_key()
+        if key != self._announced:
+            self._announced = key
+            self.post_message(self.CursorMoved(key))
 
     def action_cursor_up(self) -> None:
         self.move_cursor(self.cursor_row - 1)
@@ -341,8 +389,11 @@ class TaskTable(ScrollView, can_focus=True):
         return self._tasks.get(key) if key else None
 
     def select_task(self, task_id: int) -> bool:
+        return self.select_key(f"t:{task_id}")
+
+    def select_key(self, key: str) -> bool:
+        """Put the cursor on row ``key`` (a task, a heading); False if absent."""
         keys = [k for k, _ in self._rows]
-        key = f"t:{task_id}"
         if key in keys:
             self.move_cursor(keys.index(key))
             return True

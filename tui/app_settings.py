@@ -1,0 +1,69 @@
+"""What the operator sets while the app runs: live refresh paused or not, and the theme.
+
+Mixed into `tui.app.SessionTopApp` (a Textual App) before App itself. The
+theme comes from the config file (or --theme), and one chosen in the palette
+(ctrl+p) is written back to the file, so the next start has it.
+"""
+
+from __future__ import annotations
+
+from .config import Config, remember_theme
+from .screens.base import DataScreen
+from .views import RefreshState
+
+
+class SettingsMixin:
+    """Pause/resume (``p``) and the remembered theme."""
+
+    config: Config
+    paused: bool
+    _kept_theme: str | None = None
+
+    def _apply_config_theme(self) -> None:
+        """The configured theme, then every theme chosen (ctrl+p) is kept in the file."""
+        wanted = self.config.theme
+        if wanted and wanted in self.available_themes:
+            self.theme = wanted
+        elif wanted:
+            self.notify(f"No theme called “{wanted}” (ctrl+p lists them)", severity="warning",
+                        timeout=6, markup=False)
+        self._kept_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _remember_theme(self, theme: object) -> None:
+        name = getattr(theme, "name", None)
+        path = self.config.path
+        if path is None or not name or name == self._kept_theme:
+            return
+        self._kept_theme = name
+        try:
+            remember_theme(path, name)
+        except OSError as exc:
+            self.notify(f"Could not keep the theme in {path}: {exc}", severity="warning",
+                        timeout=6, markup=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer says "p Pause" while live and "p Resume" while paused."""
+        if action == "pause":
+            return not self.paused
+        if action == "resume":
+            return self.paused
+        return True
+
+    def action_pause(self) -> None:
+        self.action_toggle_pause()
+
+    def action_resume(self) -> None:
+        self.action_toggle_pause()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.refresh_bindings()
+        prev = self.refresh_state
+        self.refresh_state = RefreshState(mode=self._mode(), poll_seconds=self.poll,
+                                          last_read=prev.last_read,
+                                          stale_since=prev.stale_since, error=prev.error)
+        if isinstance(self.screen, DataScreen):
+            self.screen.apply_status(self.store.status(), self.refresh_state)
+        if not self.paused:
+            self.request_refresh(force=True)

@@ -1,0 +1,45 @@
+"""The operator's order of the task list on top of tau's groups: reversed, frozen, folded.
+
+`tui.groups` sorts each group as tau means its keys; an operator who works
+down a list wants it to hold still (htop's ``F``): a frozen order keeps each
+task where it was while its cells still change; tasks new since the freeze
+go to the end of their group. Pure functions over `Group`s: no Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from .groups import Group
+
+#: The sort key's column on the task list (its header gets the ▲/▼ mark).
+SORT_COLUMN = {"activity": "age", "priority": "prio", "id": "id", "state": "state"}
+
+
+def arrange(groups: Sequence[Group], *, reverse: bool = False,
+            frozen: dict[int, int] | None = None) -> list[Group]:
+    """``groups`` with each one's tasks reversed and/or held in a frozen order
+    (``frozen``: task id → its place when the order was frozen). Finished
+    stays newest first: it is a "recent" list, and only its newest are shown."""
+    out: list[Group] = []
+    for group in groups:
+        tasks = group.tasks
+        if group.key != "finished":
+            if reverse:
+                tasks = tasks[::-1]
+            if frozen is not None:
+                end = len(frozen)
+                # sorted() is stable: tasks new since the freeze keep the sort's order, at the end
+                tasks = tuple(sorted(tasks, key=lambda t: frozen.get(t.id, end)))
+        out.append(group if tasks is group.tasks else replace(group, tasks=tasks))
+    return out
+
+
+def freeze(groups: Iterable[Group]) -> dict[int, int]:
+    """The order on screen now, to hold it: task id → its place."""
+    order: dict[int, int] = {}
+    for group in groups:
+        for task in group.tasks:
+            order.setdefault(task.id, len(order))
+    return order
