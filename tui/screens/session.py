@@ -315,6 +315,8 @@ class TranscriptScreen(DataScreen):
 
     @on(Input.Submitted, "#filter")
     def _search_submitted(self) -> None:
+        """Enter: to the match, and the keys go back to the transcript (n, N)."""
+        self.scroller.focus()
         self.action_next_match(1)
 
     def _matches(self) -> list[MessageView]:
@@ -341,7 +343,8 @@ class TranscriptScreen(DataScreen):
         self._mark_match(target)
         self.scroller.scroll_to_widget(target, animate=False, top=True)
         self._render_notes()
-        self.notify(f"match {len(found) - self.match_index} of {len(found)}", timeout=1.5)
+        # k counts in reading order, from the top (n goes up, to older messages)
+        self.notify(f"match {self.match_index + 1} of {len(found)}", timeout=1.5)
 
     def _no_match(self) -> None:
         self.notify(f"No loaded message contains “{one_line(self.needle, 40)}”"
@@ -349,5 +352,8 @@ class TranscriptScreen(DataScreen):
                     severity="warning", timeout=3, markup=False)
 
     def _mark_match(self, target: MessageView | None) -> None:
+        """The current match's message is marked at its edge; in it, only the
+        matching text is highlighted."""
         for v in self.scroller.query_children(MessageView):
             v.set_class(v is target, "-match")
+            v.set_needle(self.needle if v is target else "")

@@ -43,7 +43,7 @@ def searchable(msg: Message) -> str:
 #: widget, and a transcript mounts messages by the dozen.
 COMPONENT_CLASSES = {
     "msg--head", "msg--user", "msg--assistant", "msg--tool", "msg--error", "msg--dim",
-    "msg--thinking", "msg--good",
+    "msg--thinking", "msg--good", "msg--match",
 }
 
 
@@ -70,6 +70,8 @@ class MessageView(Static):
         self.styles_of_parts = styles or {}
         self.set_class(msg.is_error or msg.role == "invalid" or bool(msg.error), "-error")
         self._haystack: str | None = None
+        #: The search's words, marked where they are in the text (the current match).
+        self.needle = ""
         self.update(self.render_message())
 
     @property
@@ -82,6 +84,12 @@ class MessageView(Static):
         """New part styles (the theme changed)."""
         if styles != self.styles_of_parts:
             self.styles_of_parts = styles
+            self.update(self.render_message())
+
+    def set_needle(self, needle: str) -> None:
+        """Mark ``needle`` where it shows in this message ("" unmarks)."""
+        if needle != self.needle:
+            self.needle = needle
             self.update(self.render_message())
 
     def set_thinking(self, show: bool) -> None:
@@ -138,4 +146,16 @@ class MessageView(Static):
             t.append("\n" + one_line(m.summary, 80), style=self._s("dim"))
         if m.error:
             t.append("\n⚠ " + one_line(m.error, 300), style=self._s("error"))
+        if self.needle:
+            mark_all(t, self.needle, self._s("match"))
         return t
+
+
+def mark_all(text: Text, needle: str, style: str) -> int:
+    """Style each case-insensitive occurrence of ``needle`` in ``text``; how many."""
+    hay, n, count, at = text.plain.lower(), needle.lower(), 0, 0
+    while n and (at := hay.find(n, at)) >= 0:
+        text.stylize(style or "reverse", at, at + len(n))
+        at += len(n)
+        count += 1
+    return count
