@@ -31,6 +31,9 @@ from .usage import UsageSums
 SWEEP_SECONDS = 10.0
 #: The most sessions a sweep re-reads in one read while changes keep coming (a few ms).
 SWEEP_SLICE = 1000
+#: A commit that added no message re-reads this many relevant sessions at once
+#: at most (more: the sweep's slices), see `SessionTable.refresh`.
+QUIET_COMMIT_REREAD = 2000
 #: Ids per "IN (...)" query (SQLite allows 999 parameters in old builds).
 CHUNK = 500
 
@@ -226,6 +229,13 @@ class SessionTable:
         need |= self.active & relevant
         need |= relevant - known - self.absent
         if self.no_rowid:
+            need |= relevant
+        elif not touched and len(relevant) <= QUIET_COMMIT_REREAD:
+            # A commit with no new message changed a session row: a run's start
+            # (`sending request`, TAU.md §5.1, may come just after the message
+            # that set it off, in a commit of its own), an archive, an exit
+            # status. The disk does not say which row: re-read the relevant ones
+            # (by id; a few ms for a thousand). Runs start a few times a minute.
             need |= relevant
         else:
             need |= self._sweep_slice(now, relevant)
