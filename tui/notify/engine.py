@@ -3,15 +3,17 @@
 Fed the same `FleetState` by the app (toasts, the terminal's notification, the
 command hook) and by ``sessiontop watch`` (JSON lines), so they all say the
 same thing. The first picture is the baseline: nothing that was already so
-when the dashboard started is told. After that each transition is one event,
-once: a picture equal to the last one yields nothing, however often it is
-taken.
+when the dashboard started is told (a restart never tells an old event
+again). After that each transition is one event, once: a picture equal to the
+last one yields nothing, however often it is taken.
 
 Events (``kind``): ``session_live`` (a session started or ended a turn),
 ``session_phase`` (a live session's phase), ``session_exit`` (its last turn's
-exit status), ``task_state``, ``stall`` (a live session quiet too long; flag
-only), ``server`` (tau's server went down or came back). Those worth telling
-the operator carry ``notify`` (the kinds of `tui.notify.settings.KINDS`).
+exit status), ``task_state``, ``approval`` (an approved task with
+require_approval: the merge waits for the operator), ``stall`` (a live session
+quiet too long; flag only), ``server`` (tau's server went down or came back).
+Those worth telling the operator carry ``notify`` (a kind of
+`tui.notify.settings.KINDS`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from typing import Any
 from .observe import FleetState, SessionState
 from .stall import StallRule
 
+#: A turn that ended so is told (TAU.md §5.3).
 BAD_EXITS = frozenset({"error", "panicked", "max_turns"})
+#: Task states told on entry, and the notification kind of each.
 TOLD_STATES = {"review": "review", "failed": "failed"}
 
 
@@ -31,7 +35,7 @@ class Event:
     kind: str
     at: float  # s
     message: str
-    notify: str | None = None  # the notification kind, None: a transition only
+    notify: str | None = None  # the notification kind; None: a transition only
     task_id: int | None = None
     session_id: str | None = None
     role: str | None = None
@@ -41,6 +45,15 @@ class Event:
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """A live session quiet for longer than its threshold."""
+
+    tasks: frozenset[int]  # the tasks it is on
+    since: float  # s: its newest sign of life
+    after_s: float  # the threshold it passed
 
 
 def _sessions_by_id(state: FleetState) -> dict[str, SessionState]:
@@ -56,56 +69,108 @@ class Engine:
 
     def __init__(self, rule: StallRule) -> None:
         self.rule = rule
-        self._last: FleetState | None = None
+        #: The newest picture (None before the baseline).
+        self.last: FleetState | None = None
         self._last_sessions: dict[str, SessionState] = {}
-        #: Sessions stalled now (marked on screen and sorted first).
-        self.stalled: frozenset[str] = frozenset()
-        self.baselined = False
+        #: Sessions stalled now (marked on screen, sorted first).
+        self.stalled: dict[str, Stall] = {}
+        #: s: when the next live session would become stalled if nothing happens (None: none live).
+        self.next_stall_at: float | None = None
+        #: s: when the baseline was taken (None: not yet).
+        self.since: float | None = None
+
+    @property
+    def baselined(self) -> bool:
+        return self.last is not None
+
+    def stalled_tasks(self) -> frozenset[int]:
+        return frozenset(t for st in self.stalled.values() for t in st.tasks)
 
     def step(self, state: FleetState) -> list[Event]:
-        now = state.taken_at
+        """The events between the last picture and ``state`` (none for the first)."""
+        prev = self.last
+        if not state.readable and prev is not None:
+            # tasks.db could not be read this time: keep what was known, tell
+            # only what the server did (the store's coming back is no news).
+            events = self._server_events(prev, state)
+            self.last = FleetState(state.taken_at, state.server_up, state.server_detail,
+                                   prev.tasks, prev.sessions)
+            return events
         sessions = _sessions_by_id(state)
-        stalled = frozenset(sid for sid, s in sessions.items()
-                            if self.rule.stalled(s.info.role, s.info.last_phase, s.info.is_live,
-                                                 s.last_event, now))
-        prev, prev_sessions = self._last, self._last_sessions
-        self._last, self._last_sessions = state, sessions
-        old_stalled, self.stalled = self.stalled, stalled
+        old_stalled = self.stalled
+        self._find_stalls(state, sessions)
+        prev_sessions = self._last_sessions
+        self.last, self._last_sessions = state, sessions
         if prev is None:
-            self.baselined = True
+            self.since = state.taken_at
             return []  # the baseline: what is so at start-up is not news
-        events: list[Event] = []
-        if prev.server_up != state.server_up:
-            up = state.server_up
-            events.append(Event("server", now, "tau server is back" if up else
-                                f"tau server went down: {state.server_detail}", notify="server",
-                                old="up" if prev.server_up else "down", new="up" if up else "down"))
+        now = state.taken_at
+        events = self._server_events(prev, state)
         for tid, t in state.tasks.items():
-            before = prev.tasks.get(tid)
-            if before is not None and before.state == t.state:
-                continue
-            told = TOLD_STATES.get(t.state)
-            events.append(Event(
-                "task_state", now, f"task #{tid} {t.title!r}: {before.state if before else 'new'} → {t.state}",
-                notify=told if before is not None else None, task_id=tid,
-                old=before.state if before else None, new=t.state, title=t.title))
+            events.extend(self._task_events(prev, tid, t, now))
         for sid, s in sessions.items():
             events.extend(self._session_events(sid, s, prev_sessions.get(sid), now, state))
-        for sid in sorted(stalled - old_stalled):
+        for sid in sorted(set(self.stalled) - set(old_stalled)):
             s = sessions[sid]
             quiet = now - (s.last_event or now)
             events.append(Event(
-                "stall", now, f"{s.info.role} {sid} of task #{s.task_id} quiet for {quiet / 60:.0f} min "
-                f"({s.info.last_phase})", notify="stall", task_id=s.task_id, session_id=sid,
-                role=s.info.role, new=s.info.last_phase, title=state.tasks[s.task_id].title))
+                "stall", now, f"{s.info.role} {sid} of task #{s.task_id} quiet for "
+                f"{quiet / 60:.0f} min ({s.info.last_phase})", notify="stall", task_id=s.task_id,
+                session_id=sid, role=s.info.role, new=s.info.last_phase,
+                title=_title(state, s.task_id)))
         return events
 
-    def _session_events(self, sid: str, s: SessionState, before: SessionState | None,
+    def _find_stalls(self, state: FleetState, sessions: dict[str, SessionState]) -> None:
+        now, rule = state.taken_at, self.rule
+        stalled: dict[str, Stall] = {}
+        next_at: float | None = None
+        for (tid, sid), s in state.sessions.items():
+            info = s.info
+            if not info.is_live or s.last_event is None:
+                continue
+            after = rule.threshold(info.role, info.last_phase)
+            due = s.last_event + after
+            if now > due:
+                had = stalled.get(sid)
+                stalled[sid] = Stall(tasks=(had.tasks if had else frozenset()) | {tid},
+                                     since=s.last_event, after_s=after)
+            elif next_at is None or due < next_at:
+                next_at = due
+        self.stalled = stalled
+        self.next_stall_at = next_at
+
+    @staticmethod
+    def _server_events(prev: FleetState, state: FleetState) -> list[Event]:
+        if prev.server_up == state.server_up:
+            return []
+        up = state.server_up
+        return [Event("server", state.taken_at, "tau server is back" if up else
+                      f"tau server went down: {state.server_detail}", notify="server",
+                      old="up" if prev.server_up else "down", new="up" if up else "down")]
+
+    @staticmethod
+    def _task_events(prev: FleetState, tid: int, t: Any, now: float) -> list[Event]:
+        before = prev.tasks.get(tid)
+        out: list[Event] = []
+        if before is None or before.state != t.state:
+            old = before.state if before is not None else None
+            out.append(Event(
+                "task_state", now, f"task #{tid} {t.title!r}: {old or 'new'} → {t.state}",
+                # A task first seen is not told (tau files tasks all day long).
+                notify=TOLD_STATES.get(t.state) if before is not None else None,
+                task_id=tid, old=old, new=t.state, title=t.title))
+        if t.awaits_approval and not (before is not None and before.awaits_approval):
+            out.append(Event("approval", now, f"task #{tid} {t.title!r} awaits your approval to merge",
+                             notify="approval", task_id=tid, new=t.state, title=t.title))
+        return out
+
+    @staticmethod
+    def _session_events(sid: str, s: SessionState, before: SessionState | None,
                         now: float, state: FleetState) -> list[Event]:
         info, out = s.info, []
-        title = state.tasks[s.task_id].title if s.task_id in state.tasks else None
-        common = {"task_id": s.task_id, "session_id": sid, "role": info.role, "title": title}
-        was_live = before.info.is_live if before else False
+        common = {"task_id": s.task_id, "session_id": sid, "role": info.role,
+                  "title": _title(state, s.task_id)}
+        was_live = before.info.is_live if before is not None else False
         if info.is_live != was_live:
             out.append(Event("session_live", now, f"{info.role} {sid} of task #{s.task_id} "
                              f"{'started a turn' if info.is_live else 'ended its turn'}",
@@ -113,10 +178,15 @@ class Engine:
         elif info.is_live and before is not None and before.info.last_phase != info.last_phase:
             out.append(Event("session_phase", now, f"{info.role} {sid}: {info.last_phase}",
                              old=before.info.last_phase, new=info.last_phase, **common))
-        old_exit = before.info.last_exit_status if before else None
-        if before is not None and info.last_exit_status != old_exit and info.last_exit_status:
+        old_exit = before.info.last_exit_status if before is not None else None
+        if before is not None and info.last_exit_status and info.last_exit_status != old_exit:
             bad = info.last_exit_status in BAD_EXITS
             out.append(Event("session_exit", now, f"{info.role} {sid} of task #{s.task_id}: "
                              f"turn ended {info.last_exit_status}", notify="exit" if bad else None,
                              old=old_exit, new=info.last_exit_status, **common))
         return out
+
+
+def _title(state: FleetState, tid: int) -> str | None:
+    t = state.tasks.get(tid)
+    return t.title if t is not None else None

@@ -11,11 +11,22 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
+from collections import deque
 
 from .engine import Event
 
 
+#: What became of the newest hook runs, kept for the log screen and tests.
+RESULTS_KEPT = 50
+#: At most this many hook runs at once; more are dropped (and said so): a burst
+#: of events (the server going down) never forks a crowd.
+MAX_RUNNING = 8
+
+
 def environment(event: Event) -> dict[str, str]:
+    """The event as ``SESSIONTOP_KIND``, ``SESSIONTOP_MESSAGE``, ``SESSIONTOP_TASK_ID``, …;
+    ``SESSIONTOP_EVENT`` is the notification kind (exit, review, stall, …)."""
     env = dict(os.environ)
     for key, value in event.to_json().items():
         env[f"SESSIONTOP_{key.upper()}"] = str(value)
@@ -37,13 +48,13 @@ async def run_hook(command: str, event: Event, timeout: float) -> str:
         await asyncio.wait_for(proc.communicate(data), timeout)
     except asyncio.TimeoutError:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 9)
+            os.killpg(proc.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             await proc.wait()
         return "timeout"
     except asyncio.CancelledError:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 9)
+            os.killpg(proc.pid, signal.SIGKILL)
         raise
     return "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
 
@@ -54,10 +65,14 @@ class Hooks:
     def __init__(self, command: str | None, timeout: float) -> None:
         self.command, self.timeout = command, timeout
         self._tasks: set[asyncio.Task[str]] = set()
-        self.results: list[str] = []
+        self.results: deque[str] = deque(maxlen=RESULTS_KEPT)
 
     def fire(self, event: Event) -> None:
+        """Start the command for ``event`` and return at once."""
         if not self.command:
+            return
+        if len(self._tasks) >= MAX_RUNNING:
+            self.results.append("dropped: too many running")
             return
         task = asyncio.create_task(run_hook(self.command, event, self.timeout))
         self._tasks.add(task)

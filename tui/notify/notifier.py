@@ -1,12 +1,16 @@
-"""The app's side of the engine: take a picture after each read, tell what changed.
+"""The app's side of the engine: look at the fleet, tell what changed.
 
 Plain Python: the app hands in two callables (a toast, and a write to its
 terminal driver), so this module needs no Textual. Each notification goes to
-every sink the settings switch on, once; the log keeps the newest.
+every sink the settings switch on, once; the log keeps the newest. A look
+costs two PRAGMAs while nothing changed; a picture is taken when the store or
+tau's server moved, when a live session's stall threshold has passed, and every
+few seconds at most otherwise.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
@@ -14,7 +18,7 @@ from collections.abc import Callable
 from ..store import Store
 from .engine import Engine, Event
 from .hook import Hooks
-from .observe import observe
+from .observe import Observer
 from .settings import NotifySettings
 from .stall import StallRule, median_gaps
 from .terminal import in_tmux, sequences
@@ -23,45 +27,92 @@ from .terminal import in_tmux, sequences
 LOG_SIZE = 500
 #: How often the role medians behind the stall thresholds are read again (s).
 MEDIANS_EVERY_S = 600.0
+#: How often the store's versions are compared (s): a change is told this late at most.
+LOOK_EVERY_S = 0.25
+#: A picture at least this often even with nothing moving (s).
+PICTURE_EVERY_S = 5.0
+#: Severity of each kind's toast.
+SEVERITY = {"exit": "error", "failed": "error", "stall": "warning", "server": "warning",
+            "review": "information", "approval": "information"}
+
+Toast = Callable[[str, str, str], None]  # (message, title, severity)
 
 
 class Notifier:
     def __init__(self, store: Store, settings: NotifySettings, *,
-                 toast: Callable[[str, str, str], None] | None = None,
-                 write: Callable[[str], None] | None = None,
+                 toast: Toast | None = None, write: Callable[[str], None] | None = None,
                  tmux: bool | None = None) -> None:
         self.store = store
         self.settings = settings
         self.engine = Engine(StallRule(settings))
+        self.observer = Observer(store)
         self.toast = toast
         self.write = write
         self.tmux = in_tmux() if tmux is None else tmux
         self.hooks = Hooks(settings.command, settings.command_timeout)
         self.log: deque[Event] = deque(maxlen=LOG_SIZE)
         self._medians_at = -MEDIANS_EVERY_S
-        self.version = 0  # moves when the log or the stalled set changes
+        self._seen: object = None
+        self._pictured_at = -PICTURE_EVERY_S
+        #: Pictures taken so far (tests wait on it).
+        self.pictures = 0
+        #: Moves when the log or the stalled set changes (the screens show both).
+        self.version = 0
+
+    async def run(self, stop: asyncio.Event, on_change: Callable[[], None] | None = None,
+                  on_error: Callable[[str], None] | None = None) -> None:
+        """Look until ``stop``; ``on_change`` after a look that moved `version`."""
+        if self.toast is not None:
+            for problem in self.settings.problems:
+                self.toast(problem, "sessiontop: config", "warning")
+        try:
+            while not stop.is_set():
+                version = self.version
+                try:
+                    await self.look()
+                except Exception as exc:  # noqa: BLE001 - notifications never stop the dashboard
+                    if on_error is not None:
+                        on_error(f"notifications: {exc!r}")
+                if self.version != version and on_change is not None:
+                    on_change()
+                await asyncio.sleep(LOOK_EVERY_S)
+        finally:
+            await self.close()
+
+    async def look(self) -> list[Event]:
+        """A picture if something may have changed, else nothing (two PRAGMAs)."""
+        key = (await self.store.data_versions(), self.store.live.version)
+        due = self.engine.next_stall_at
+        if (key == self._seen and time.monotonic() - self._pictured_at < PICTURE_EVERY_S
+                and (due is None or time.time() <= due)):
+            return []
+        self._seen = key
+        return await self.check()
 
     async def check(self) -> list[Event]:
         """Take a picture of the fleet, step the engine, tell what is worth it."""
-        if time.monotonic() - self._medians_at >= MEDIANS_EVERY_S and self.engine.baselined:
+        if self.engine.baselined and time.monotonic() - self._medians_at >= MEDIANS_EVERY_S:
             self._medians_at = time.monotonic()
             self.engine.rule.medians = await median_gaps(self.store)
         stalled = self.engine.stalled
-        events = self.engine.step(await observe(self.store))
+        events = self.engine.step(await self.observer.take())
+        self._pictured_at = time.monotonic()
+        self.pictures += 1
         told = [e for e in events if e.notify and e.notify in self.settings.kinds]
         for event in told:
             self.tell(event)
-        if told or stalled != self.engine.stalled:
+        if told or stalled.keys() != self.engine.stalled.keys():
             self.version += 1
         return events
 
     def tell(self, event: Event) -> None:
+        """One notification to each sink switched on."""
         self.log.appendleft(event)
         s = self.settings
         title = f"sessiontop: {event.notify}"
         if s.toast and self.toast is not None:
-            severity = "information" if event.notify in ("review", "server") and event.new != "down" \
-                else "warning"
+            severity = "information" if event.kind == "server" and event.new == "up" else \
+                SEVERITY.get(event.notify or "", "warning")
             self.toast(event.message, title, severity)
         if self.write is not None:
             seq = sequences(title, event.message, s, tmux=self.tmux)

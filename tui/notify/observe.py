@@ -1,19 +1,25 @@
 """A plain picture of the fleet for the engine and the scripts.
 
-Taken from the store's fleet model right after a task-list read (the same
-read, the same tracker and the same `tui.tau.merge.session_info` the screens
-use), so a notification, a ``watch`` line and a row on screen never disagree.
-Pure values: the engine compares two pictures.
+Taken from the store's own fleet model (the same incremental reads, the same
+tracker and the same `tui.tau.merge.session_info` the screens use), so a
+notification, a ``watch`` line and a row on screen never disagree. It does
+not go through ``Store.read_task_list``: that read also tells the tracker which
+transcript is open (it closes the open one's stream) and takes the live
+changes the screen's next read needs; a picture must have no side effects on
+what the operator sees. Pure values: the engine compares two pictures.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import aiosqlite
 
 from ..model import TaskSessionInfo
 from ..store import Store
+from ..tau.decode import as_int, as_str
 from ..tau.merge import ServerLiveness, session_info
 
 
@@ -23,7 +29,8 @@ class SessionState:
     info: TaskSessionInfo
     #: s: the newest sign of life: a message, a phase change, a streamed event.
     last_event: float | None
-    project: str = ""
+    #: Where the phase comes from: "server", "pending" (asked, no answer yet), "disk".
+    phase_source: str = "disk"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,8 @@ class TaskState:
     project: str
     priority: int
     updated_at: int  # ms
+    #: require_approval is set and the task is approved: the merge waits for the operator.
+    awaits_approval: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,51 +50,109 @@ class FleetState:
     taken_at: float  # s
     server_up: bool
     server_detail: str
-    tasks: dict[int, TaskState]
+    tasks: dict[int, TaskState] = field(default_factory=dict)
     #: (task id, session id) → its state; a session on two tasks appears twice.
-    sessions: dict[tuple[int, str], SessionState]
+    sessions: dict[tuple[int, str], SessionState] = field(default_factory=dict)
+    #: False: tasks.db could not be read this time (the picture holds no tasks).
+    readable: bool = True
 
 
-def liveness(store: Store) -> ServerLiveness:
-    live = store.live
-    return ServerLiveness(up=live.up, epoch=live.epoch, tracker=live)
+class Observer:
+    """Takes pictures of one store; keeps each task's `TaskState` while its row
+    is the same object (the fleet model hands unchanged rows out again)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._tasks: dict[int, tuple[tuple, bool, TaskState]] = {}
+        self._approval: frozenset[int] = frozenset()
+        self._approval_dv: int | None = None
+
+    async def take(self, task_ids: Iterable[int] | None = None, *,
+                   every_session: bool = False) -> FleetState:
+        """One picture. ``task_ids``: only these tasks. ``every_session``: also
+        the sessions of long-finished tasks (the fleet model keeps only the
+        unfinished and recent ones current), for ``list``; else sessions tau.db
+        was not read for are left out (they cannot change)."""
+        store = self.store
+        fleet = store._fleet  # noqa: SLF001 - the facade's own model, read under its lock
+        wanted = None if task_ids is None else set(task_ids)
+        async with store._lock:  # noqa: SLF001
+            db = store._db  # noqa: SLF001
+            await db.ensure_open()
+            if db.tasks.conn is None:
+                failure = db.unavailable("tasks")
+                if failure is not None:
+                    raise failure
+                return self._empty(readable=False)
+            await fleet.refresh_tasks()
+            await fleet.refresh_tau()
+            tables = fleet.tasks
+            tids = [t for t in tables.rows if wanted is None or t in wanted]
+            if every_session or wanted is not None:
+                missing = frozenset(sid for t in tids for sid, _, _ in tables.links.get(t, ())
+                                    if sid not in fleet.sessions.rows)
+                if missing:
+                    await fleet.refresh_tau(missing)
+            await self._read_approval(db.tasks.conn, db.tasks.schema)
+        live = store.live
+        lv = ServerLiveness(up=live.up, epoch=live.epoch, tracker=live)
+        rows, stats = fleet.sessions.rows, fleet.sessions.stats
+        tasks: dict[int, TaskState] = {}
+        sessions: dict[tuple[int, str], SessionState] = {}
+        for tid in tids:
+            tasks[tid] = self._task(tid, tables.rows[tid])
+            for sid, role, created in tables.links.get(tid, ()):
+                row = rows.get(sid)
+                if row is None and not (every_session or wanted is not None):
+                    continue
+                info = session_info(sid, role, created, row, stats.get(sid), lv)
+                sessions[(tid, sid)] = SessionState(task_id=tid, info=info,
+                                                    last_event=_last_event(info, lv),
+                                                    phase_source=lv.source(sid))
+        view = live.view()
+        return FleetState(taken_at=time.time(), server_up=view.up, server_detail=view.detail,
+                          tasks=tasks, sessions=sessions)
+
+    def _empty(self, *, readable: bool) -> FleetState:
+        view = self.store.live.view()
+        return FleetState(taken_at=time.time(), server_up=view.up, server_detail=view.detail,
+                          readable=readable)
+
+    def _task(self, tid: int, r: tuple) -> TaskState:
+        approval = tid in self._approval
+        hit = self._tasks.get(tid)
+        if hit is not None and hit[0] is r and hit[1] == approval:
+            return hit[2]
+        state = as_str(r[3], "?") or "?"
+        t = TaskState(id=tid, title=as_str(r[2]), state=state, project=as_str(r[1]),
+                      priority=as_int(r[4]), updated_at=as_int(r[8]),
+                      awaits_approval=approval and state == "approved")
+        self._tasks[tid] = (r, approval, t)
+        return t
+
+    async def _read_approval(self, conn: aiosqlite.Connection, schema: object) -> None:
+        """The approved tasks with require_approval set (a few rows, read only
+        when tasks.db moved; the fleet model does not keep that flag)."""
+        if not schema.has("tasks", "require_approval", "state"):  # type: ignore[attr-defined]
+            self._approval = frozenset()
+            return
+        async with conn.execute("PRAGMA data_version") as cur:
+            dv = (await cur.fetchone())[0]
+        if dv == self._approval_dv:
+            return
+        async with conn.execute(
+                "SELECT id FROM tasks WHERE state = 'approved' AND require_approval = 1") as cur:
+            self._approval = frozenset(as_int(r[0]) for r in await cur.fetchall())
+        self._approval_dv = dv
 
 
-async def observe(store: Store, task_ids: Iterable[int] | None = None, *,
-                  every_session: bool = False) -> FleetState:
-    """Read the task list, then picture it. ``task_ids``: only these tasks.
-    ``every_session``: also read the sessions of long-finished tasks (the
-    fleet model keeps only the unfinished and recent ones current)."""
-    await store.read_task_list()
-    fleet = store._fleet  # noqa: SLF001 - the facade's own model, read after its read
-    wanted = None if task_ids is None else set(task_ids)
-    tables = fleet.tasks
-    tids = [t for t in tables.rows if wanted is None or t in wanted]
-    if every_session or wanted is not None:
-        missing = frozenset(sid for t in tids for sid, _, _ in tables.links.get(t, ())
-                            if sid not in fleet.sessions.rows)
-        if missing:
-            async with store._lock:  # noqa: SLF001
-                await fleet.refresh_tau(missing)
-    lv = liveness(store)
-    rows, stats = fleet.sessions.rows, fleet.sessions.stats
-    tasks: dict[int, TaskState] = {}
-    sessions: dict[tuple[int, str], SessionState] = {}
-    for tid in tids:
-        r = tables.rows[tid]
-        tasks[tid] = TaskState(id=tid, title=str(r[2] or ""), state=str(r[3] or "?"),
-                               project=str(r[1] or ""), priority=int(r[4] or 0),
-                               updated_at=int(r[8] or 0))
-        for sid, role, created in tables.links.get(tid, ()):
-            info = session_info(sid, role, created, rows.get(sid), stats.get(sid), lv)
-            last = float(info.last_activity) if info.last_activity is not None else None
-            detail = lv.detail(sid) if info.is_live else None
-            if detail is not None:
-                for ms in (detail.phase_started_ms, detail.last_event_ms, detail.turn_started_ms):
-                    if ms:
-                        last = max(last or 0.0, ms / 1000)
-            sessions[(tid, sid)] = SessionState(task_id=tid, info=info, last_event=last,
-                                                project=tasks[tid].project)
-    view = store.live.view()
-    return FleetState(taken_at=time.time(), server_up=view.up, server_detail=view.detail,
-                      tasks=tasks, sessions=sessions)
+def _last_event(info: TaskSessionInfo, lv: ServerLiveness) -> float | None:
+    """s: the newest message, the phase's start, the turn's start, the last
+    streamed event, whichever is newest (None: no sign of life known)."""
+    last = float(info.last_activity) if info.last_activity is not None else None
+    detail = lv.detail(info.session_id) if info.is_live else None
+    if detail is not None:
+        for ms in (detail.phase_started_ms, detail.last_event_ms, detail.turn_started_ms):
+            if ms:
+                last = max(last or 0.0, ms / 1000)
+    return last

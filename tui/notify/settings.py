@@ -8,24 +8,28 @@ osc777 = false          # OSC 777 (urxvt, foot, VTE terminals)
 bell = true             # BEL
 notify_command = "notify-send sessiontop \"$SESSIONTOP_MESSAGE\""
 command_timeout = 10    # s, then the command is killed
-events = ["exit", "review", "failed", "stall", "server"]   # which kinds notify
+events = ["exit", "review", "approval", "failed", "stall", "server"]  # which kinds notify
 stall_factor = 5        # a stall: this many times the role's median gap…
 stall_floor_minutes = 10  # …and never less than this
-stall_minutes = { worker = 30 }    # per role (or "default"), overrides both
+stall_minutes = { default = 20, worker = 30, "worker/compacting" = 60 }  # overrides both
 ```
 A bad value is reported as a problem and the default kept: a typo never stops
-the dashboard.
+the dashboard. The file is ``$XDG_CONFIG_HOME/sessiontop/config.toml`` (else
+``~/.config/sessiontop/config.toml``); `load` reads it with tomllib until the
+app's own config module takes over the other tables.
 """
 
 from __future__ import annotations
 
+import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 #: The kinds of notification (see `tui.notify.engine`).
-KINDS = ("exit", "review", "failed", "stall", "server")
+KINDS = ("exit", "review", "approval", "failed", "stall", "server")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +106,26 @@ def parse(table: Mapping[str, Any] | None) -> NotifySettings:
     return NotifySettings(problems=tuple(problems), **out)
 
 
+def config_path(env: Mapping[str, str] = os.environ) -> Path:
+    """sessiontop's config file: under $XDG_CONFIG_HOME, else ~/.config (an
+    empty variable counts as unset, as the XDG spec says)."""
+    base = env.get("XDG_CONFIG_HOME")
+    if not base:
+        base = str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "sessiontop" / "config.toml"
+
+
 def load(path: Path | None = None) -> NotifySettings:
-    """The settings from the config file (tui.config, issue 11)."""
+    """The ``[notify]`` settings of the config file (defaults if there is none)."""
+    path = config_path() if path is None else path
     try:
-        from ..config import load_config
-    except ImportError:  # pragma: no cover - before tui.config exists
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
         return parse({})
-    try:
-        config = load_config(path)
-    except Exception as exc:  # noqa: BLE001 - a broken config file never stops us
-        return NotifySettings(problems=(f"config: {exc}",))
-    return parse(config.sections.get("notify", {}))
+    except (OSError, tomllib.TOMLDecodeError) as exc:  # a broken file never stops us
+        return NotifySettings(problems=(f"{path}: {' '.join(str(exc).split())}",))
+    table = data.get("notify", {})
+    if not isinstance(table, dict):
+        return NotifySettings(problems=(f"{path}: [notify] must be a table",))
+    return parse(table)

@@ -3,10 +3,11 @@
 Quiet = no message, no phase change (no streamed event, where the tracker keeps
 its time) for longer than the threshold. The threshold of a role is, by
 default, `factor` times the median gap between consecutive messages of that
-role's sessions in the store, never under a floor (10 min), or what the config
-says for the role. Phases that wait on something outside the agent (a lock, a
-provider throttle, a compaction) get twice as long. A stall is a flag: nothing
-is ever done to the session.
+role's sessions in the store, never under a floor (10 min). Phases that wait
+on something outside the agent (a lock, a provider throttle, a compaction) get
+twice as long. The config overrides either: ``role/phase``, then ``role``,
+then ``default`` minutes. A stall is a flag: nothing is ever done to the
+session.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ class StallRule:
     def threshold(self, role: str, phase: str | None) -> float:
         """Seconds of silence after which a live session of ``role`` in ``phase`` is stalled."""
         s = self.settings
-        override = s.stall_override_s.get(role, s.stall_override_s.get("default"))
-        if override is not None:
-            base = override
-        else:
+        over = s.stall_override_s
+        exact = over.get(f"{role}/{phase}")
+        if exact is not None:
+            return exact
+        base = over.get(role, over.get("default"))
+        if base is None:
             median = self.medians.get(role)
             base = max(s.stall_floor_s, s.stall_factor * median) if median else s.stall_floor_s
         return base * PATIENT_PHASES.get(phase or "", 1.0)
@@ -62,21 +65,23 @@ async def median_gaps(store: Store) -> dict[str, float]:
         if len(got) < SAMPLE_SESSIONS and sid not in got:
             got.append(sid)
     out: dict[str, float] = {}
-    async with store._lock:  # noqa: SLF001
-        conn = store._db.tau.conn  # noqa: SLF001
-        if conn is None:
-            return out
-        for role, sids in by_role.items():
-            gaps: list[float] = []
+    for role, sids in by_role.items():
+        gaps: list[float] = []
+        # One role at a time under the store's lock: the screen's reads go between.
+        async with store._lock:  # noqa: SLF001
+            tau = store._db.tau  # noqa: SLF001
+            created = tau.schema.msg_created() if tau.conn is not None else "NULL"
+            if tau.conn is None or created == "NULL":
+                return out
             for sid in sids:
                 try:
-                    async with conn.execute(
-                        "SELECT created_at FROM messages WHERE session_id = ? ORDER BY id DESC LIMIT ?",
+                    async with tau.conn.execute(
+                        f"SELECT {created} FROM messages WHERE session_id = ? ORDER BY id DESC LIMIT ?",
                         (sid, SAMPLE_MESSAGES)) as cur:
                         times = [int(r[0] or 0) for r in await cur.fetchall()]
                 except (aiosqlite.Error, ValueError, TypeError):
                     continue
                 gaps.extend((a - b) / 1000 for a, b in zip(times, times[1:]) if a > b)
-            if gaps:
-                out[role] = statistics.median(gaps)
+        if gaps:
+            out[role] = statistics.median(gaps)
     return out

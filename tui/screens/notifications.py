@@ -1,5 +1,6 @@
-"""The `!` screen: what needs attention now (stalled sessions), then the
-notifications told so far, newest first. Fed plain lines by the app."""
+"""The `!` screen: what needs attention now (stalled sessions first, then tasks
+awaiting approval, in review, failed), then the notifications told so far,
+newest first. Fed plain lines by the app (`tui.notify.attention`); it only draws."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from textual.widgets import Static
 
 #: (when, kind, message) per line.
 Line = tuple[str, str, str]
+#: () → (heading, needs attention, the log newest first).
+Lines = Callable[[], tuple[str, Sequence[Line], Sequence[Line]]]
+#: Kinds drawn as bad news.
+BAD_KINDS = frozenset({"exit", "failed", "stall"})
 
 
 class NotificationsScreen(ModalScreen[None]):
@@ -28,9 +33,10 @@ class NotificationsScreen(ModalScreen[None]):
                                            background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, source: Callable[[], tuple[Sequence[Line], Sequence[Line]]]) -> None:
+    def __init__(self, lines: Lines) -> None:
+        """``lines``: what to show, asked once a second."""
         super().__init__()
-        self.source = source  # () → (needs attention, the log newest first)
+        self.lines = lines
         self._shown: object = None
 
     def compose(self) -> ComposeResult:
@@ -38,28 +44,30 @@ class NotificationsScreen(ModalScreen[None]):
             yield Static(id="notifications-body")
 
     def on_mount(self) -> None:
-        self._render()
-        self.set_interval(1.0, self._render)
+        self._draw()
+        self.set_interval(1.0, self._draw)
 
-    def _render(self) -> None:
-        attention, log = self.source()
-        key = (tuple(attention), tuple(log))
+    def _draw(self) -> None:
+        head, attention, log = self.lines()
+        key = (head, tuple(attention), tuple(log))
         if key == self._shown:
             return
         self._shown = key
         t = Text()
+        t.append(f"{head}\n\n", style="dim")
         t.append("Needs attention\n", style="bold")
         if not attention:
-            t.append("  nothing stalled\n", style="dim")
+            t.append("  nothing stalled, nothing waits on you\n", style="dim")
         for when, kind, msg in attention:
             t.append(f"  {when}  ", style="dim")
-            t.append(f"{kind:<7} ", style="bold yellow")
+            t.append(f"{kind:<8} ", style="bold yellow" if kind == "stall" else "bold")
             t.append(f"{msg}\n")
         t.append("\nNotifications, newest first\n", style="bold")
         if not log:
-            t.append("  none yet\n", style="dim")
+            t.append("  none since sessiontop started\n", style="dim")
         for when, kind, msg in log:
             t.append(f"  {when}  ", style="dim")
-            t.append(f"{kind:<7} ", style="bold red" if kind in ("exit", "failed", "stall") else "bold")
+            t.append(f"{kind:<8} ", style="bold red" if kind in BAD_KINDS else "bold")
             t.append(f"{msg}\n")
+        t.append("\nEsc closes.", style="dim")
         self.query_one("#notifications-body", Static).update(t)

@@ -17,10 +17,10 @@ import sys
 from typing import Any
 
 from ..model import TaskSessionInfo
-from ..notify.observe import FleetState, observe
+from ..notify.observe import FleetState, Observer
 from ..notify.settings import load
 from ..notify.stall import StallRule, median_gaps
-from .common import Unreadable, check_readable, one_line, open_store
+from .common import check_readable, one_line, open_store
 
 
 def record(info: TaskSessionInfo) -> dict[str, Any]:
@@ -36,7 +36,8 @@ def record(info: TaskSessionInfo) -> dict[str, Any]:
     return out
 
 
-def document(state: FleetState, rule: StallRule, sources: dict[str, str]) -> dict[str, Any]:
+def document(state: FleetState, rule: StallRule) -> dict[str, Any]:
+    """The whole answer: the server, then each task with its sessions."""
     tasks = []
     for tid, t in state.tasks.items():
         sessions, gone = [], []
@@ -49,7 +50,7 @@ def document(state: FleetState, rule: StallRule, sources: dict[str, str]) -> dic
                 continue
             rec = record(info)
             rec["sessiontop"] = {
-                "phase_source": sources.get(sid, "disk"),
+                "phase_source": s.phase_source,
                 "last_event": s.last_event,
                 "stalled": rule.stalled(info.role, info.last_phase, info.is_live, s.last_event,
                                         state.taken_at),
@@ -65,6 +66,7 @@ def document(state: FleetState, rule: StallRule, sources: dict[str, str]) -> dic
 
 
 def text_lines(doc: dict[str, Any]) -> list[str]:
+    """The same document for a person: a line per task, one per session."""
     out = [f"tau server: {doc['server']['detail']}"]
     for t in doc["tasks"]:
         live = sum(1 for s in t["sessions"] if s["is_live"])
@@ -78,17 +80,14 @@ def text_lines(doc: dict[str, Any]) -> list[str]:
 
 
 async def run_list(args: argparse.Namespace) -> int:
+    """Print the document; 0, or 2 with one line on stderr if the store cannot be read."""
     store = None
     try:
         store = await open_store(args)
-        state = await observe(store, args.task_ids or None, every_session=True)
+        state = await Observer(store).take(args.task_ids or None, every_session=True)
         check_readable(store)
         rule = StallRule(load(), await median_gaps(store))
-        lv = store.live
-        sources = {sid: ("server" if lv.up and lv.phase(sid) is not None else
-                         "pending" if lv.up and lv.pending(sid) else "server" if lv.up else "disk")
-                   for _, sid in state.sessions}
-        doc = document(state, rule, sources)
+        doc = document(state, rule)
     except Exception as exc:  # noqa: BLE001 - one line, exit 2
         print(f"sessiontop: {one_line(exc)}", file=sys.stderr)
         return 2

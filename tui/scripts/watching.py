@@ -1,10 +1,13 @@
 """``sessiontop watch [--json] [--since WHEN]``: one line per transition.
 
 The same engine as the app's notifications (`tui.notify.engine`), fed the same
-pictures, taken on the same signals: a file event in the data directory, a
-word from tau's server, and every few seconds (a stall is the absence of
-change). The first picture is the baseline; ``--since`` first replays what
-the store can tell of the time before: the task state changes of
+pictures, taken on the same signals: a file event in the data directory (and
+a few looks again shortly after it, as the app does: tau's WAL frames land
+before their commit is visible), a word from tau's server, and when a live
+session's stall threshold passes (a stall is the absence of change). The
+first picture is the baseline; once it is taken, one line ``sessiontop:
+watching …`` goes to stderr (a script may wait for it). ``--since`` first
+replays what the store can tell of the time before: the task state changes of
 ``task_history`` and the sessions' newest messages, marked ``replayed``.
 """
 
@@ -22,15 +25,17 @@ from datetime import datetime
 from typing import Any
 
 from ..notify.engine import TOLD_STATES, Engine, Event
-from ..notify.observe import observe
+from ..notify.observe import Observer
 from ..notify.settings import load
 from ..notify.stall import StallRule, median_gaps
 from ..store import Store
 from ..watcher import watch_store
 from .common import check_readable, one_line, open_store
 
-#: A look this often with nothing changing (s), for stalls.
-STALL_LOOK_S = 5.0
+#: A look this often with nothing changing (s) at most.
+IDLE_LOOK_S = 5.0
+#: After a file event, look again this much later (s) if nothing had changed.
+RECHECK_DELAYS = (0.01, 0.04, 0.12, 0.3, 0.6, 1.0)
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -99,63 +104,104 @@ async def replay(store: Store, since: float) -> list[dict[str, Any]]:
 
 
 async def run_watch(args: argparse.Namespace) -> int:
+    """Print transitions until SIGINT / SIGTERM; 0, or 2 if the store cannot be read."""
     try:
         since = parse_since(args.since) if args.since else None
     except ValueError as exc:
         print(f"sessiontop: {exc}", file=sys.stderr)
         return 2
-    store = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    store: Store | None = None
+    follower: Follower | None = None
     try:
         store = await open_store(args)
-        engine = Engine(StallRule(load()))
-        engine.step(await observe(store))  # the baseline
+        follower = Follower(store, stop, args.json)
+        # File events are watched before the baseline: whatever commits after
+        # it is seen.
+        await follower.attach()
+        follower.engine.step(await follower.observer.take())  # the baseline
         check_readable(store)
-        engine.rule.medians = await median_gaps(store)
+        follower.engine.rule.medians = await median_gaps(store)
         if since is not None:
             for ev in await replay(store, since):
                 emit(ev, args.json)
+        last = follower.engine.last
+        print(f"sessiontop: watching {store.data_dir} ({len(last.tasks) if last else 0} tasks; "
+              f"tau server {'up' if store.live.up else 'down'})", file=sys.stderr, flush=True)
+        await follower.run()
     except BrokenPipeError:
-        if store is not None:
-            await store.close()
         raise
     except Exception as exc:  # noqa: BLE001 - one line, exit 2
         print(f"sessiontop: {one_line(exc)}", file=sys.stderr)
+        return 2
+    finally:
+        if follower is not None:
+            await follower.close()
         if store is not None:
             await store.close()
-        return 2
-    wake = asyncio.Event()
-    store.live.add_listener(wake.set)
+    return 0
 
-    async def files() -> None:
-        async for batch in watch_store(store.data_dir, stop, runtime_dir=store.runtime_dir):
-            if "tau.sock" in batch or "tau.pid" in batch:
-                store.live.poke()
-            wake.set()
 
-    watcher = asyncio.create_task(files())
-    try:
-        while not stop.is_set():
+class Follower:
+    """Takes a picture on each signal and prints what changed, until ``stop``."""
+
+    def __init__(self, store: Store, stop: asyncio.Event, as_json: bool) -> None:
+        self.store, self.stop, self.as_json = store, stop, as_json
+        self.observer = Observer(store)
+        self.engine = Engine(StallRule(load()))
+        self.wake = asyncio.Event()
+        self._attached = asyncio.Event()
+        self._rechecks: list[asyncio.TimerHandle] = []
+        self._watcher: asyncio.Task[None] | None = None
+        store.live.add_listener(self.wake.set)
+
+    async def attach(self) -> None:
+        """Start watching the data directory; return once the watch is in place."""
+        self._watcher = asyncio.create_task(self._files())
+        if self.store.data_dir.is_dir():
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(wake.wait(), STALL_LOOK_S)
-            wake.clear()
+                await asyncio.wait_for(self._attached.wait(), 5.0)
+
+    async def _files(self) -> None:
+        loop = asyncio.get_running_loop()
+        async for batch in watch_store(self.store.data_dir, self.stop, runtime_dir=self.store.runtime_dir):
+            if "<attached>" in batch:
+                self._attached.set()  # the watch itself is set up as this task goes on
+            if "tau.sock" in batch or "tau.pid" in batch:
+                self.store.live.poke()
+            if batch:
+                for handle in self._rechecks:
+                    handle.cancel()
+                self._rechecks = [loop.call_later(d, self.wake.set) for d in RECHECK_DELAYS]
+            self.wake.set()
+
+    async def run(self) -> None:
+        engine, stop = self.engine, self.stop
+        while not stop.is_set():
+            due = engine.next_stall_at
+            wait = IDLE_LOOK_S if due is None else min(IDLE_LOOK_S, max(0.0, due - time.time()) + 0.05)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), wait)
+            self.wake.clear()
             if stop.is_set():
                 break
             try:
-                for ev in engine.step(await observe(store)):
-                    emit(ev, args.json)
+                for ev in engine.step(await self.observer.take()):
+                    emit(ev, self.as_json)
             except BrokenPipeError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a bad read is said, the watch goes on
-                print(f"sessiontop: {one_line(exc)}", file=sys.stderr)
-    finally:
-        stop.set()
-        watcher.cancel()
-        with contextlib.suppress(BaseException):
-            await watcher
-        await store.close()
-    return 0
+                print(f"sessiontop: {one_line(exc)}", file=sys.stderr, flush=True)
+
+    async def close(self) -> None:
+        self.stop.set()
+        for handle in self._rechecks:
+            handle.cancel()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(BaseException):
+                await self._watcher
