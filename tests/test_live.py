@@ -138,7 +138,8 @@ def test_cli_version_help_and_bad_arguments(tmp_path: Path) -> None:
     out = subprocess.run([*run, "--help"], capture_output=True, text=True, timeout=60)
     assert "--data-dir" in out.stdout and "--demo" in out.stdout and "--poll" in out.stdout
     out = subprocess.run([*run, "--poll", "0"], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2 and "--poll needs a positive number" in out.stderr
+    assert out.returncode == 2 and "--poll must be a number from 0.05 to 3600" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
     out = subprocess.run([*run, "--data-dir", str(not_a_dir)], capture_output=True, text=True,

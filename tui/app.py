@@ -25,8 +25,14 @@ from . import __version__, heap
 from .commands import TaskCommands
 from .app_settings import SettingsMixin
 from .config import Config
+from .notify.attention import attention_lines, heading, log_lines, mark
+from .notify.notifier import Notifier
+from .notify.settings import NotifySettings
+from .notify.settings import load as load_notify_settings
+from .notify.settings import parse as parse_notify
 from .screens.base import DataScreen
 from .screens.help import HelpScreen
+from .screens.notifications import NotificationsScreen
 from .screens.tasks import TaskListScreen
 from .store import Store, StoreError
 from .terminal import TerminalMixin, install_exit_signals
@@ -73,11 +79,8 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         Binding("p", "pause", "Pause"),
         Binding("p", "resume", "Resume"),  # the footer shows the one that applies
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        # issue 12: the notifications log (tui/notify, tui/screens/notifications.py)
-        Binding("exclamation_mark", "notifications", "Notifications", key_display="!", show=False),
+        Binding("exclamation_mark", "notifications", "Alerts", key_display="!"),
     ]
-    #: issue 12: the [notify] settings; None: read from the config file at mount.
-    notify_settings = None
 
     def __init__(
         self,
@@ -88,10 +91,16 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         tick: bool = True,
         watch: bool = True,
         force_polling: bool | None = None,
+        notify: NotifySettings | None = None,
         config: Config | None = None,
     ) -> None:
+        """``notify``: the ``[notify]`` settings (None: from ``config``, else the config file)."""
         super().__init__()
         self.store = store
+        #: Transitions told to the operator (toast, terminal, hook) and the stalls.
+        if notify is None:  # the [notify] table of the config file (--config's, if given)
+            notify = parse_notify(config.notify) if config is not None else load_notify_settings()
+        self.notifier = Notifier(store, notify, toast=self._toast, write=self._write_terminal)
         self.poll = poll
         self.clock = clock
         self._tick_enabled = tick
@@ -132,7 +141,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
             self._watcher()
         if self._tick_enabled:
             self.set_interval(1.0, self._tick)
-        self._issue12_notifier()  # issue 12
+        self._run_notifier()
         self.request_refresh(force=True)
 
     async def on_unmount(self) -> None:
@@ -231,6 +240,8 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         query = screen.data_query()
         if query is None:
             return True
+        # Only the open transcript's session has its stream gathered and decoded.
+        self.store.focus(query.session_id if isinstance(query, TranscriptQuery) else None)
         versions = await self.store.data_versions()
         seen_key = (versions[0], versions[1], self.store.live.version)
         if not force and self._seen.get(query) == seen_key and self.refresh_state.error is None:
@@ -250,7 +261,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
             mode=self._mode(), poll_seconds=self.poll, last_read=self.clock(),
         )
         if screen.is_mounted and screen.is_attached and not self._stop.is_set():
-            screen.apply(data, self.store.status(), self.refresh_state)
+            screen.apply(mark(data, self.notifier.engine), self.store.status(), self.refresh_state)
             self.applied += 1
         if big_read or not self._settled:
             self._settled = True
@@ -308,35 +319,29 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
             except NoMatches:
                 pass  # the screen is being composed or torn down (quitting): nothing to tick
 
-    # --- notifications (issue 12: the engine is tui/notify, plain Python) ---------------------
+    # --- notifications (the engine is tui/notify, plain Python) ----------------------------
 
     @work(group="notify", exclusive=True, exit_on_error=False)
-    async def _issue12_notifier(self) -> None:
-        """After each applied read or word from tau's server: one picture for
-        the engine; what changed goes to a toast, the terminal and the hook."""
-        from .notify.loop import notify_loop
-        from .notify.notifier import Notifier
-        from .notify.settings import load
+    async def _run_notifier(self) -> None:
+        """The notifier looks until the app stops; when the stalled set or the
+        log moved, the screen is read again (its rows carry the stall marks)."""
+        await self.notifier.run(self._stop, on_change=lambda: self.request_refresh(force=True))
 
-        def write(seq: str) -> None:
-            if self._driver is not None:
-                self._driver.write(seq)
-                self._driver.flush()
+    def _toast(self, message: str, title: str, severity: str) -> None:
+        self.notify(message, title=title, severity=severity, timeout=8)  # type: ignore[arg-type]
 
-        settings = self.notify_settings or load()
-        self.notifier = Notifier(
-            self.store, settings, write=write,
-            toast=lambda msg, title, severity: self.notify(msg, title=title, severity=severity,
-                                                            timeout=8))
-        await notify_loop(self.notifier, lambda: (self.applied, self.store.live.version), self._stop)
+    def _write_terminal(self, sequence: str) -> None:
+        """OSC 9 / 777 and the bell, straight to the terminal (under the screen)."""
+        if self._driver is not None:
+            self._driver.write(sequence)
+            self._driver.flush()
 
     def action_notifications(self) -> None:
-        from .notify.lines import screen_lines
-        from .screens.notifications import NotificationsScreen
-
-        notifier = getattr(self, "notifier", None)
-        if notifier is not None and not isinstance(self.screen, NotificationsScreen):
-            self.push_screen(NotificationsScreen(lambda: screen_lines(notifier)))
+        if not isinstance(self.screen, NotificationsScreen):
+            notifier = self.notifier
+            self.push_screen(NotificationsScreen(
+                lambda: (heading(notifier.engine), attention_lines(notifier.engine),
+                         log_lines(notifier.log))))
 
     # --- actions -----------------------------------------------------------------------------
 

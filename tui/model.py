@@ -133,6 +133,8 @@ class Message:
     model: str = ""
     stop_reason: str = ""
     error: str = ""
+    stamp: int = 0  # message_json's own timestamp (ms): a streamed answer has the same one
+    tool_call_id: str = ""  # a tool result's call: what streamed under that id is now stored
 
 
 # --- tasks ----------------------------------------------------------------------
@@ -156,6 +158,7 @@ class TaskRow:
     busiest_phase: str | None  # the busiest phase among live working sessions
     last_activity: int | None  # s, newest of its sessions
     blocked_by: tuple[int, ...] = ()  # depends_on targets not merged or closed
+    waits: tuple[str, ...] = ()  # why it waits, in tau's scheduler's words (task_overview)
     chat_live: int = 0  # live chat sessions (creator, interactive, contributor)
     chat_phase: str | None = None  # the busiest phase among live chats
     owner: str | None = None  # tasks.session_id: the task's current owner session
@@ -258,13 +261,49 @@ class SessionHeader:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveAnswer:
+    """An assistant message as it streams (TAU.md §7.4): not stored yet."""
+
+    stamp: int  # its timestamp, the stored message's too
+    text: str = ""
+    thinking: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    forming: str = ""  # the arguments of the tool call being written, as they arrive
+    done: bool = False  # the stream finished it: tau stores it next
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTool:
+    """A tool call running or just run: its streamed output, then its result."""
+
+    call_id: str
+    name: str
+    output: str = ""  # the tail of what it printed so far
+    cut: int = 0  # characters of output no longer kept (older than the tail)
+    result: str | None = None  # None: still running
+    is_error: bool = False
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTurn:
+    """What the open transcript's session streams now and tau has not stored."""
+
+    parts: tuple[LiveAnswer | LiveTool, ...]
+    notices: tuple[str, ...] = ()  # status lines: retries, compaction, tool-use limit
+    running: bool = True  # False: the turn ended; what is left is being stored
+    seq: int = 0  # moves with every event shown
+
+
+@dataclass(frozen=True, slots=True)
 class Transcript:
     """A window on one session's messages: the newest page, plus older pages
-    as the operator scrolls back."""
+    as the operator scrolls back; and the turn streaming now, if any."""
 
     header: SessionHeader
     messages: tuple[Message, ...]
     has_older: bool
+    live: LiveTurn | None = None
 
 
 # --- the whole picture -----------------------------------------------------------

@@ -18,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import aiosqlite
 
-from .model import StoreStatus, TaskDetail, TaskListSnapshot, Transcript
+from .model import StoreStatus, TaskDetail, TaskListSnapshot, TaskRow, Transcript
 from .tau.db import Connections, Which
 from .tau.decode import decode_message
 from .tau.errors import StoreError, describe_error
@@ -31,6 +32,7 @@ from .tau.fleet_sessions import SessionTable
 from .tau.live import LiveTracker
 from .tau.loose import LooseSessions
 from .tau.merge import ServerLiveness
+from .tau.overview import WaitReasons
 from .tau.paths import SOCKET
 from .tau.task_read import TaskReader
 from .tau.transcript_read import TranscriptReader
@@ -38,6 +40,9 @@ from .tau.usage import UsageSums
 
 __all__ = ["Store", "StoreError", "decode_message", "describe_error"]
 
+#: The states tau's scheduler gives wait reasons for (queued, blocked, and
+#: active ones with a dependency: TAU.md §7.3).
+WAITING_STATES = frozenset({"ready", "planning", "active", "review", "merging", "refining"})
 #: How long the first read waits for tau's server to answer its subscribes (s).
 FIRST_ANSWER_WAIT_S = 0.5
 
@@ -73,6 +78,12 @@ class Store:
         #: Sessions on no kept task that may be live (a side scan, every 30 s).
         self._loose = LooseSessions(self.tau_path, self._loose_found)
         self._transcripts = TranscriptReader(self._db, self._fleet, self._usage)
+        #: Why queued tasks wait, from tau's scheduler; asked only while no
+        #: transcript is open (the screens that show it are).
+        self._waits = WaitReasons(lambda: self.live.socket_path if self.live.up else None,
+                                  self.live.changes.poke)
+        self._waits_on = True
+        self._with_waits: dict[int, tuple[TaskRow, tuple[str, ...], TaskRow]] = {}
         self._task_reader = TaskReader(self._db, self._fleet, self._usage, self._transcripts)
 
     def _forget(self, which: Which) -> None:
@@ -139,6 +150,7 @@ class Store:
 
     async def close(self) -> None:
         await self.live.stop()
+        await self._waits.stop()
         await self._loose.stop()
         async with self._lock:
             await self._db.close()
@@ -178,7 +190,7 @@ class Store:
             await self._fleet.refresh_tau()
             db.listed = True
             liveness = self._liveness()
-            tasks = self._fleet.task_rows(liveness)
+            tasks = self._add_waits(self._fleet.task_rows(liveness))
             return TaskListSnapshot(tasks=tasks, status=self.status(), taken_at=time.time(),
                                     live_sessions=self.live.live_count() if liveness.up else 0)
 
@@ -188,8 +200,13 @@ class Store:
         the newest ``recent`` messages of live ones)."""
         async with self._lock:
             await self._db.ensure_open()
-            return await self._task_reader.read(task_id, self._liveness(), recent=recent,
-                                                include_archived=include_archived)
+            detail = await self._task_reader.read(task_id, self._liveness(), recent=recent,
+                                                  include_archived=include_archived)
+            if detail is None:
+                return None
+            tasks_version = (await self._db.data_versions())[0]
+            row = self._add_waits((detail.task,), tasks_version)[0]
+            return detail if row is detail.task else replace(detail, task=row)
 
     async def read_transcript(self, session_id: str, *, limit: int = 200,
                               before_id: int | None = None, after_id: int | None = None) -> Transcript:
@@ -198,12 +215,47 @@ class Store:
         Default: the newest ``limit``. ``before_id``: the page just older than that
         id (scrolling back). ``after_id``: everything newer (following along).
         Pages go by id through the session_id index, so a 100k-message session
-        opens as fast as a small one.
+        opens as fast as a small one. A newest or following read also carries
+        the turn streaming now (what tau's server sends and has not stored).
         """
         async with self._lock:
             await self._db.ensure_open()
-            return await self._transcripts.read(session_id, self._liveness(), limit=limit,
+            page = await self._transcripts.read(session_id, self._liveness(), limit=limit,
                                                 before_id=before_id, after_id=after_id)
+            if before_id is not None:
+                return page
+            return replace(page, live=self.live.turn(session_id, page.messages))
+
+    def focus(self, session_id: str | None) -> None:
+        """The session whose transcript is on screen (None: none): its turn is
+        gathered as it streams, and carried by `read_transcript`. With none,
+        the task screens are shown, and tau's wait reasons are asked."""
+        self.live.focus(session_id)
+        self._waits_on = session_id is None
+
+    def _add_waits(self, rows: tuple[TaskRow, ...], version: object = None) -> tuple[TaskRow, ...]:
+        """Rows with tau's wait reasons (asked when tasks.db moved, within the
+        rate); a row is the same object while its reasons are."""
+        live = self.live
+        if not live.up:
+            self._waits.forget()
+            return rows
+        if self._waits_on:
+            projects = {r.project for r in rows if r.state in WAITING_STATES}
+            self._waits.want(projects, version if version is not None else self._fleet.tasks.dv)
+        reasons = self._waits.reasons()
+        out = []
+        for row in rows:
+            why = reasons.get(row.id, ())
+            if not why:
+                out.append(row)
+                continue
+            seen = self._with_waits.get(row.id)
+            if seen is None or seen[0] is not row or seen[1] != why:
+                seen = (row, why, replace(row, waits=why))
+                self._with_waits[row.id] = seen
+            out.append(seen[2])
+        return tuple(out)
 
     def usage_pending(self) -> bool:
         """Whether some session's token and cost sums are still being counted."""

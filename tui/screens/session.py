@@ -11,11 +11,12 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input
 
 from .. import format as fmt
-from ..model import Message, StoreStatus, Transcript
+from ..model import LiveTurn, Message, StoreStatus, Transcript
 from ..text import one_line
 from ..views import Query, RefreshState, TranscriptQuery
 from ..widgets.message_view import MessageView, part_styles
 from ..widgets.filter_box import FilterBox
+from ..widgets.live_turn import LiveTurnView
 from ..widgets.status import StatusLine
 from ..widgets.text_line import TextLine
 from ..widgets.transcript_scroll import TranscriptScroll
@@ -35,6 +36,7 @@ class TranscriptScreen(DataScreen):
     """Messages in order. Follows the end while the view is at the bottom;
     scrolling up stops following, End resumes."""
 
+    COMPONENT_CLASSES = {"transcript--good", "transcript--warn", "transcript--bad", "transcript--none"}
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "search", "Search", key_display="/", priority=True),
@@ -61,6 +63,7 @@ class TranscriptScreen(DataScreen):
         self.needle = ""
         self.match_index = -1
         self._loading_older = False
+        self._live: LiveTurnView | None = None  # the turn streaming now, after the stored messages
 
     def compose(self) -> ComposeResult:
         yield TextLine(id="title", classes="screen-title")
@@ -77,6 +80,10 @@ class TranscriptScreen(DataScreen):
     def on_mount(self) -> None:
         self.query_one("#title", TextLine).show(Text(f"Session {one_line(self.session_id, 40)}: reading…"))
         self.query_one("#messages").focus()
+        # Textual's anchor keeps the view at the end through every layout while
+        # it grows (a streaming turn grows many times a second); any scroll by
+        # the operator releases it and scroll_end takes it again: follow mode.
+        self.scroller.anchor()
         self.app.theme_changed_signal.subscribe(self, self._restyle)
 
     def _restyle(self, _theme: object = None) -> None:
@@ -84,6 +91,8 @@ class TranscriptScreen(DataScreen):
         styles = part_styles(self.scroller)
         for view in self.scroller.query_children(MessageView):
             view.restyle(styles)
+        if self._live is not None:
+            self._live.restyle(styles)
 
     def data_query(self) -> Query:
         return TranscriptQuery(self.session_id, after_id=self.last_id, limit=FIRST_PAGE)
@@ -94,13 +103,11 @@ class TranscriptScreen(DataScreen):
     def scroller(self) -> TranscriptScroll:
         return self.query_one("#messages", TranscriptScroll)
 
-    def at_bottom(self) -> bool:
-        return self.scroller.at_end
-
     @on(TranscriptScroll.Moved)
     def _moved(self) -> None:
-        """Following is where the view is: at the end, or reading back."""
-        following = self.at_bottom()
+        """Following is Textual's anchor: released by the operator's scroll up,
+        taken again at the end; a layout mid-mount does not leave it."""
+        following = self.scroller.following
         if following:
             self.unseen = 0
         if following != self.following or following:
@@ -124,25 +131,41 @@ class TranscriptScreen(DataScreen):
             self.has_older = data.has_older
             self.first_id = data.messages[0].id if data.messages else None
         self._render_head()
-        if not data.messages:
-            self._render_notes()
-            return
-        follow = first_load or self.at_bottom()
-        self.following = follow
-        views = self._views(data.messages)
-        self.scroller.mount_all(views)
-        self.last_id = data.messages[-1].id
-        self._trim()
-        if follow:
+        # Following is a state the operator leaves by scrolling (see _moved), not
+        # where the view is now: a read may land before the last scroll to the
+        # end has been laid out.
+        follow = first_load or self.following
+        if data.messages:
+            # Before the streaming turn: a stored message takes the place of
+            # its streamed self, and nothing above moves.
+            self.scroller.mount_all(self._views(data.messages), before=self._live)
+            self.last_id = data.messages[-1].id
+            self._trim()
+            if not follow:
+                self.unseen += len(data.messages)
+        self._show_live(data.live)
+        if follow and (data.messages or data.live is not None):
             self.unseen = 0
             self.call_after_refresh(self.scroller.scroll_end, animate=False, immediate=True)
-        else:
-            self.unseen += len(data.messages)
         self._render_notes()
+
+    def _show_live(self, turn: LiveTurn | None) -> None:
+        """The turn as it streams, at the end; gone once tau has stored it all."""
+        view = self._live
+        if turn is None:
+            if view is not None:
+                view.remove()
+                self._live = None
+        elif view is None:
+            self._live = LiveTurnView(turn, show_thinking=self.show_thinking, styles=part_styles(self.scroller))
+            self.scroller.mount(self._live)
+        else:
+            view.show(turn)
 
     def _start_over(self) -> None:
         for view in list(self.scroller.query_children(MessageView)):
             view.remove()
+        self._show_live(None)
         self.header = None
         self.last_id = self.first_id = None
         self.has_older = False
@@ -198,8 +221,10 @@ class TranscriptScreen(DataScreen):
             f.append(f" · {fmt.cost(h.cost)}")
             if not h.usage_complete:
                 f.append(" (counting…)")
-            if h.context_pct is not None:
-                f.append(f" · context {h.context_pct:.0f}%")
+            if h.context_pct is not None:  # coloured as it nears the window (tau compacts there)
+                f.append(" · context ")
+                f.append(f"{h.context_pct:.0f}%", style=str(self.get_component_rich_style(
+                    f"transcript--{fmt.context_tone(h.context_pct)}", partial=True)))
             if h.model:
                 f.append(f" · {one_line(h.model, 30)}")
             f.append(f" · started {fmt.age(h.created_at / 1000, now)} ago")
@@ -239,6 +264,7 @@ class TranscriptScreen(DataScreen):
 
     def action_top(self) -> None:
         self.following = False
+        self.scroller.release_anchor()
         self._render_notes()
         if self.has_older and not self._loading_older:
             self._load_older()
@@ -296,6 +322,8 @@ class TranscriptScreen(DataScreen):
         self.show_thinking = not self.show_thinking
         for view in self.scroller.query_children(MessageView):
             view.set_thinking(self.show_thinking)
+        if self._live is not None:
+            self._live.set_thinking(self.show_thinking)
 
     def action_back(self) -> None:
         if self.query_one(FilterBox).close():
@@ -340,6 +368,7 @@ class TranscriptScreen(DataScreen):
             self.match_index = (self.match_index - step) % len(found)
         target = found[self.match_index]
         self.following = False
+        self.scroller.release_anchor()
         self._mark_match(target)
         self.scroller.scroll_to_widget(target, animate=False, top=True)
         self._render_notes()

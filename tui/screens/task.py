@@ -134,7 +134,9 @@ class TaskScreen(DataScreen):
             title.append(f"  P{t.priority}")
         if t.held:
             title.append("  ⏸ held")
-        if t.blocked_by:  # tau's ⏳: a dependency not merged or closed
+        if t.waits:  # tau's scheduler's words (task_overview)
+            title.append("  ⏳ " + "; ".join(one_line(w, 60) for w in t.waits[:4]))
+        elif t.blocked_by:  # tau's ⏳: a dependency not merged or closed
             title.append("  ⏳ waits on " + ", ".join(f"#{b}" for b in t.blocked_by[:4]))
         title.append("  " + one_line(t.title, max(20, self.size.width - 40)), style="bold")
         self.query_one("#title", TextLine).show(title)

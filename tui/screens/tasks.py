@@ -239,6 +239,10 @@ class TaskListScreen(DataScreen):
         if self.is_attached:
             self._show_detail()
 
+    def select_task(self, task_id: int) -> bool:
+        """Put the cursor on a task (the palette's jump), if it is listed."""
+        return self.query_one(TaskTable).select_task(task_id)
+
     @property
     def detail_ready(self) -> bool:
         """The detail line shows the read of the selected task (tests wait on it)."""
@@ -250,6 +254,3 @@ def _same_task(a: TaskRow, b: TaskRow) -> bool:
     """Whether a detail read for row ``a`` still holds for ``b``: the branch and the
     history change only with the task itself (its updated_at), not with its sessions."""
     return a.id == b.id and a.updated_at == b.updated_at and a.state == b.state
-
-    def select_task(self, task_id: int) -> bool:
-        return self.query_one(TaskTable).select_task(task_id)

@@ -32,6 +32,11 @@ class Changes:
             self._at[sid] = self.version
         self._notify()
 
+    def poke(self) -> None:
+        """Something the screens show changed that is no session's (a wait reason)."""
+        self.version += 1
+        self._notify()
+
     def everything(self) -> None:
         self.version += 1
         self.epoch = self.version

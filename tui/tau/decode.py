@@ -184,6 +184,7 @@ def _decode(base: dict, raw: object) -> Message:
             model=str(obj.get("model") or ""),
             stop_reason=str(obj.get("stop_reason") or ""),
             error=str(obj.get("error_message") or ""),
+            stamp=as_int(obj.get("timestamp")),
             **base,
         )
     if role == "tool_result":
@@ -196,6 +197,7 @@ def _decode(base: dict, raw: object) -> Message:
             duration_ms=as_int(duration) if isinstance(duration, (int, float))
             and not isinstance(duration, bool) and math.isfinite(duration) else None,
             summary=str(obj.get("summary") or ""),
+            tool_call_id=str(obj.get("tool_call_id") or ""),
             **base,
         )
     if role == "compaction_summary":

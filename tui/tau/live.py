@@ -28,10 +28,11 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 
-from ..model import ServerStatus
+from ..model import LiveTurn, Message, ServerStatus
 from .changes import Changes
 from .client import Connection, Line, ServerUnavailable, Skipped, connect, socket_identity
 from .events import END, IDLE, LivePhase, read_line
+from .stream import LINGER_MS, TurnStream
 
 #: At most this many subscriptions at once (each is a connection, and keeps
 #: the session's plugins awake in tau).
@@ -73,6 +74,8 @@ class LiveTracker:
         self._monitor: asyncio.Task[None] | None = None
         self._poke = asyncio.Event()
         self._stopping = False
+        self._focus: str | None = None  # the session whose transcript is open
+        self._stream: TurnStream | None = None  # what it streams, not stored yet
         self.changes = Changes()
 
     # --- lifecycle ---------------------------------------------------------------
@@ -141,6 +144,23 @@ class LiveTracker:
         """Subscribed, no answer yet (or over the cap): the server's word is unknown."""
         return session_id in self._wanted and session_id not in self._phases \
             and session_id not in self._idle
+
+    def focus(self, session_id: str | None) -> None:
+        """The session whose transcript is open (None: none): only its stream
+        is gathered and decoded, and each of its events is a change."""
+        if session_id != self._focus:
+            self._focus = session_id
+            self._stream = TurnStream() if session_id is not None else None
+
+    def turn(self, session_id: str, stored: tuple[Message, ...]) -> LiveTurn | None:
+        """The focused session's turn as it streams, less what ``stored`` (the
+        messages a read just found) shows tau has stored."""
+        stream = self._stream
+        if session_id != self._focus or stream is None:
+            return None
+        stream.cover({m.stamp for m in stored if m.role == "assistant" and m.stamp},
+                     {m.tool_call_id for m in stored if m.role == "tool_result" and m.tool_call_id})
+        return stream.view(int(self._clock() * 1000))
 
     def changed_since(self, version: int) -> set[str] | None:
         """Sessions whose live state changed after ``version``; None: all may have."""
@@ -270,6 +290,8 @@ class LiveTracker:
         self._phases.clear()
         self._idle.clear()
         self._answered.clear()
+        if self._focus is not None:
+            self._stream = TurnStream()  # what streamed and was not stored is gone with the server
         self._stalled = False
         self.changes.everything()
 
@@ -309,6 +331,8 @@ class LiveTracker:
                 del self._subs[sid]
             self._answered.discard(sid)
             if sid not in self._idle and self._phases.pop(sid, None) is not None:
+                if sid == self._focus:
+                    self._stream = TurnStream()  # not stored, and never will be by this stream
                 self.changes.session(sid)  # cut off mid-turn: the server's word is unknown again
             if not self._stopping:
                 self._sync()
@@ -325,7 +349,14 @@ class LiveTracker:
 
     def _take(self, sid: str, line: Line) -> object:
         """Apply one line of a subscription; what it means for the subscription."""
-        step = read_line(line, self._phases.get(sid), int(self._clock() * 1000))
+        now_ms = int(self._clock() * 1000)
+        step = read_line(line, self._phases.get(sid), now_ms)
+        stream = self._stream if sid == self._focus else None
+        streamed = stream is not None and stream.take(line, now_ms)
+        if stream is not None and step.outcome == IDLE:
+            streamed = stream.ended(now_ms)
+            # What is left is let go LINGER_MS on, if tau has not stored it by then.
+            asyncio.get_running_loop().call_later(LINGER_MS / 1000 + 0.05, self._linger_over, sid)
         if step.answered:
             self._answered.add(sid)
             if self._stalled:
@@ -342,6 +373,13 @@ class LiveTracker:
                 # when its liveness or phase changed.
                 same_row = old is not None and (old.live, old.label) == (step.phase.live, step.phase.label)
                 self.changes.session(sid, rows=not same_row)
+                streamed = False  # told
+        if streamed:
+            self.changes.session(sid, rows=False)  # only the open transcript shows it
         if step.outcome == END:
             self._poke.set()  # the server is leaving: the monitor finds out how
         return step.outcome
+
+    def _linger_over(self, sid: str) -> None:
+        if sid == self._focus and not self._stopping:
+            self.changes.session(sid, rows=False)

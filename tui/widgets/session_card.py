@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 from .. import format as fmt
 from ..model import Message, SessionPane
+from ..notify.marks import StalledPane
 from ..text import one_line
 
 
@@ -99,6 +100,10 @@ class SessionCard(Static):
                      style=self._s("dim"))
         if info.archived:
             t.append("  archived", style=self._s("dim"))
+        if isinstance(pane, StalledPane):
+            # Quiet past its threshold: a flag for the operator, nothing is done to it.
+            t.append(f"\n⚠ stalled: quiet {fmt.age(pane.stalled_since, now)}", style=self._s("warn"))
+            t.append(f" (limit {fmt.age(now - pane.stall_after_s, now)})", style=self._s("dim"))
         if info.last_exit_status:
             # The previous turn's outcome (tau does not clear it when a turn
             # starts, and only socket chats have one): a line of its own.

@@ -13,6 +13,7 @@ from rich.text import Text
 from .. import format as fmt
 from ..groups import Group
 from ..model import TaskRow
+from ..notify.marks import StalledRow
 from ..text import one_line
 
 Columns = tuple[tuple[str, str, int], ...]
@@ -69,6 +70,8 @@ MIN_TITLE = 12
 #: The live column: a live working session, else only a live chat.
 LIVE_DOT = "●"
 CHAT_DOT = "○"
+#: A live session of the task is stalled (quiet past its threshold): a flag only.
+STALL_MARK = "⚠"
 
 
 def columns_for(width: int) -> tuple[Columns, int]:
@@ -87,7 +90,10 @@ def columns_for(width: int) -> tuple[Columns, int]:
 
 def live_cell(t: TaskRow, style: Style) -> Text:
     """tau's has_live_session, with a live chat (creator, interactive,
-    contributor) told apart from the task's own working sessions."""
+    contributor) told apart from the task's own working sessions; a stalled
+    session marks it instead."""
+    if isinstance(t, StalledRow):
+        return Text(STALL_MARK, style=style("warn"))
     if t.live_count:
         return Text(LIVE_DOT, style=style("live"))
     if t.chat_live:
@@ -117,10 +123,15 @@ def phase_cell(t: TaskRow, style: Style) -> Text:
 
     A glyph per phase, not a spinner: an idle screen must not redraw the table
     every second (the panes of one task do spin)."""
+    if isinstance(t, StalledRow):
+        return Text(f"{STALL_MARK} stalled {one_line(t.busiest_phase or t.chat_phase or '', 12)}",
+                    style=style("warn"), no_wrap=True, overflow="ellipsis")
     if t.busiest_phase:
         glyph = fmt.PHASE_GLYPH.get(t.busiest_phase, "•")
         return Text(f"{glyph} {one_line(t.busiest_phase, 40)}", style=style("busy"),
                     no_wrap=True, overflow="ellipsis")
+    if t.waits:  # tau's scheduler's word on why it waits
+        return Text("⏳ " + one_line(t.waits[0], 40), style=style("warn"), no_wrap=True, overflow="ellipsis")
     if t.blocked_by:
         return Text("waits on " + ",".join(f"#{b}" for b in t.blocked_by[:3]), style=style("warn"))
     if t.chat_phase:  # marked as the chat's: its dot, its colour

@@ -24,6 +24,8 @@ def detail_words(task: TaskRow, detail: TaskDetail | None, now: float) -> Text:
     line.append(f"\n{one_line(task.state, 20)}")
     if task.project:
         line.append(f" · {one_line(task.project, 40)}")
+    if task.waits:  # tau's scheduler's words, in full (the list cell cuts them)
+        line.append(" · ⏳ " + "; ".join(one_line(w, 80) for w in task.waits[:4]), style="bold")
     if detail is None or detail.task.id != task.id:
         return line
     if detail.branch:

@@ -21,5 +21,11 @@ class TranscriptScroll(VerticalScroll):
             self.post_message(self.Moved())
 
     @property
+    def following(self) -> bool:
+        """Anchored at the end and not released by a scroll up, Home or a
+        search: Textual's own follow mode, kept through every layout."""
+        return self.is_anchored and not self._anchor_released
+
+    @property
     def at_end(self) -> bool:
         return self.scroll_y >= self.max_scroll_y - 1

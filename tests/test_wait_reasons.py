@@ -1,0 +1,64 @@
+"""Why a queued task waits, in tau's scheduler's words (TAU.md §7.3 task_overview).
+
+The demo's stand-in classifies tasks as tau's ``get_status`` does, from the
+same tasks.db the test writes; the app asks it over the real socket. Each
+reason below is what tau's own task picker would show for these rows.
+"""
+
+from __future__ import annotations
+
+from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
+from tests.storekit import StoreKit, user
+from tui.app import SessionTopApp
+from tui.store import Store
+
+SIZE = (140, 44)
+
+
+def board(kit: StoreKit) -> None:
+    kit.add_task(1, "Busy worker task", "active")
+    kit.add_task(2, "Touches the same file", "ready")
+    kit.add_task(3, "Waits for the busy one", "ready")
+    kit.add_task(4, "Nothing in its way", "ready")
+    kit.depends_on(3, 1)
+    files = '["src/dispatch.rs"]'
+    kit.tasks.execute("UPDATE tasks SET affected_files=? WHERE id IN (1, 2)", (files,))
+    for i in range(8):  # a full budget in another project
+        kit.add_task(10 + i, f"webapp job {i}", "active", project="webapp")
+    kit.add_task(20, "Queued behind a full budget", "ready", project="webapp")
+
+
+async def test_each_kind_of_wait_reason_on_the_list_and_the_task_screen(kit: StoreKit) -> None:
+    board(kit)
+    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        text = await wait_for_all(pilot, app, "⏳ files ∩ #1", "⏳ waits on #1", "⏳ not yet sche",
+                                  "⏳ budget 8/8")
+        assert text.count("⏳") == 4  # the active tasks have no reason to wait
+        await pilot.press("G")  # the last row, #3: the detail line says it whole
+        await wait_for_text(pilot, app, "⏳ waits on #1 (active)")
+        await pilot.press("g")
+        app.open_task(2)
+        await wait_for_text(pilot, app, "⏳ files ∩ #1: dispatch.rs")
+        await pilot.press("escape")
+        app.open_task(20)
+        await wait_for_text(pilot, app, "⏳ budget 8/8 in flight")
+        await pilot.press("escape")
+        # tau's word follows tasks.db: the busy task merges, the others are free.
+        kit.set_state(1, "merged")
+        await wait_until(pilot, lambda: "⏳ waits on #1" not in screen_text(app)
+                         and "⏳ files ∩" not in screen_text(app), what="reasons to follow tasks.db")
+        assert screen_text(app).count("⏳ not yet sche") == 3
+    asked = [r for r in kit.server.requests if r.get("type") == "task_overview"]
+    assert {r["project"] for r in asked} == {"tau", "webapp"}
+    # Asked when tasks.db moved, not on every read: a handful, not one per refresh.
+    assert len(asked) <= 12, len(asked)
+
+
+async def test_without_a_server_the_dependency_comes_from_the_disk(kit: StoreKit) -> None:
+    board(kit)
+    kit.server_up(False)
+    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        text = await wait_for_text(pilot, app, "waits on #1")
+        assert "⏳" not in text and "tau server not running" in text

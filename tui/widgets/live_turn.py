@@ -1,0 +1,124 @@
+"""The turn streaming now, at the end of a transcript: what tau's server sends
+and has not stored yet, marked as such.
+
+It is one widget after the stored messages: new stored messages mount before
+it and it drops what they now hold, so a streamed answer is replaced in place
+by the stored one, and the rows above it never move (a reader scrolled back
+keeps their place). While streaming, only the tail of a long text is drawn:
+each repaint costs what the screen shows, not what the answer holds.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ..model import LiveAnswer, LiveTool, LiveTurn
+from ..text import literal, one_line
+
+#: Characters of a streaming text drawn (its tail): a tall screen's worth.
+TEXT_TAIL = 6_000
+#: Lines of a running tool's output drawn (its tail).
+OUTPUT_LINES = 12
+
+
+def tail(text: str, limit: int) -> tuple[str, int]:
+    """The last ``limit`` characters of ``text`` (from a line start when one is
+    near), and how many came before."""
+    if len(text) <= limit:
+        return text, 0
+    start = len(text) - limit
+    newline = text.find("\n", start, start + 200)
+    if newline >= 0:
+        start = newline + 1
+    return text[start:], start
+
+
+def tail_lines(text: str, n: int) -> tuple[list[str], int]:
+    lines = text.rstrip("\n").split("\n") if text else []
+    return lines[-n:], max(0, len(lines) - n)
+
+
+class LiveTurnView(Static):
+    """The streaming parts of the open session's turn."""
+
+    def __init__(self, turn: LiveTurn, *, show_thinking: bool = False,
+                 styles: dict[str, str] | None = None) -> None:
+        super().__init__(classes="msg -live")
+        self.turn = turn
+        self.show_thinking = show_thinking
+        self.styles_of_parts = styles or {}
+        self.update(self.render_turn())
+
+    def show(self, turn: LiveTurn) -> None:
+        if turn != self.turn:
+            self.turn = turn
+            self.update(self.render_turn())
+
+    def set_thinking(self, show: bool) -> None:
+        if show != self.show_thinking:
+            self.show_thinking = show
+            self.update(self.render_turn())
+
+    def restyle(self, styles: dict[str, str]) -> None:
+        if styles != self.styles_of_parts:
+            self.styles_of_parts = styles
+            self.update(self.render_turn())
+
+    def _s(self, name: str) -> str:
+        return self.styles_of_parts.get(name, "")
+
+    def render_turn(self) -> Text:
+        turn = self.turn
+        t = Text()
+        mark = "◌ streaming from tau's server, not stored yet" if turn.running else \
+            "◌ turn ended: being stored"
+        t.append(mark, style=self._s("dim"))
+        for part in turn.parts:
+            if isinstance(part, LiveAnswer):
+                self._answer(t, part)
+            else:
+                self._tool(t, part)
+        for notice in turn.notices:
+            t.append("\nℹ " + one_line(notice, 200), style=self._s("dim"))
+        return t
+
+    def _answer(self, t: Text, a: LiveAnswer) -> None:
+        t.append("\nassistant", style=self._s("assistant"))
+        t.append("  stored next" if a.done else "  writing…", style=self._s("dim"))
+        if a.thinking:
+            if self.show_thinking:
+                shown, cut = tail(a.thinking, TEXT_TAIL)
+                t.append("\n✻ " + (f"… {cut:,} characters before\n" if cut else ""), style=self._s("thinking"))
+                t.append(literal(shown, multiline=True), style=self._s("thinking"))
+            else:
+                t.append(f"\n✻ thinking ({len(a.thinking):,} chars, t unfolds)", style=self._s("thinking"))
+        if a.text:
+            shown, cut = tail(a.text, TEXT_TAIL)
+            if cut:
+                t.append(f"\n… {cut:,} characters before (all of it once stored)", style=self._s("dim"))
+            t.append("\n" + literal(shown, multiline=True))
+        for call in a.tool_calls:
+            t.append("\n⚒ ", style=self._s("tool"))
+            t.append(one_line(call.name, 40), style=self._s("tool"))
+            if call.arguments and call.arguments != "{}":
+                t.append(" " + one_line(call.arguments, 160), style=self._s("dim"))
+            elif a.forming:
+                t.append(" " + one_line(a.forming[-160:], 160) + " ▍", style=self._s("dim"))
+
+    def _tool(self, t: Text, tool: LiveTool) -> None:
+        t.append("\n⚒ ", style=self._s("tool"))
+        t.append(one_line(tool.name, 40), style=self._s("tool"))
+        if tool.result is None:
+            t.append("  running…", style=self._s("dim"))
+        else:
+            t.append("  ERROR" if tool.is_error else "  ok", style=self._s("error" if tool.is_error else "good"))
+            if tool.summary:
+                t.append("  " + one_line(tool.summary, 120), style=self._s("dim"))
+        text = tool.output if tool.result is None or not tool.result else tool.result
+        lines, before = tail_lines(text, OUTPUT_LINES)
+        if before or tool.cut:
+            t.append(f"\n  … {before:,} earlier lines" if before else "\n  … earlier output",
+                     style=self._s("dim"))
+        for line in lines:
+            t.append("\n  " + literal(line[:400]))
