@@ -226,7 +226,9 @@ class SessionTable:
         now = time.monotonic()
         known = self.rows.keys()
         need = set(want) | {s for s in touched if s in relevant or s in known}
-        need |= self.active & relevant
+        # Every session that may be live (a few): its turn's end is a row change,
+        # whether or not its task is still among the relevant ones.
+        need |= self.active
         need |= relevant - known - self.absent
         if self.no_rowid:
             need |= relevant
