@@ -15,14 +15,11 @@ stall_minutes = { default = 20, worker = 30, "worker/compacting" = 60 }  # overr
 ```
 A bad value is reported as a problem and the default kept: a typo never stops
 the dashboard. The file is ``$XDG_CONFIG_HOME/sessiontop/config.toml`` (else
-``~/.config/sessiontop/config.toml``); `load` reads it with tomllib until the
-app's own config module takes over the other tables.
+``~/.config/sessiontop/config.toml``), read by `tui.config`.
 """
 
 from __future__ import annotations
 
-import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,26 +103,14 @@ def parse(table: Mapping[str, Any] | None) -> NotifySettings:
     return NotifySettings(problems=tuple(problems), **out)
 
 
-def config_path(env: Mapping[str, str] = os.environ) -> Path:
-    """sessiontop's config file: under $XDG_CONFIG_HOME, else ~/.config (an
-    empty variable counts as unset, as the XDG spec says)."""
-    base = env.get("XDG_CONFIG_HOME")
-    if not base:
-        base = str(Path(env.get("HOME") or Path.home()) / ".config")
-    return Path(base) / "sessiontop" / "config.toml"
-
-
 def load(path: Path | None = None) -> NotifySettings:
-    """The ``[notify]`` settings of the config file (defaults if there is none)."""
-    path = config_path() if path is None else path
+    """The ``[notify]`` settings of the config file (`tui.config` reads it; the
+    defaults if there is none). A broken file never stops us: its one-line
+    error becomes a problem, told as a toast."""
+    from ..config import ConfigError
+    from ..config import load as load_config
+
     try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        return parse({})
-    except (OSError, tomllib.TOMLDecodeError) as exc:  # a broken file never stops us
-        return NotifySettings(problems=(f"{path}: {' '.join(str(exc).split())}",))
-    table = data.get("notify", {})
-    if not isinstance(table, dict):
-        return NotifySettings(problems=(f"{path}: [notify] must be a table",))
-    return parse(table)
+        return parse(load_config(path).notify)
+    except ConfigError as exc:
+        return NotifySettings(problems=(str(exc),))
