@@ -131,6 +131,10 @@ async def test_a_pushed_phase_reaches_the_list_without_a_query_on_taus_files(kit
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "thinking")
+        # The background sum of the session's tokens (a read of its messages, once)
+        # is done first: it is start-up work, not the pushed phase's.
+        await wait_until(pilot, lambda: not app.store.usage_pending(), what="usage summed")
+        await pilot.pause(0.2)
         statements: list[str] = []
         db = app.store._db  # the store's own two connections, to watch what they run
         for f in (db.tasks, db.tau):

@@ -16,8 +16,9 @@ from textual.widgets import Static
 from ..model import LiveAnswer, LiveTool, LiveTurn
 from ..text import literal, one_line
 
-#: Characters of a streaming text drawn (its tail): a tall screen's worth.
-TEXT_TAIL = 6_000
+#: Characters of a streaming text drawn (its tail): a screen of a 100-column
+#: transcript (wrapping it is most of a repaint's cost; all of it shows once stored).
+TEXT_TAIL = 2_500
 #: Lines of a running tool's output drawn (its tail).
 OUTPUT_LINES = 12
 
