@@ -154,6 +154,56 @@ class Writer:
         srv.set_phase(sid, WIRE[phase])
         return t0
 
+    def stream(self, sids: list[str], chars: int = 16_000, deltas: int = 400,
+               rate: float = 20.0) -> dict[str, Any]:
+        """Each of ``sids`` streams one answer of ``chars`` characters in ``deltas``
+        text deltas, ``rate`` a second, in lockstep, as tau's server sends them
+        (each delta with the whole partial message, TAU.md §7.4); then tau
+        stores it and the turn ends. Delta k's text ends in ``⟦k⟧``; its ``t0``
+        is taken before the first session's event is pushed."""
+        srv = self._srv()
+        words = "the retry loop backs off on a closed socket and reads again".split()
+        piece = max(8, chars // deltas)
+        partial: dict[str, dict[str, Any]] = {}
+        now_ms = _now_ms()
+        for sid in sids:
+            partial[sid] = {"content": [{"type": "text", "text": ""}], "api": "anthropic-messages",
+                            "provider": "anthropic", "model": "claude-bench",
+                            "usage": {"input": 100, "output": 0, "cache_read": 0, "cache_write": 0,
+                                      "total_tokens": 100, "cost": {"input": 0, "output": 0,
+                                                                    "cache_read": 0, "cache_write": 0,
+                                                                    "total": 0}},
+                            "stop_reason": "stop", "timestamp": now_ms}
+            srv.emit(sid, {"type": "start", "partial": partial[sid]})
+            srv.emit(sid, {"type": "text_start", "content_index": 0, "partial": partial[sid]})
+        t0s: list[float] = []
+        start = time.monotonic()
+        for k in range(deltas):
+            text = ""
+            while len(text) < piece - 8:
+                text += self.rng.choice(words) + (" " if self.rng.random() > 0.08 else ".\n")
+            text += f" ⟦{k}⟧"
+            due = start + k / rate
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            t0s.append(time.monotonic())
+            for sid in sids:
+                block = partial[sid]["content"][0]
+                block["text"] += text
+                srv.emit(sid, {"type": "text_delta", "content_index": 0, "delta": text,
+                               "partial": partial[sid]})
+        for sid in sids:
+            block = partial[sid]["content"][0]
+            srv.emit(sid, {"type": "text_end", "content_index": 0, "content": block["text"],
+                           "partial": partial[sid]})
+            srv.emit(sid, {"type": "done", "reason": "stop", "message": partial[sid]})
+            self.tau.execute("BEGIN IMMEDIATE")
+            self.tau.execute("INSERT INTO messages (session_id, message_json, created_at) VALUES (?,?,?)",
+                             (sid, json.dumps({"role": "assistant", **partial[sid]}), _now_ms()))
+            self._commit(self.tau)
+        return {"t0s": t0s, "seconds": time.monotonic() - start}
+
     def exit(self, sid: str, status: str) -> float:
         """A socket chat's turn ends (dispatch.rs): agent_done, Idle, then the
         outcome written with the phase idle."""
@@ -296,7 +346,7 @@ class Writer:
             if started:
                 self._start_runs(started)
         return {"ok": True, "t0": time.monotonic(), "live": len(self.live), "ended": len(ended),
-                "started": len(started)}
+                "started": len(started), "sids": list(self.live)}
 
     # --- sustained load ------------------------------------------------------------------
 
@@ -381,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
                     reply: dict[str, Any] = {"ok": True, "t0": time.monotonic()}
                 elif op == "load":
                     reply = w.load(out, **cmd)
-                elif op in ("requests", "live_count"):
+                elif op in ("requests", "live_count", "stream"):
                     reply = {"ok": True, **getattr(w, op)(**cmd)}
                 else:
                     t0 = getattr(w, op)(**cmd)
