@@ -47,7 +47,7 @@ def to_png(svg: Path) -> None:
         os.unlink(tmp.name)
 
 
-async def shoot(data_dir: Path, runtime_dir: Path) -> None:
+async def shoot(data_dir: Path, runtime_dir: Path, server: object) -> None:
     app = SessionTopApp(Store(data_dir, runtime_dir), clock=lambda: NOW_MS / 1000,
                         watch=False, tick=False)
 
@@ -80,10 +80,38 @@ async def shoot(data_dir: Path, runtime_dir: Path) -> None:
             await pilot.press("right")
         await pilot.press("enter")
         await settle(3)
+        # The turn streaming now, as tau's server sends it (TAU.md §7.4): thinking,
+        # then the answer being written, each delta with the whole partial message.
+        sid = app.screen.session_id  # type: ignore[attr-defined]
+        partial: dict = {"content": [], "api": "anthropic-messages", "provider": "anthropic",
+                         "model": "claude-sonnet-4", "stop_reason": "stop", "timestamp": NOW_MS,
+                         "usage": {"input": 0, "output": 0, "cache_read": 0, "cache_write": 0,
+                                   "total_tokens": 0, "cost": {"input": 0, "output": 0, "cache_read": 0,
+                                                               "cache_write": 0, "total": 0}}}
+        server.emit(sid, {"type": "start", "partial": partial})  # type: ignore[attr-defined]
+        pieces = {"thinking": ["The retry test fails only on a closed socket; ",
+                               "check the backoff path before touching the parser."],
+                  "text": ["The failing case is the closed socket: `read` returns 0 and the loop ",
+                           "retries at once instead of backing off.\n\nI will make the backoff ",
+                           "apply to EOF too, then run `cargo test retry` again"]}
+        for kind, parts in pieces.items():
+            ci = len(partial["content"])
+            partial["content"].append({"type": kind, kind: ""})
+            server.emit(sid, {"type": f"{kind}_start", "content_index": ci, "partial": partial})  # type: ignore[attr-defined]
+            for piece in parts:
+                partial["content"][ci][kind] += piece
+                server.emit(sid, {"type": f"{kind}_delta", "content_index": ci, "delta": piece,  # type: ignore[attr-defined]
+                                  "partial": partial})
+            await pilot.pause(0.2)
+        await pilot.pause(0.5)
         save("3-transcript")
         await pilot.press("question_mark")
         await pilot.pause(0.3)
         save("4-help")
+        await pilot.press("escape", "escape", "escape")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.5)
+        save("5-tasks-80x24")
 
 
 def main() -> None:
@@ -95,7 +123,7 @@ def main() -> None:
     fleet = DemoFleet(data_dir, seed=7, clock=lambda: NOW_MS, runtime_dir=home / "run")
     fleet.start(run_thread=False)  # the server holds the live phases; nothing moves
     try:
-        asyncio.run(shoot(data_dir, fleet.runtime_dir))
+        asyncio.run(shoot(data_dir, fleet.runtime_dir, fleet.server))
     finally:
         fleet.server.crash()  # no clean shutdown: it would write to the store
         shutil.rmtree(home, ignore_errors=True)
