@@ -614,6 +614,17 @@ def working_copy(meta: dict[str, Any], dest: Path) -> Path:
     return dest
 
 
+def fresh_store(size: str, name: str) -> tuple[dict[str, Any], Path, Path]:
+    """A working copy of the cached store of ``size`` (built if missing), and an
+    empty runtime dir for the benchmark's tau to serve its socket in."""
+    meta = ensure_store(size, DEFAULT_CACHE, log=lambda m: print(m, file=sys.stderr))
+    work = DEFAULT_CACHE / "work" / f"{name}-{size}"
+    data = working_copy(meta, work / "data")
+    runtime = work / "run"
+    runtime.mkdir(parents=True, exist_ok=True)
+    return meta, data, runtime
+
+
 def serve(meta: dict[str, Any], data_dir: Path, runtime_dir: Path) -> TauServer:
     """tau's server for a generated store: the demo's stand-in on a real socket
     in ``runtime_dir``, holding the running sessions' phases in its memory."""

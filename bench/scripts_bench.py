@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import gen
 from .common import REPO, WriterProc, child_env, percentile
-from .streaming import fresh_store
 
 OUT = Path(__file__).resolve().parent / "scripts.json"
 PHASES = ("thinking", "working", "running tools")
@@ -103,7 +103,7 @@ async def watch_latency(data: Path, runtime: Path, writer: WriterProc, live: lis
 
 
 async def run(size: str, repeats: int, changes: int) -> dict[str, Any]:
-    meta, data, runtime = fresh_store(size, "scripts")
+    meta, data, runtime = gen.fresh_store(size, "scripts")
     live = dict(meta["live_phases"])
     writer = await WriterProc(data, runtime, live).start()
     try:

@@ -48,17 +48,6 @@ def _last_text(view: LiveTurnView) -> str:
     return ""
 
 
-def fresh_store(size: str, name: str) -> tuple[dict[str, Any], Path, Path]:
-    """A working copy of the cached store of ``size`` (built if missing), and an
-    empty runtime dir for the benchmark's tau to serve its socket in."""
-    meta = gen.ensure_store(size, gen.DEFAULT_CACHE, log=lambda m: print(m, file=sys.stderr))
-    work = gen.DEFAULT_CACHE / "work" / f"{name}-{size}"
-    data = gen.working_copy(meta, work / "data")
-    runtime = work / "run"
-    runtime.mkdir(parents=True, exist_ok=True)
-    return meta, data, runtime
-
-
 async def _wait(cond: Any, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
@@ -68,7 +57,7 @@ async def _wait(cond: Any, timeout: float, what: str) -> None:
 
 
 async def run(size: str, mode: str, n_sessions: int, deltas: int, chars: int, rate: float) -> dict[str, Any]:
-    meta, data, runtime = fresh_store(size, "stream")
+    meta, data, runtime = gen.fresh_store(size, "stream")
     live = dict(meta["live_phases"])
     sids = sorted(live)[:n_sessions]
     writer = await WriterProc(data, runtime, live).start()

@@ -170,14 +170,20 @@ async def test_following_stays_at_the_end_and_a_reader_scrolled_back_is_not_move
         assert screen.following
 
 
+async def stream_an_answer(pilot, app: SessionTopApp, kit: StoreKit, text: str) -> Stream:  # type: ignore[no-untyped-def]
+    """The transcript open on a live s1, an answer streaming into it, on screen."""
+    await open_live_transcript(pilot, app, kit)
+    s = Stream(kit, "s1", BASE_MS + 60_000)
+    s.block("text", [text])
+    await wait_for_text(pilot, app, text)
+    return s
+
+
 async def test_a_server_shutdown_mid_stream_leaves_the_stored_transcript(kit: StoreKit) -> None:
     one_session(kit, n_old=2)
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
-        await open_live_transcript(pilot, app, kit)
-        s = Stream(kit, "s1", BASE_MS + 60_000)
-        s.block("text", ["half an answer that tau never stored"])
-        await wait_for_text(pilot, app, "half an answer that tau never stored")
+        await stream_an_answer(pilot, app, kit, "half an answer that tau never stored")
         kit.server.shutdown()
         text = await wait_gone(pilot, app, "half an answer that tau never stored")
         assert "earlier answer 1" in text and "please fix the retry loop" in text
@@ -188,10 +194,7 @@ async def test_a_cancelled_answer_is_let_go_and_nothing_streams_on_the_task_list
     one_session(kit)
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
-        await open_live_transcript(pilot, app, kit)
-        s = Stream(kit, "s1", BASE_MS + 60_000)
-        s.block("text", ["an answer the operator cancels"])
-        await wait_for_text(pilot, app, "an answer the operator cancels")
+        await stream_an_answer(pilot, app, kit, "an answer the operator cancels")
         kit.add_message("s1", {"role": "info", "text": "Session cancelled.", "timestamp": BASE_MS + 61_000})
         kit.server.send("s1", {"type": "cancelled"})
         text = await wait_gone(pilot, app, "an answer the operator cancels")
