@@ -25,6 +25,7 @@ from . import gen
 from .common import REPO, WriterProc, child_env, percentile
 
 OUT = Path(__file__).resolve().parent / "scripts.json"
+DEBUG = bool(__import__("os").environ.get("SCRIPTS_BENCH_DEBUG"))
 PHASES = ("thinking", "working", "running tools")
 
 
@@ -69,7 +70,8 @@ async def watch_latency(data: Path, runtime: Path, writer: WriterProc, live: lis
         for i in range(changes):
             sid = live[i % len(live)]
             if i % 2 == 0:
-                phase[sid] = PHASES[(PHASES.index(phase[sid]) + 1) % len(PHASES)]  # a new one
+                at = PHASES.index(phase[sid]) if phase[sid] in PHASES else -1
+                phase[sid] = PHASES[(at + 1) % len(PHASES)]  # a new one
                 want, reply = "session_phase", await writer.do("phase", sid=sid, phase=phase[sid])
             else:
                 # a turn ends (socket and disk), then it starts again as tau starts runs
@@ -86,9 +88,13 @@ async def watch_latency(data: Path, runtime: Path, writer: WriterProc, live: lis
                 if ev.get("kind") == want and ev.get("session_id") == sid:
                     break
             lat["socket" if want == "session_phase" else "disk"].append((got - reply["t0"]) * 1000)
+            if DEBUG: print(i, want, round((got - reply["t0"]) * 1000, 1), file=sys.stderr)
             if want == "session_exit":
-                await writer.do("reset", sid=sid, status="completed", phase=PHASES[0])
-                phase[sid] = PHASES[0]
+                # The next turn starts as a socket chat does (preparing, then
+                # the user's message), so it ends with an exit status again:
+                # the same one, as a session failing twice in a row.
+                await writer.do("start", sid=sid)
+                phase[sid] = "preparing"
             await asyncio.sleep(0.3)
     finally:
         proc.terminate()

@@ -78,6 +78,9 @@ class Engine:
         self.next_stall_at: float | None = None
         #: s: when the baseline was taken (None: not yet).
         self.since: float | None = None
+        #: Sessions whose running turn is a socket chat (`preparing` was seen):
+        #: its end writes an exit status, even one equal to the last.
+        self._chats: set[str] = set()
 
     @property
     def baselined(self) -> bool:
@@ -106,10 +109,20 @@ class Engine:
             return []  # the baseline: what is so at start-up is not news
         now = state.taken_at
         events = self._server_events(prev, state)
-        for tid, t in state.tasks.items():
-            events.extend(self._task_events(prev, tid, t, now))
-        for sid, s in sessions.items():
-            events.extend(self._session_events(sid, s, prev_sessions.get(sid), now, state))
+        # A picture that says what changed since the one before it (the same
+        # observer's, and that one was seen here): only those are compared.
+        chained = (state.changed_tasks is not None and state.changed_sessions is not None
+                   and state.seq and prev.seq == state.seq - 1)
+        task_ids = sorted(state.changed_tasks) if chained else state.tasks  # type: ignore[arg-type]
+        for tid in task_ids:
+            t = state.tasks.get(tid)
+            if t is not None:
+                events.extend(self._task_events(prev, tid, t, now))
+        sids = sorted(state.changed_sessions) if chained else sessions  # type: ignore[arg-type]
+        for sid in sids:
+            s = sessions.get(sid)
+            if s is not None:
+                events.extend(self._session_events(sid, s, prev_sessions.get(sid), now, state))
         for sid in sorted(set(self.stalled) - set(old_stalled)):
             s = sessions[sid]
             quiet = now - (s.last_event or now)
@@ -164,8 +177,7 @@ class Engine:
                              notify="approval", task_id=tid, new=t.state, title=t.title))
         return out
 
-    @staticmethod
-    def _session_events(sid: str, s: SessionState, before: SessionState | None,
+    def _session_events(self, sid: str, s: SessionState, before: SessionState | None,
                         now: float, state: FleetState) -> list[Event]:
         info, out = s.info, []
         common = {"task_id": s.task_id, "session_id": sid, "role": info.role,
@@ -179,7 +191,18 @@ class Engine:
             out.append(Event("session_phase", now, f"{info.role} {sid}: {info.last_phase}",
                              old=before.info.last_phase, new=info.last_phase, **common))
         old_exit = before.info.last_exit_status if before is not None else None
-        if before is not None and info.last_exit_status and info.last_exit_status != old_exit:
+        # Only a socket chat writes an exit status, at its end, and it starts
+        # with `preparing` (TAU.md §5.1, §5.3): a chat's end is told even when
+        # its outcome equals the last one (a session failing twice), and a
+        # run tau started, which leaves the old status, is not told again.
+        if s.disk_phase == "preparing" or (info.is_live and info.last_phase == "preparing"):
+            self._chats.add(sid)
+        ended = (before is not None and before.disk_phase not in (None, "idle")
+                 and s.disk_phase == "idle")
+        again = ended and sid in self._chats
+        if s.disk_phase in (None, "idle"):
+            self._chats.discard(sid)
+        if before is not None and info.last_exit_status and (info.last_exit_status != old_exit or again):
             bad = info.last_exit_status in BAD_EXITS
             out.append(Event("session_exit", now, f"{info.role} {sid} of task #{s.task_id}: "
                              f"turn ended {info.last_exit_status}", notify="exit" if bad else None,

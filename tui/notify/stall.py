@@ -54,26 +54,22 @@ class StallRule:
 
 async def median_gaps(store: Store) -> dict[str, float]:
     """The median gap (s) between consecutive messages, per role, over the newest
-    sessions of each role that the fleet model knows. Read-only, small: at most
-    SAMPLE_SESSIONS × SAMPLE_MESSAGES rows per role, through the session index."""
-    fleet = store._fleet  # noqa: SLF001 - the facade's own model
-    by_role: dict[str, list[str]] = {}
-    newest = sorted(((created, sid, role) for links in fleet.tasks.links.values()
-                     for sid, role, created in links), reverse=True)
-    for _, sid, role in newest:
-        got = by_role.setdefault(role, [])
-        if len(got) < SAMPLE_SESSIONS and sid not in got:
-            got.append(sid)
+    sessions of each role in task_sessions. Read-only, small: at most
+    SAMPLE_SESSIONS × SAMPLE_MESSAGES rows per role, through the session index.
+    The sample is picked in SQL, not from the fleet model, so a look at one
+    task (``list 42``) judges stalls as the app and ``watch`` do."""
+    by_role = await _sample(store)
     out: dict[str, float] = {}
     for role, sids in by_role.items():
         gaps: list[float] = []
-        # One role at a time under the store's lock: the screen's reads go between.
-        async with store._lock:  # noqa: SLF001
-            tau = store._db.tau  # noqa: SLF001
-            created = tau.schema.msg_created() if tau.conn is not None else "NULL"
-            if tau.conn is None or created == "NULL":
-                return out
-            for sid in sids:
+        for sid in sids:
+            # One session at a time under the store's lock: a change's read
+            # waits a fraction of a millisecond, not the whole sample.
+            async with store._lock:  # noqa: SLF001
+                tau = store._db.tau  # noqa: SLF001
+                created = tau.schema.msg_created() if tau.conn is not None else "NULL"
+                if tau.conn is None or created == "NULL":
+                    return out
                 try:
                     async with tau.conn.execute(
                         f"SELECT {created} FROM messages WHERE session_id = ? ORDER BY id DESC LIMIT ?",
@@ -81,7 +77,40 @@ async def median_gaps(store: Store) -> dict[str, float]:
                         times = [int(r[0] or 0) for r in await cur.fetchall()]
                 except (aiosqlite.Error, ValueError, TypeError):
                     continue
-                gaps.extend((a - b) / 1000 for a, b in zip(times, times[1:]) if a > b)
+            gaps.extend((a - b) / 1000 for a, b in zip(times, times[1:]) if a > b)
         if gaps:
             out[role] = statistics.median(gaps)
     return out
+
+
+async def _sample(store: Store) -> dict[str, list[str]]:
+    """Role → its newest SAMPLE_SESSIONS distinct sessions (by link time, then id).
+
+    Per role, a top-N of its links (tau has no index on their time: each is a
+    scan with a small heap, cheaper than one sort of all), one role at a time
+    under the store's lock. A session linked twice in one role counts once:
+    twice the sample's links are read, the distinct ones kept."""
+    roles = await _read(store, "SELECT DISTINCT role FROM task_sessions", ())
+    by_role: dict[str, list[str]] = {}
+    for (role,) in roles:
+        rows = await _read(store, "SELECT session_id FROM task_sessions WHERE role IS ? "
+                                  "ORDER BY created_at DESC, session_id DESC LIMIT ?",
+                           (role, 2 * SAMPLE_SESSIONS))
+        got = by_role.setdefault(str(role), [])
+        for (sid,) in rows:
+            if len(got) < SAMPLE_SESSIONS and str(sid) not in got:
+                got.append(str(sid))
+    return by_role
+
+
+async def _read(store: Store, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+    """One query of tasks.db's task_sessions under the store's lock ([] if it cannot be read)."""
+    async with store._lock:  # noqa: SLF001
+        tasks = store._db.tasks  # noqa: SLF001
+        if tasks.conn is None or not tasks.schema.has("task_sessions", "session_id", "role", "created_at"):
+            return []
+        try:
+            async with tasks.conn.execute(sql, params) as cur:
+                return list(await cur.fetchall())
+        except aiosqlite.Error:
+            return []

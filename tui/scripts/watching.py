@@ -125,14 +125,21 @@ async def run_watch(args: argparse.Namespace) -> int:
         await follower.attach()
         follower.engine.step(await follower.observer.take())  # the baseline
         check_readable(store)
-        follower.engine.rule.medians = await median_gaps(store)
         if since is not None:
             for ev in await replay(store, since):
                 emit(ev, args.json)
         last = follower.engine.last
         print(f"sessiontop: watching {store.data_dir} ({len(last.tasks) if last else 0} tasks; "
               f"tau server {'up' if store.live.up else 'down'})", file=sys.stderr, flush=True)
-        await follower.run()
+        # The stall thresholds' medians: read beside the watch, not before it
+        # (a stall is minutes away; the floor holds until then).
+        medians = asyncio.create_task(median_gaps(store))
+        medians.add_done_callback(lambda t: t.cancelled() or t.exception() is not None
+                                  or follower.engine.rule.medians.update(t.result()))
+        try:
+            await follower.run()
+        finally:
+            medians.cancel()
     except BrokenPipeError:
         raise
     except Exception as exc:  # noqa: BLE001 - one line, exit 2

@@ -55,6 +55,12 @@ class FleetModel:
         """Bring the tasks side up to date (raises StoreError, see `Connections.guarded`)."""
         await self.db.guarded("tasks", lambda: self.tasks.refresh(self.db.tasks))
 
+    async def read_some_tasks(self, ids: AbstractSet[int]) -> None:
+        """Only these tasks (see `TaskTables.read_some`); the next
+        `refresh_tasks` reads tasks.db afresh."""
+        self._row_cache = {}
+        await self.db.guarded("tasks", lambda: self.tasks.read_some(self.db.tasks, set(ids)))
+
     async def refresh_tau(self, want: AbstractSet[str] = frozenset()) -> None:
         """Bring the sessions and message counts up to date. If tau.db cannot be
         read the tasks are still shown, with bare session rows (the status says

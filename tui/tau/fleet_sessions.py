@@ -34,6 +34,10 @@ SWEEP_SLICE = 1000
 #: A commit that added no message re-reads this many relevant sessions at once
 #: at most (more: the sweep's slices), see `SessionTable.refresh`.
 QUIET_COMMIT_REREAD = 2000
+#: A session with a new message is re-read on every read for this long (s):
+#: the run it set off may persist `sending request` in a commit of its own just
+#: after (TAU.md §5.1), which on a large store no row change would point to.
+RECENT_S = 5.0
 #: Ids per "IN (...)" query (SQLite allows 999 parameters in old builds).
 CHUNK = 500
 
@@ -72,6 +76,7 @@ class SessionTable:
         self.no_rowid = False
         self.active: set[str] = set()  # sessions whose phase is not idle
         self.absent: set[str] = set()  # linked sessions not in tau.db
+        self.recent: dict[str, float] = {}  # session → when it last had a new message (monotonic s)
         self.sweep_queue: list[str] = []  # relevant sessions this round has yet to re-read
         self.sweep_started = -SWEEP_SECONDS  # when this round began (monotonic s)
         self.sweep_round = 0  # sessions in this round
@@ -226,6 +231,14 @@ class SessionTable:
         now = time.monotonic()
         known = self.rows.keys()
         need = set(want) | {s for s in touched if s in relevant or s in known}
+        recent = self.recent
+        for sid in touched:
+            recent[sid] = now
+        for sid, at in list(recent.items()):
+            if now - at > RECENT_S:
+                del recent[sid]
+            elif sid in known:
+                need.add(sid)
         # Every session that may be live (a few): its turn's end is a row change,
         # whether or not its task is still among the relevant ones.
         need |= self.active

@@ -45,11 +45,12 @@ class TaskTables:
         self.links_total = 0
         self.deps: dict[int, list[int]] = {}
         self.relevant: set[str] = set()
+        #: Only some tasks were read (`read_some`): the next refresh starts afresh.
+        self.partial = False
 
     def mark_session(self, session_id: str) -> None:
         """A session changed: the rows of its tasks must be rebuilt."""
-        if self.marks.tasks is not None:
-            self.marks.tasks.update(self.session_tasks.get(session_id, ()))
+        self.marks.mark_many(self.session_tasks.get(session_id, ()))
 
     def blocked_by(self, task_id: int) -> tuple[int, ...]:
         """The depends_on targets that block the task: any state but merged or
@@ -67,6 +68,9 @@ class TaskTables:
         """Bring tasks, task_sessions and depends_on up to date with tasks.db."""
         conn, schema, mark = f.conn, f.schema, self.marks.mark
         assert conn is not None
+        if self.partial:
+            self.reset()
+            self.marks.mark_all()
         dv = await data_version(conn)
         if dv == self.dv:
             return
@@ -169,9 +173,11 @@ class TaskTables:
             except sqlite3.OperationalError:
                 async with conn.execute(f"SELECT 0, {cols} FROM task_sessions") as cur:
                     rows = await cur.fetchall()
-        links, session_tasks, top, mark = self.links, self.session_tasks, self.links_rowid, self.marks.mark
+        links, session_tasks, top = self.links, self.session_tasks, self.links_rowid
+        touched: set[int] = set()
         for rowid, task_id, sid, role, created in rows:
-            # tau's rows are well typed; convert only what is not.
+            # tau's rows are well typed; convert only what is not (a large
+            # store has 90,000 of them: this loop is most of a first read).
             tid = task_id if type(task_id) is int else as_int(task_id)
             sid = sid if type(sid) is str else as_str(sid)
             links.setdefault(tid, []).append((
@@ -180,12 +186,54 @@ class TaskTables:
             session_tasks.setdefault(sid, set()).add(tid)
             if type(rowid) is int and rowid > top:
                 top = rowid
-            mark(tid)
+            touched.add(tid)
+        if not full:  # a full read marked everything already
+            self.marks.mark_many(touched)
         self.links_rowid = top
         self.links_total = count if full else self.links_total + len(rows)
-        for tid in {as_int(r[1]) for r in rows}:
-            self.links[tid].sort(key=lambda link: link[2])  # by created_at, then rowid (stable)
+        for tid in touched:
+            links[tid].sort(key=lambda link: link[2])  # by created_at, then rowid (stable)
         return bool(rows) or full
+
+    async def read_some(self, f: DbFile, ids: set[int]) -> None:
+        """Only these tasks, their links and their depends_on edges, by key: what
+        a one-shot look at a few tasks needs (``sessiontop list 42``), at the cost
+        of those rows, not of a large store's 90,000 links."""
+        conn, schema = f.conn, f.schema
+        assert conn is not None
+        self.reset()
+        self.partial = True
+        self.marks.mark_all()
+        part = sorted(ids)
+        marks = ",".join("?" * len(part))
+        if not part:
+            return
+        t = lambda c: schema.col("tasks", c)  # noqa: E731
+        async with conn.execute(
+            f"SELECT id, {schema.project_col()}, {t('title')}, {t('state')}, {t('priority')}, "
+            f"{t('parent_id')}, {t('held')}, {t('created_at')}, {t('updated_at')}, "
+            f"{t('session_id')} FROM tasks WHERE id IN ({marks})", part) as cur:
+            for r in await cur.fetchall():
+                self.rows.setdefault(as_int(r[0]), r)
+        self.rows = {tid: self.rows[tid] for tid in sorted(self.rows)}  # table order
+        if schema.has("task_sessions", "task_id", "session_id"):
+            ts = lambda c: schema.col("task_sessions", c)  # noqa: E731
+            async with conn.execute(
+                f"SELECT task_id, session_id, {ts('role')}, {ts('created_at')} FROM task_sessions "
+                f"WHERE task_id IN ({marks})", part) as cur:
+                for task_id, sid, role, created in await cur.fetchall():
+                    tid, sid = as_int(task_id), as_str(sid)
+                    self.links.setdefault(tid, []).append((sid, as_str(role, "worker"), as_int(created)))
+                    self.session_tasks.setdefault(sid, set()).add(tid)
+            for links in self.links.values():
+                links.sort(key=lambda link: link[2])
+        if schema.has("task_relations", "from_task", "to_task", "relation"):
+            async with conn.execute(
+                "SELECT from_task, to_task FROM task_relations WHERE relation='depends_on' "
+                f"AND from_task IN ({marks})", part) as cur:
+                for a, b in await cur.fetchall():
+                    self.deps.setdefault(as_int(a), []).append(as_int(b))
+        self.relevant = {sid for links in self.links.values() for sid, _, _ in links}
 
     def _find_relevant(self) -> None:
         """The sessions kept current: of unfinished tasks and recent finished ones."""

@@ -42,24 +42,41 @@ class DirtyMarks:
 
     ``tasks`` is None when every row must be rebuilt; marking is then a no-op.
     Unmarked rows are handed out again as the same objects, so the screen can
-    skip them with an identity check.
+    skip them with an identity check. Another reader of the same model (the
+    notifications' observer) takes its own copy of the marks from a `tap`, so
+    neither takes the other's.
     """
 
-    __slots__ = ("tasks",)
+    __slots__ = ("tasks", "_taps")
 
     def __init__(self) -> None:
         self.tasks: set[int] | None = None
+        self._taps: list[DirtyMarks] = []
+
+    def tap(self) -> DirtyMarks:
+        """Marks of its own, from now on: every later mark goes to both."""
+        t = DirtyMarks()
+        self._taps.append(t)
+        return t
 
     def mark(self, task_id: int) -> None:
         if self.tasks is not None:
             self.tasks.add(task_id)
+        for t in self._taps:
+            t.mark(task_id)
 
     def mark_many(self, task_ids: Iterable[int]) -> None:
+        if self._taps:
+            task_ids = tuple(task_ids)  # read more than once
         if self.tasks is not None:
             self.tasks.update(task_ids)
+        for t in self._taps:
+            t.mark_many(task_ids)
 
     def mark_all(self) -> None:
         self.tasks = None
+        for t in self._taps:
+            t.mark_all()
 
     def take(self) -> set[int] | None:
         """The marks so far (None: all), starting afresh."""
