@@ -7,6 +7,7 @@ from a file passes through one of these, so no single row can stop a screen.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -58,13 +59,26 @@ def as_num(value: object) -> float:
 def model_name(model_json: object) -> str:
     """The model's display name from ``sessions.model_json`` ("" if unreadable);
     the rest of that JSON (headers may hold secrets) is never kept."""
+    return model_info(model_json)[0]
+
+
+def model_info(model_json: object) -> tuple[str, int | None]:
+    """(display name, context window in tokens) from ``sessions.model_json``.
+    A fleet's sessions share a few models: each distinct JSON is decoded once."""
+    return _model_info(model_json) if isinstance(model_json, str) else ("", None)
+
+
+@functools.lru_cache(maxsize=512)
+def _model_info(model_json: str) -> tuple[str, int | None]:
     try:
-        obj = json.loads(model_json) if isinstance(model_json, str) else None
+        obj = json.loads(model_json)
     except (ValueError, RecursionError):
-        return ""
-    if isinstance(obj, dict):
-        return as_str(obj.get("name") or obj.get("id"))
-    return ""
+        return "", None
+    if not isinstance(obj, dict):
+        return "", None
+    window = obj.get("context_window")
+    ok = isinstance(window, int) and not isinstance(window, bool) and window > 0
+    return as_str(obj.get("name") or obj.get("id")), window if ok else None
 
 
 def blocks_text(blocks: object) -> str:
@@ -113,12 +127,7 @@ def usage_parts(obj: dict) -> tuple[int, int, int, int]:
 
 def model_window(model_json: object) -> int | None:
     """The model's context window (tokens) from ``sessions.model_json``."""
-    try:
-        obj = json.loads(model_json) if isinstance(model_json, str) else None
-    except (ValueError, RecursionError):
-        return None
-    window = obj.get("context_window") if isinstance(obj, dict) else None
-    return window if isinstance(window, int) and not isinstance(window, bool) and window > 0 else None
+    return model_info(model_json)[1]
 
 
 def decode_message(row_id: int, session_id: str, created_at: int, raw: object) -> Message:

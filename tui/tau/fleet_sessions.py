@@ -22,7 +22,7 @@ from collections.abc import Set as AbstractSet
 import aiosqlite
 
 from .db import DbFile, data_version
-from .decode import as_int, as_str, model_name, model_window
+from .decode import as_int, as_str, model_info
 from .records import DirtyMarks, MsgStats, SessionRecord
 from .schema import Schema
 from .usage import UsageSums
@@ -123,13 +123,14 @@ class SessionTable:
             # session was deleted, its id comes back for someone else.
             self.invalidate(sid)
             old = None
+        model, window = (old.model, old.context_window) if old is not None else model_info(r[7])
         row = SessionRecord(
             id=sid, archived=bool(as_int(r[2])), last_phase=None if r[3] is None else as_str(r[3]),
             last_exit_status=None if r[4] in (None, "") else as_str(r[4]),
             created_at=as_int(r[5]), tagline=as_str(r[6]),
-            model=old.model if old is not None else model_name(r[7]),
+            model=model,
             parent_id=None if r[8] is None else as_str(r[8]),
-            context_window=old.context_window if old is not None else model_window(r[7]),
+            context_window=window,
         )
         if row != old:
             self.rows[sid] = row
