@@ -7,6 +7,9 @@ theme comes from the config file (or --theme), and one chosen in the palette
 
 from __future__ import annotations
 
+from textual.command import CommandPalette
+
+from .commands import ThemeCommands
 from .config import Config, remember_theme
 from .screens.base import DataScreen
 from .views import RefreshState
@@ -41,6 +44,10 @@ class SettingsMixin:
         except OSError as exc:
             self.notify(f"Could not keep the theme in {path}: {exc}", severity="warning",
                         timeout=6, markup=False)
+
+    def search_themes(self) -> None:
+        """Textual's theme picker, with the theme in use marked (`ThemeCommands`)."""
+        self.push_screen(CommandPalette(providers=[ThemeCommands], placeholder="Search for themes…"))  # type: ignore[attr-defined]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer says "p Pause" while live and "p Resume" while paused."""

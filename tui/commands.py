@@ -1,12 +1,14 @@
-"""Command palette entries: jump to a task by id or title."""
+"""Command palette entries: jump to a task by id or title; the themes, with
+the one in use marked."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from textual.command import Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
+from textual.theme import ThemeProvider
 
 from .text import one_line
 
@@ -56,3 +58,30 @@ class TaskCommands(Provider):
         if isinstance(app.screen, TaskListScreen):
             app.screen.select_task(task_id)
         app.open_task(task_id)  # type: ignore[attr-defined]
+
+
+#: What follows the name of the theme in use in the theme picker.
+CURRENT_MARK = "  ✓ in use"
+
+
+class ThemeCommands(ThemeProvider):
+    """Textual's theme picker, with the theme in use marked and listed first:
+    an operator trying themes sees where they started from."""
+
+    async def discover(self) -> Hits:
+        current = self.app.theme
+        for name, callback in sorted(self.commands, key=lambda c: c[0] != current):
+            label = name + CURRENT_MARK if name == current else name
+            yield DiscoveryHit(Content(label), callback, text=name,
+                               help="the theme in use" if name == current else None)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        current = self.app.theme
+        for name, callback in self.commands:
+            score = matcher.match(name)
+            if score > 0:
+                label = matcher.highlight(name)
+                if name == current:
+                    label = label + Content(CURRENT_MARK)
+                yield Hit(score, label, callback, text=name)

@@ -8,15 +8,16 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from .. import format as fmt
 from ..model import LiveTurn, Message, StoreStatus, Transcript
 from ..text import one_line
 from ..views import Query, RefreshState, TranscriptQuery
-from ..widgets.message_view import MessageView, part_styles
 from ..widgets.filter_box import FilterBox
+from ..widgets.footer import FitFooter
 from ..widgets.live_turn import LiveTurnView
+from ..widgets.message_view import MessageView, part_styles
 from ..widgets.status import StatusLine
 from ..widgets.text_line import TextLine
 from ..widgets.transcript_scroll import TranscriptScroll
@@ -73,7 +74,7 @@ class TranscriptScreen(DataScreen):
             yield TextLine(id="older", classes="older-note")
         yield TextLine(id="follow-note", classes="follow-note")
         yield StatusLine()
-        yield Footer()
+        yield FitFooter()
 
     AUTO_FOCUS = "#messages"
 

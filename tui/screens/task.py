@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ItemGrid, VerticalScroll
 from textual.events import Click
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from .. import format as fmt
 from ..model import (
@@ -18,9 +18,10 @@ from ..model import (
 )
 from ..text import one_line
 from ..views import Query, RefreshState, TaskQuery
-from ..widgets.session_card import SessionCard
-from .task_words import RELATIONS_SHOWN, history_words, relation_words
 from ..widgets.filter_box import FilterBox
+from .task_words import RELATIONS_SHOWN, history_words, relation_words
+from ..widgets.footer import FitFooter
+from ..widgets.session_card import SessionCard
 from ..widgets.status import StatusLine
 from ..widgets.text_line import TextLine
 from .base import DataScreen
@@ -93,7 +94,7 @@ class TaskScreen(DataScreen):
             yield ItemGrid(id="panes", min_column_width=MIN_CARD_WIDTH)
             yield TextLine(id="page-note", classes="empty")
         yield StatusLine()
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.query_one("#title", TextLine).show(Text(f"Task #{self.task_id}: reading…"))

@@ -8,17 +8,18 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from ..groups import SORTS, Grouper, group_of
 from ..model import StoreStatus, TaskDetail, TaskListSnapshot, TaskRow
 from ..task_order import SORT_COLUMN, arrange, freeze
 from ..views import Query, RefreshState, TaskListQuery
 from ..widgets.filter_box import FilterBox
+from ..widgets.footer import FitFooter
 from ..widgets.status import StatusLine
 from ..widgets.task_detail import TaskDetailLine
-from ..widgets.text_line import TextLine
 from ..widgets.task_table import TaskTable
+from ..widgets.text_line import TextLine
 from .base import DataScreen
 
 
@@ -63,7 +64,7 @@ class TaskListScreen(DataScreen):
         yield TextLine("Reading the store…", id="empty", classes="empty")
         yield TaskDetailLine(id="task-detail")
         yield StatusLine()
-        yield Footer()
+        yield FitFooter()
 
     AUTO_FOCUS = "TaskTable"
 
