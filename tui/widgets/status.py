@@ -11,6 +11,7 @@ from .. import format as fmt
 from ..model import ServerStatus, StoreStatus
 from ..text import one_line
 from ..views import RefreshState
+from .text_line import TextLine
 
 
 def server_text(server: ServerStatus) -> str:
@@ -37,7 +38,9 @@ class StatusLine(Vertical):
         self._shown_problem: Text | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="status-main")
+        # A line of fixed height: "updated 12s ago" moving each second is a
+        # repaint of this line, not a layout pass of the whole screen.
+        yield TextLine(id="status-main")
         yield Static(id="status-problem")
 
     def show(self, status: StoreStatus, refresh: RefreshState, now: float) -> None:
@@ -67,7 +70,7 @@ class StatusLine(Vertical):
         main.append("  │  ")
         # The end of the path is the telling part: keep it, shorten the start.
         path = one_line(status.data_dir, 400)
-        line = self.query_one("#status-main", Static)
+        line = self.query_one("#status-main", TextLine)
         room = line.content_size.width - main.cell_len
         if len(path) <= room or not line.content_size.width:
             main.append(path)
@@ -77,7 +80,7 @@ class StatusLine(Vertical):
             main.right_crop(5)  # no room for the path: drop its separator too
         if main != self._shown_main:
             self._shown_main = main
-            line.update(main)
+            line.show(main)
         problem = self.query_one("#status-problem", Static)
         lines: list[str] = []
         if refresh.error:
