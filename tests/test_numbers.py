@@ -98,6 +98,44 @@ async def test_a_reused_session_id_does_not_inherit_the_dead_sessions_numbers(ki
         await store.close()
 
 
+async def test_deleted_newest_rows_whose_ids_are_reused_are_counted_anew(kit: StoreKit) -> None:
+    """tau's message ids are INTEGER PRIMARY KEY without AUTOINCREMENT (TAU.md
+    §2.3): delete the session that holds the newest rows and the next rows take
+    their ids. If that happens between two reads, the counts must still be
+    what tau's SQL row count gives (task_get's message_count)."""
+    kit.add_task(1, "Survivor", "active")
+    kit.add_task(2, "Doomed", "active")
+    kit.link(1, "sB", "worker")
+    kit.link(2, "sA", "worker")
+    kit.add_session("sB")
+    kit.add_session("sA")
+    kit.add_messages("sB", [user("one"), assistant("two"), user("three"), assistant("four")])
+    kit.add_messages("sA", [user("newest"), assistant("rows")], start=BASE_MS + 60_000)
+    store = Store(kit.data_dir, kit.runtime_dir)
+    await store.open()
+    try:
+        counts = {r.id: r.session_count for r in (await store.read_task_list()).tasks}
+        assert counts == {1: 1, 2: 1}
+        detail = await store.read_task(1)
+        assert detail is not None and detail.sessions[0].info.message_count == 4
+        # tau deletes sA (its messages cascade: ids 5 and 6 are free again),
+        # and sB's next three rows take ids 5, 6 and 7, all before the next read.
+        with kit._tx(kit.tau) as c:
+            c.execute("DELETE FROM messages WHERE session_id='sA'")
+            c.execute("DELETE FROM sessions WHERE id='sA'")
+        kit.add_messages("sB", [user("five"), assistant("six"), user("seven")], start=BASE_MS + 120_000)
+        rows = kit.tau.execute("SELECT id FROM messages WHERE session_id='sB' ORDER BY id").fetchall()
+        assert [r[0] for r in rows] == [1, 2, 3, 4, 5, 6, 7]  # the ids were reused
+        await store.read_task_list()
+        detail = await store.read_task(1)
+        assert detail is not None
+        assert detail.sessions[0].info.message_count == 7  # tau: SELECT COUNT(*) … = 7
+        tr = await store.read_transcript("sB")
+        assert [m.text for m in tr.messages][-3:] == ["five", "six", "seven"]
+    finally:
+        await store.close()
+
+
 async def test_live_sessions_are_counted_once_each(kit: StoreKit) -> None:
     """One orchestrator chat linked to three tasks is one live session; a live
     session on no task is one too (the title counts distinct sessions)."""

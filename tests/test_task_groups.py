@@ -121,8 +121,9 @@ async def test_a_done_or_failed_dependency_blocks_a_merged_or_closed_one_does_no
 
 
 async def test_each_relation_reads_in_its_direction(kit: StoreKit) -> None:
-    """(from, to, 'depends_on'): from depends on to. The depended-on task is
-    "needed by" the other; blocks and related only inform (TAU.md §4.5)."""
+    """(from, to, 'depends_on'): from depends on to. The depended-on task
+    "blocks" the other until it is merged or closed; blocks and related only
+    inform (TAU.md §4.5)."""
     kit.add_task(3, "The foundation", "active")
     kit.add_task(7, "Built on it", "ready")
     kit.add_task(9, "Told to wait", "ready")
@@ -135,14 +136,14 @@ async def test_each_relation_reads_in_its_direction(kit: StoreKit) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "The foundation")
         app.open_task(3)
-        text = await wait_for_text(pilot, app, "needed by #7 (ready)")
-        assert "blocks #9 (ready)" in text and "related #4 (review)" in text
+        text = await wait_for_text(pilot, app, "blocks #7 (ready)")
+        assert "marks blocked #9 (ready)" in text and "related #4 (review)" in text
         assert "depends_on" not in text and "waits on" not in text
         await pilot.press("escape")
         await wait_for_text(pilot, app, "Told to wait")
         app.open_task(7)
         text = await wait_for_text(pilot, app, "waits on #3 (active)")
-        assert "needed by" not in text
+        assert "blocks" not in text
         await pilot.press("escape")
         await wait_for_text(pilot, app, "Told to wait")
         app.open_task(9)
@@ -150,6 +151,16 @@ async def test_each_relation_reads_in_its_direction(kit: StoreKit) -> None:
         # informational: task 9 is queued, not blocked; tau's scheduler says only
         # "not yet scheduled" for it
         assert "⏳ waits on" not in text and "Blocked" not in text
+        # The foundation merged: it blocks no more, on either side.
+        kit.set_state(3, "merged")
+        await pilot.press("escape")
+        await wait_for_text(pilot, app, "Told to wait")
+        app.open_task(3)
+        await wait_for_text(pilot, app, "was needed by #7 (ready)")
+        await pilot.press("escape")
+        await wait_for_text(pilot, app, "Told to wait")
+        app.open_task(7)
+        await wait_for_text(pilot, app, "depends on #3 (merged)")
 
 
 async def test_a_live_chat_that_filed_ten_tasks_moves_none_of_them(kit: StoreKit) -> None:

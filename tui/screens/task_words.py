@@ -19,8 +19,8 @@ RELATIONS_SHOWN = 10
 #: (from, to, 'depends_on') means from depends on to; blocks and related only inform.
 _RELATION_WORDS = {
     ("depends_on", True): (0, "waits on"),
-    ("depends_on", False): (2, "needed by"),
-    ("blocks", True): (3, "blocks"),
+    ("depends_on", False): (2, "blocks"),
+    ("blocks", True): (3, "marks blocked"),
     ("blocks", False): (4, "marked blocked by"),
     ("related", True): (5, "related"),
     ("related", False): (5, "related"),
@@ -29,9 +29,11 @@ _RELATION_WORDS = {
 
 def relation_words(task_id: int, relations: tuple[Relation, ...]) -> list[str]:
     """Each relation in this task's direction and tau's meaning, with the other
-    task's state where known: "waits on #3 (active)", "needed by #7 (ready)",
-    "blocks #9", "related #4". A dependency that is merged or closed no longer
-    blocks: "depends on #2 (merged)"; one missing from the store neither."""
+    task's state where known: "waits on #3 (active)", "blocks #7 (ready)" (the
+    reverse of a depends_on edge: #7 waits on this one), "marks blocked #9" (a
+    `blocks` relation, which only informs), "related #4". A dependency that is
+    merged or closed no longer blocks: "depends on #2 (merged)" on one side,
+    "was needed by #7" on the other; one missing from the store neither."""
     out: list[tuple[int, int, str]] = []
     for r in relations:
         mine = r.from_task == task_id
@@ -39,6 +41,8 @@ def relation_words(task_id: int, relations: tuple[Relation, ...]) -> list[str]:
         order, words = _RELATION_WORDS.get((r.relation, mine), (6, ""))
         if r.relation == "depends_on" and mine and (state is None or state in DEPENDENCY_MET_STATES):
             order, words = 1, "depends on"
+        if r.relation == "depends_on" and not mine and r.to_state in DEPENDENCY_MET_STATES:
+            order, words = 2, "was needed by"  # this task is merged or closed: it blocks no more
         if not words:  # a relation this version does not know, shown as it is
             rel = one_line(r.relation, 16)
             words = rel if mine else f"{rel} (from)"

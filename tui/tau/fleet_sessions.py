@@ -72,6 +72,8 @@ class SessionTable:
         self.usage.clear()
         self.rows.clear()
         self.msg_max_id: int | None = None  # the message id counts go up to
+        self.top_row_id: int | None = None  # the id `top_row` was read at
+        self.top_row: tuple[object, ...] | None = None  # the row at that id (see _read_new_messages)
         self.sessions_rowid = 0
         self.no_rowid = False
         self.active: set[str] = set()  # sessions whose phase is not idle
@@ -276,8 +278,14 @@ class SessionTable:
             return touched
         async with conn.execute("SELECT MAX(id) FROM messages") as cur:
             top = as_int((await cur.fetchone())[0])
-        if self.msg_max_id is not None and top < self.msg_max_id:
-            # Rows deleted from the end: count again.
+        if self.msg_max_id is not None and (
+                top < self.msg_max_id or (self.top_row_id == self.msg_max_id
+                                          and await self._top_row(conn, schema) != self.top_row)):
+            # Rows deleted from the end: count again. Their ids may already
+            # be another session's (no AUTOINCREMENT: a new row takes the
+            # highest id + 1), so the row at the watermark is compared too:
+            # a different row there means the newest rows were deleted and
+            # their ids reused, by rows the increments would never see.
             self.stats.clear()
             self.usage.clear()
             self.msg_max_id = None
@@ -311,7 +319,17 @@ class SessionTable:
                         st.max_id = max(st.max_id, as_int(max_id))
                         self._on_change(sid)
             self.msg_max_id = top
+        if self.msg_max_id != self.top_row_id:
+            self.top_row_id, self.top_row = self.msg_max_id, await self._top_row(conn, schema)
         return touched
+
+    async def _top_row(self, conn: aiosqlite.Connection, schema: Schema) -> tuple[object, ...] | None:
+        """Who holds the watermark's id, and since when (one lookup by key)."""
+        async with conn.execute(
+                f"SELECT session_id, {schema.msg_created()}, length(message_json) FROM messages "
+                "WHERE id = ?", (self.msg_max_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else tuple(row)
 
     def _sweep_slice(self, now: float, relevant: set[str]) -> set[str]:
         """The relevant sessions to re-read now, in case they changed without a trace.
