@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
+from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_gone, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, user
 from tui.app import SessionTopApp
 from tui.screens.session import TranscriptScreen
@@ -162,6 +162,35 @@ async def test_a_gone_session_is_shown_but_counted_apart(fleet: StoreKit) -> Non
         await wait_for_text(pilot, app, "Review the watcher debounce")
         app.open_task(2)
         await wait_for_all(pilot, app, "Sessions (1 + 1 gone, 1 live)", "session gone")
+
+
+async def test_a_session_gc_deleted_while_its_screens_are_open(kit: StoreKit) -> None:
+    """tau's gc_sessions deletes an archived session's rows (TAU.md §2.3;
+    messages cascade), the task_sessions row stays: the open transcript says
+    the session is gone and shows none of its deleted rows, the task screen
+    counts it apart, and the list's count is what tau's task_get gives."""
+    kit.add_task(1, "Collected", "merged")
+    kit.link(1, "s1", "worker", BASE_MS - 60_000)
+    kit.link(1, "s2", "reviewer", BASE_MS)
+    kit.add_session("s1", archived=True, created_at=BASE_MS - 60_000)
+    kit.add_session("s2", archived=True, created_at=BASE_MS)
+    kit.add_messages("s1", [user("build it"), assistant("built the thing")])
+    kit.add_messages("s2", [user("review it"), assistant("looks right")], start=BASE_MS + 5_000)
+    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "Collected")
+        app.open_task(1)
+        await wait_for_text(pilot, app, "Sessions (2, 0 live)")
+        await pilot.press("enter")  # s1's transcript
+        await wait_for_text(pilot, app, "built the thing")
+        with kit._tx(kit.tau) as c:  # gc_sessions: rows only, by created_at
+            c.execute("DELETE FROM messages WHERE session_id='s1'")
+            c.execute("DELETE FROM sessions WHERE id='s1'")
+        await wait_for_text(pilot, app, "session gone from tau.db")
+        await wait_gone(pilot, app, "built the thing")
+        await pilot.press("escape")
+        await wait_for_text(pilot, app, "Sessions (1 + 1 gone, 0 live)")
+        assert "2 msgs" in screen_text(app)  # the survivor keeps its own numbers
 
 
 async def test_tokens_by_kind_and_context_use(kit: StoreKit) -> None:

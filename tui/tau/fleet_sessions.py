@@ -157,6 +157,10 @@ class SessionTable:
                     found.add(self._take(r))
         for sid in ids - found:
             if sid in self.rows or sid in self.stats or sid not in self.absent:
+                if sid in self.rows or sid in self.stats:
+                    # Deleted (tau's delete or GC; its messages cascade): a
+                    # screen holding its messages reads them afresh (none).
+                    self.epochs[sid] = self.epochs.get(sid, 0) + 1
                 self.rows.pop(sid, None)
                 self.stats.pop(sid, None)
                 self.usage.forget(sid)
