@@ -255,6 +255,11 @@ async def test_old_schema_store(tmp_path: Path) -> None:
     kit = StoreKit(tmp_path / "old", old=True)
     try:
         kit.add_task(1, "from an old tau", "active", project="/home/u/src/legacy")
+        kit.add_task(2, "reassigned", "active", project="/home/u/src/legacy")
+        # The first tasks.db kept the owner in assigned_session; tau's migration
+        # copies it into session_id where set and different (TAU.md §4.2).
+        kit.tasks.execute("UPDATE tasks SET assigned_session='s1' WHERE id=1")
+        kit.tasks.execute("UPDATE tasks SET assigned_session='s1', session_id='s0' WHERE id=2")
         kit.link(1, "s1", "worker")
         kit.add_session("s1")
         kit.add_messages("s1", [user("hello"), assistant("hi", tokens=40)])
@@ -262,12 +267,16 @@ async def test_old_schema_store(tmp_path: Path) -> None:
         await store.open()
         try:
             snap = await store.read_task_list()
-            assert [(t.id, t.title, t.project, t.session_count) for t in snap.tasks] == [
-                (1, "from an old tau", "/home/u/src/legacy", 1)]
+            assert [(t.id, t.title, t.project, t.session_count, t.owner) for t in snap.tasks] == [
+                (1, "from an old tau", "/home/u/src/legacy", 1, "s1"),
+                (2, "reassigned", "/home/u/src/legacy", 0, "s1")]
             assert any("projects are paths" in n for n in snap.status.notices)
             assert any("no tagline, phase or exit status" in n for n in snap.status.notices)
+            detail = await store.read_task(2)
+            assert detail is not None and detail.task.owner == "s1"
+            assert "assigned_session" not in dict(detail.extra)
             detail = await store.read_task(1)
-            assert detail is not None
+            assert detail is not None and detail.task.owner == "s1"
             (pane,) = detail.sessions
             assert (pane.info.message_count, pane.info.last_phase, pane.info.last_exit_status,
                     pane.info.is_live, pane.tokens) == (2, None, None, False, 40)

@@ -24,7 +24,10 @@ class Schema:
     def col(self, table: str, col: str, alias: str | None = None) -> str:
         """``col`` if the table has it, else ``NULL AS col``: tolerate missing columns."""
         name = alias or col
-        return f'"{col}"' if col in self.tables.get(table, set()) else f"NULL AS \"{name}\""
+        have = self.tables.get(table, set())
+        if table == "tasks" and col == "session_id" and "assigned_session" in have:
+            return f'{task_session_expr(have)} AS "{name}"'
+        return f'"{col}"' if col in have else f"NULL AS \"{name}\""
 
     def has(self, table: str, *cols: str) -> bool:
         """True if ``table`` exists with at least ``cols`` (the columns a query
@@ -48,6 +51,15 @@ class Schema:
         if "project" in cols:
             return "project"
         return "NULL"
+
+
+def task_session_expr(task_cols: set[str]) -> str:
+    """A task's session as tau's migration makes it (TAU.md §4.2, step 2): the
+    first tasks.db kept it in ``assigned_session``, which tau copies into
+    ``session_id`` where it is set and differs, then drops."""
+    if "session_id" in task_cols:
+        return 'COALESCE("assigned_session", "session_id")'
+    return '"assigned_session"'
 
 
 async def discover(conn: aiosqlite.Connection) -> Schema:

@@ -119,6 +119,11 @@ class TaskReader:
         if row is None:
             return None
         d = {k: row[k] for k in row.keys()}
+        if "assigned_session" in d:
+            # tau's migration folds it into session_id and drops it (TAU.md §4.2)
+            assigned = d.pop("assigned_session")
+            if assigned is not None:
+                d["session_id"] = assigned
         links: list[Link] = []
         if schema.has("task_sessions", "task_id", "session_id"):
             ts = lambda c: schema.col("task_sessions", c)  # noqa: E731
