@@ -12,6 +12,7 @@ import json
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_gone, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, user
+from tui import format as fmt
 from tui.app import SessionTopApp
 from tui.screens.session import TranscriptScreen
 from tui.store import Store
@@ -221,6 +222,15 @@ async def test_tokens_by_kind_and_context_use(kit: StoreKit) -> None:
         assert tr.header.context_pct == p.context_pct
     finally:
         await store.close()
+    # And on screen: the pane and the transcript's header say the same.
+    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "Tokens")
+        app.open_task(1)
+        await wait_for_all(pilot, app, "150.7k tok", "ctx 75%", fmt.token_parts(p.use))
+        assert "in 1.2k" in fmt.token_parts(p.use) and "cache 148.0k" in fmt.token_parts(p.use)
+        await pilot.press("enter")
+        await wait_for_text(pilot, app, "75%")
 
 
 
