@@ -15,6 +15,7 @@ from textual.strip import Strip
 
 from ..groups import Group
 from ..model import TaskRow
+from .row_paint import RowPainter, line_text
 from .task_cells import (  # noqa: F401  (the column sets, re-exported)
     NARROW_BELOW,
     NARROW_COLUMNS,
@@ -82,6 +83,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._announced: str | None = None
         self._cell_cache: dict[int, tuple[TaskRow, Cells]] = {}
         self._strips: dict[str, tuple[Cells, bool, int, Strip]] = {}
+        self._painter = RowPainter()
         self._header: tuple[int, Strip] | None = None
         self.cursor_row = 0
 
@@ -92,6 +94,7 @@ class TaskTable(ScrollView, can_focus=True):
         """Colours come from the stylesheet: a new theme means new cells."""
         self._cell_cache = {}
         self._strips = {}
+        self._painter.clear()
         self._header = None
         if self._last is not None:
             self._rows = []
@@ -238,27 +241,6 @@ class TaskTable(ScrollView, can_focus=True):
 
     # --- drawing ------------------------------------------------------------------------
 
-    def _line(self, cells: Cells) -> Text:
-        line = Text(no_wrap=True, end="")
-        if len(cells) == 1:  # a heading: across the columns, not cut to the first one
-            line.append(" ")
-            line.append_text(cells[0])
-            return line
-        for (key, _, width), cell in zip(self._columns, cells):
-            width = self._title_width if key == "title" else width
-            c = cell.copy()
-            c.truncate(width, overflow="ellipsis")
-            pad = width - c.cell_len
-            line.append(" ")
-            if cell.justify == "right":
-                line.append(" " * pad)
-                line.append_text(c)
-            else:
-                line.append_text(c)
-                line.append(" " * pad)
-            line.append(" ")
-        return line
-
     def _strip(self, line: Text, extra_style: str | None = None) -> Strip:
         width = self.size.width
         if extra_style:
@@ -282,11 +264,16 @@ class TaskTable(ScrollView, can_focus=True):
         hit = self._strips.get(key)
         if hit is not None and hit[0] is cells and hit[1] == cursor and hit[2] == width:
             return hit[3]
-        style = None
         if cursor:
             style = str(self.get_component_rich_style(
                 "tasktable--cursor" if self.has_focus else "tasktable--cursor-blurred"))
-        strip = self._strip(self._line(cells), style)
+            strip = self._strip(line_text(self._columns, self._title_width, cells), style)
+        elif len(cells) == 1:  # a heading
+            strip = self._strip(line_text(self._columns, self._title_width, cells))
+        else:  # from each cell's kept segments: a tick re-renders the age cell only
+            base = self.rich_style
+            segments = self._painter.segments(self._columns, self._title_width, cells, self.app.console)
+            strip = Strip(Segment.apply_style(segments, base)).adjust_cell_length(width, base)
         self._strips[key] = (cells, cursor, width, strip)
         return strip
 
