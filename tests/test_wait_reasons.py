@@ -63,3 +63,32 @@ async def test_without_a_server_the_dependency_comes_from_the_disk(kit: StoreKit
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for_text(pilot, app, "waits on #1")
         assert "⏳" not in text and "tau server not running" in text
+
+
+async def test_only_the_project_whose_tasks_changed_is_asked_again(kit: StoreKit) -> None:
+    """tau's scheduler weighs a project's own tasks: a phase change or a new
+    message in a running session asks nothing, a task change in one project
+    asks that project only (task_overview is tau's time, TAU.md §7.6)."""
+    board(kit)
+    kit.link(1, "s1", "worker")
+    kit.add_session("s1")
+    kit.run("s1", "thinking")
+    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+
+    def asked() -> list[str]:
+        return [r["project"] for r in kit.server.requests if r.get("type") == "task_overview"]
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_all(pilot, app, "⏳ files ∩ #1", "⏳ budget 8/8")
+        await pilot.pause(1.5)  # past the rate: anything still due has been asked
+        before = asked()
+        for label, msg in (("working", "one"), ("running tools", "two"), ("thinking", "three")):
+            kit.run("s1", label)
+            kit.add_message("s1", user(msg))
+            await wait_for_text(pilot, app, label)
+        await pilot.pause(1.5)
+        assert asked() == before, asked()[len(before):]
+        kit.set_state(20, "planning")  # webapp's queued task moves
+        await wait_until(pilot, lambda: len(asked()) > len(before), what="webapp asked again")
+        await pilot.pause(1.5)
+        assert set(asked()[len(before):]) == {"webapp"}, asked()[len(before):]

@@ -285,7 +285,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
 
     async def read_task_detail(self, task_id: int) -> object:
         """One task's fields and history, for the task list's detail line."""
-        return await self.store.read_task(task_id, recent=0, include_archived=False)
+        return await self.store.read_task(task_id, recent=0, include_archived=False, ask_waits=False)
 
     async def read_older(self, session_id: str, before_id: int, limit: int = 200) -> object:
         """An older page of a transcript, for the transcript screen's scroll-back."""

@@ -32,7 +32,7 @@ from .tau.fleet_sessions import SessionTable
 from .tau.live import LiveTracker
 from .tau.loose import LooseSessions
 from .tau.merge import ServerLiveness
-from .tau.overview import WaitReasons
+from .tau.overview import ProjectVersions, WaitReasons
 from .tau.paths import SOCKET
 from .tau.task_read import TaskReader
 from .tau.transcript_read import TranscriptReader
@@ -83,6 +83,7 @@ class Store:
         self._waits = WaitReasons(lambda: self.live.socket_path if self.live.up else None,
                                   self.live.changes.poke)
         self._waits_on = True
+        self._versions = ProjectVersions()
         self._with_waits: dict[int, tuple[TaskRow, tuple[str, ...], TaskRow]] = {}
         self._task_reader = TaskReader(self._db, self._fleet, self._usage, self._transcripts)
 
@@ -194,10 +195,12 @@ class Store:
             return TaskListSnapshot(tasks=tasks, status=self.status(), taken_at=time.time(),
                                     live_sessions=self.live.live_count() if liveness.up else 0)
 
-    async def read_task(self, task_id: int, *, recent: int = 3,
-                        include_archived: bool = True) -> TaskDetail | None:
+    async def read_task(self, task_id: int, *, recent: int = 3, include_archived: bool = True,
+                        ask_waits: bool = True) -> TaskDetail | None:
         """One task: fields, history, relations, and a pane per session (with
-        the newest ``recent`` messages of live ones)."""
+        the newest ``recent`` messages of live ones). ``ask_waits=False``: the
+        wait reasons already known, tau not asked (the list's detail line: the
+        list asks for its own)."""
         async with self._lock:
             await self._db.ensure_open()
             detail = await self._task_reader.read(task_id, self._liveness(), recent=recent,
@@ -205,7 +208,7 @@ class Store:
             if detail is None:
                 return None
             tasks_version = (await self._db.data_versions())[0]
-            row = self._add_waits((detail.task,), tasks_version)[0]
+            row = self._add_waits((detail.task,), tasks_version, ask=ask_waits)[0]
             return detail if row is detail.task else replace(detail, task=row)
 
     async def read_transcript(self, session_id: str, *, limit: int = 200,
@@ -233,16 +236,22 @@ class Store:
         self.live.focus(session_id)
         self._waits_on = session_id is None
 
-    def _add_waits(self, rows: tuple[TaskRow, ...], version: object = None) -> tuple[TaskRow, ...]:
+    def _add_waits(self, rows: tuple[TaskRow, ...], version: object = None, *,
+                   ask: bool = True) -> tuple[TaskRow, ...]:
         """Rows with tau's wait reasons (asked when tasks.db moved, within the
         rate); a row is the same object while its reasons are."""
         live = self.live
         if not live.up:
             self._waits.forget()
             return rows
-        if self._waits_on:
+        if self._waits_on and ask:
             projects = {r.project for r in rows if r.state in WAITING_STATES}
-            self._waits.want(projects, version if version is not None else self._fleet.tasks.dv)
+            if version is None:  # the whole list: per project, what changed in it
+                fleet = self._fleet
+                every = self._versions.update(fleet.row_map(), fleet.rebuilt, fleet.tasks.deps)
+                self._waits.want({p: every.get(p, 0) for p in projects})
+            else:  # one task's screen: tasks.db moved at all
+                self._waits.want({p: ("dv", version) for p in projects})
         reasons = self._waits.reasons()
         out = []
         for row in rows:

@@ -35,6 +35,8 @@ class FleetModel:
         self.sessions = SessionTable(self.marks, usage, self.tasks.mark_session)
         self._row_cache: dict[int, TaskRow] = {}
         self._liveness_seen: Liveness | None = None
+        #: The rows the last `task_rows` built again (None: all of them).
+        self.rebuilt: set[int] | None = None
 
     def forget(self, which: Which) -> None:
         """Forget what was read from one file (it was replaced, or reopened)."""
@@ -88,6 +90,7 @@ class FleetModel:
             self.marks.mark_all()
             self._liveness_seen = liveness
         dirty = self.marks.take()
+        self.rebuilt = dirty
         cache = self._row_cache
         tables, rows = self.tasks, self.tasks.rows
         sessions, stats = self.sessions.rows, self.sessions.stats
@@ -103,3 +106,7 @@ class FleetModel:
                                           tables.blocked_by(tid), liveness)
         self._row_cache = cache
         return tuple(cache[tid] for tid in rows)
+
+    def row_map(self) -> dict[int, TaskRow]:
+        """Task id → its row as last built (the same objects `task_rows` gave)."""
+        return self._row_cache

@@ -244,7 +244,7 @@ class SessionTable:
         for sid, at in list(recent.items()):
             if now - at > RECENT_S:
                 del recent[sid]
-            elif sid in known:
+            elif sid in known:  # (an active one is re-read anyway, below)
                 need.add(sid)
         # Every session that may be live (a few): its turn's end is a row change,
         # whether or not its task is still among the relevant ones.

@@ -5,8 +5,10 @@ the budget of 8 in-flight tasks, "not scheduled". `task_overview` is cheap for
 tau (it opens tasks.db afresh and takes no session lock, §7.6), but it is still
 tau's time: it is asked per project only when tasks.db moved since the last
 answer, at most once a second per project, and only while a screen that shows
-it (the task list, a task) is open. Each answer replaces the project's
-reasons; with no server, there are none (the disk's dependency is shown).
+it (the task list, a task) is open. On the list, "moved" is per project
+(`ProjectVersions`): under a busy fleet only the projects whose tasks changed
+are asked again. Each answer replaces the project's reasons; with no server,
+there are none (the disk's dependency is shown).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
+
+from ..model import TaskRow
 
 from .client import Line, ServerUnavailable, connect
 
@@ -81,10 +86,11 @@ class WaitReasons:
             merged.update(per)
         return merged
 
-    def want(self, projects: set[str], version: object) -> None:
-        """These projects are on screen and tasks.db is at ``version``: ask
-        those not asked at it, within the rate."""
-        for p in projects:
+    def want(self, versions: Mapping[str, object]) -> None:
+        """These projects are on screen, each at a version of what tau's
+        scheduler looks at in it: ask those not asked at it, within the rate."""
+        projects = versions.keys()
+        for p, version in versions.items():
             asked = self._asked.get(p)
             if asked is None or asked[0] != version:
                 self._want[p] = version
@@ -156,3 +162,48 @@ class WaitReasons:
         async for item in conn.lines():
             return item.decode() if isinstance(item, Line) else None
         return None
+
+
+class ProjectVersions:
+    """A version per project that moves when tasks.db changed what tau's
+    scheduler weighs in it: one of its tasks' state, priority, held or
+    ``updated_at`` (tau bumps it on every change of a task, its files
+    included), a task coming or going, a dependency. A session's phase moves
+    none (the reasons do not hang on it), though it rebuilds the task's row."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[str, tuple[object, ...]]] = {}  # task → (project, key)
+        self._versions: dict[str, int] = {}
+        self._deps: object = None
+
+    @staticmethod
+    def _key(row: TaskRow) -> tuple[object, ...]:
+        return (row.state, row.priority, row.held, row.updated_at, row.blocked_by)
+
+    def update(self, rows: Mapping[int, TaskRow], rebuilt: AbstractSet[int] | None,
+               deps: object) -> dict[str, int]:
+        """The versions after a read that rebuilt ``rebuilt`` rows (None: all);
+        ``deps`` is the depends_on table as read."""
+        seen, versions = self._seen, self._versions
+        everything = rebuilt is None or deps != self._deps
+        self._deps = deps  # (replaced, never changed in place, by the fleet model)
+        bumped: set[str] = set()
+        for tid in (list(rows) + [t for t in seen if t not in rows]) if everything else rebuilt:
+            row = rows.get(tid)
+            old = seen.get(tid)
+            if row is None:
+                if old is not None:
+                    bumped.add(old[0])
+                    del seen[tid]
+                continue
+            key = self._key(row)
+            if old is None or old[1] != key or old[0] != row.project:
+                bumped.add(row.project)
+                if old is not None:
+                    bumped.add(old[0])
+                seen[tid] = (row.project, key)
+        if deps is not None and everything:
+            bumped.update(versions)  # a dependency may tie projects together: all again
+        for project in bumped:
+            versions[project] = versions.get(project, 0) + 1
+        return versions
