@@ -31,6 +31,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -442,8 +443,13 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
         shown = next((ln.strip() for ln in await ctl.capture() if ln.strip()), "")
         r0 = await writer.requests()
         c0, t0 = cpu_seconds(s.pid), now()
+        th0 = _thread_cpu(s.pid)
+        spy = await _spy(s.pid, idle_s)
         await asyncio.sleep(idle_s)
         c1, t1 = cpu_seconds(s.pid), now()
+        th1 = _thread_cpu(s.pid)
+        if spy is not None:
+            await spy.wait()
         r1 = await writer.requests()
         shown_end = next((ln.strip() for ln in await ctl.capture() if ln.strip()), "")
         out["idle"] = {"screen_end": shown_end[:60], "seconds": round(t1 - t0, 1), "cpu_s": round(c1 - c0, 3),
@@ -452,6 +458,10 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
                        "settled_after_s": round(settle_s, 1), "screen": shown[:60],
                        "live": adj["live"], "subscribed_after_s": round(subscribed_s, 1),
                        "loadavg": loadavg()}
+        # Per thread (main first, the rest by use): where the idle CPU goes.
+        per = sorted(((tid, 100 * (th1[tid] - th0.get(tid, 0.0)) / (t1 - t0)) for tid in th1),
+                     key=lambda x: (x[0] != str(s.pid), -x[1]))
+        out["idle"]["threads_percent"] = [round(p, 2) for _, p in per if p > 0 or _ == str(s.pid)]
         out["tau_cost"] = {"idle": _per_minute(r0, r1, t1 - t0)}
         # --- the first change after a quiet spell: the watcher has gone to its
         # slow step (tui.watcher.IDLE_STEP_MS after QUIET_SECONDS) ---
@@ -485,6 +495,32 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
     if not out["notes"]:
         del out["notes"]
     return out
+
+
+def _thread_cpu(pid: int) -> dict[str, float]:
+    """Thread id → its utime + stime so far, s."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            text = (task / "stat").read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        out[task.name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+async def _spy(pid: int, seconds: float) -> asyncio.subprocess.Process | None:
+    """With BENCH_SPY=FILE (and py-spy beside the interpreter or on PATH): a raw
+    profile of the idle window, to see what the dashboard does while nothing
+    happens. Off by default; not part of the figures."""
+    out = os.environ.get("BENCH_SPY")
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not out or not Path(exe).exists():
+        return None
+    return await asyncio.create_subprocess_exec(
+        exe, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200", "-f", "raw", "-o", out,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
 
 
 async def _load(ctl: Control, pid: int, writer: WriterProc, task: int, *, rate: float,

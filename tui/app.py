@@ -215,6 +215,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         self._force = self._force or force
         self._event = self._event or event
         self._dirty.set()
+        self.notifier.poke()  # it looks too, paused or not
 
     def _live_changed(self) -> None:
         """tau's server said something new: re-read what the screen shows

@@ -11,6 +11,7 @@ few seconds at most otherwise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,7 +28,9 @@ from .terminal import in_tmux, sequences
 LOG_SIZE = 500
 #: How often the role medians behind the stall thresholds are read again (s).
 MEDIANS_EVERY_S = 600.0
-#: How often the store's versions are compared (s): a change is told this late at most.
+#: The store's versions are compared when the app is told something may have
+#: changed (`poke`: a file event, the watcher's tick, a word from tau's server),
+#: at most this often (s).
 LOOK_EVERY_S = 0.25
 #: A picture at least this often even with nothing moving (s).
 PICTURE_EVERY_S = 5.0
@@ -53,6 +56,7 @@ class Notifier:
         self.log: deque[Event] = deque(maxlen=LOG_SIZE)
         self._medians_at = -MEDIANS_EVERY_S
         self._seen: object = None
+        self._wake = asyncio.Event()
         self._pictured_at = -PICTURE_EVERY_S
         #: Pictures taken so far (tests wait on it).
         self.pictures = 0
@@ -67,6 +71,7 @@ class Notifier:
                 self.toast(problem, "sessiontop: config", "warning")
         try:
             while not stop.is_set():
+                self._wake.clear()
                 version = self.version
                 try:
                     await self.look()
@@ -76,8 +81,18 @@ class Notifier:
                 if self.version != version and on_change is not None:
                     on_change()
                 await asyncio.sleep(LOOK_EVERY_S)
+                # Then until poked, a stall falls due, or a picture is owed: an
+                # idle dashboard does not ask the store four times a second.
+                due = self.engine.next_stall_at
+                wait = PICTURE_EVERY_S if due is None else min(PICTURE_EVERY_S, max(0.0, due - time.time()) + 0.05)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
         finally:
             await self.close()
+
+    def poke(self) -> None:
+        """Something may have changed (a file event, the watcher's tick, tau's server spoke)."""
+        self._wake.set()
 
     async def look(self) -> list[Event]:
         """A picture if something may have changed, else nothing (two PRAGMAs)."""
