@@ -269,3 +269,30 @@ async def test_the_history_line_keeps_the_newest_transitions_at_80_columns(kit: 
         history = next(line for line in text.splitlines() if line.lstrip().startswith("history"))
         assert history.lstrip().startswith("history … · ")  # the oldest went, said so
         assert "planning→refining" not in history and len(history.rstrip()) <= 80
+
+
+async def test_a_session_on_no_task_starting_a_run_later_is_counted(kit: StoreKit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The side scan reads whole only every 10 minutes; in between, what can
+    have changed: a session on no task whose new message came with a run, a
+    session added since. tau's live set is the truth: the title follows it."""
+    import tui.tau.loose as loose
+
+    monkeypatch.setattr(loose, "LOOSE_SCAN_SECONDS", 0.2)  # the scan's pace, not its reads
+    kit.add_task(1, "Filed", "ready")
+    kit.link(1, "s1", "creator")
+    kit.add_session("s1")
+    kit.add_session("c1")  # a child on no task, idle
+    kit.add_messages("c1", [user("earlier")])
+    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "Filed")
+        await wait_for_text(pilot, app, "0 live sessions")
+        kit.run("c1", "running tools")  # a run starts: its phase, then its message
+        kit.add_message("c1", user("go on"))
+        await wait_for_text(pilot, app, "1 live session")
+        kit.add_session("c2", phase="preparing")  # a new one, added since the last scan
+        kit.live("c2", "Preparing")
+        await wait_for_text(pilot, app, "2 live sessions")
+        kit.finish("c1")
+        kit.finish("c2", "completed")
+        await wait_for_text(pilot, app, "0 live sessions")

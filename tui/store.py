@@ -99,6 +99,9 @@ class Store:
         a moment to answer, so that the first screen shows the truth rather than
         correcting itself a moment later; later reads never wait for it (its
         answer arrives as a change of its own)."""
+        if sessions.untracked:
+            self._loose.check(sessions.untracked)
+            sessions.untracked.clear()
         self.live.want(*self._candidates(sessions))
         if not self._settled:
             self._settled = True

@@ -79,6 +79,7 @@ class SessionTable:
         self.active: set[str] = set()  # sessions whose phase is not idle
         self.absent: set[str] = set()  # linked sessions not in tau.db
         self.recent: dict[str, float] = {}  # session → when it last had a new message (monotonic s)
+        self.untracked: set[str] = set()  # sessions on no kept task with new messages, for the side scan
         self.sweep_queue: list[str] = []  # relevant sessions this round has yet to re-read
         self.sweep_started = -SWEEP_SECONDS  # when this round began (monotonic s)
         self.sweep_round = 0  # sessions in this round
@@ -238,6 +239,9 @@ class SessionTable:
         now = time.monotonic()
         known = self.rows.keys()
         need = set(want) | {s for s in touched if s in relevant or s in known}
+        # A new message on a session no kept task has: the side scan reads it
+        # (a sub-agent or a chat starting a run, see tui.tau.loose).
+        self.untracked.update(s for s in touched if s not in relevant and s not in known)
         recent = self.recent
         for sid in touched:
             recent[sid] = now
