@@ -141,9 +141,13 @@ def phase_cell(t: TaskRow, style: Style) -> Text:
 
 
 def age_cell(t: TaskRow, now: float) -> Text:
-    """The Last column: the newest activity of its sessions, else its last change."""
+    """The Last column: the newest activity of its sessions, else its last
+    change, in minutes as tau's own session picker has it (TAU.md §8): "<1m"
+    in the first minute. In seconds, every busy row of a large list moved
+    each second: noise to read past, and a repaint of the whole screen."""
     at = t.last_activity if t.last_activity is not None else t.updated_at / 1000
-    return Text(fmt.age(at, now), justify="right")
+    text = fmt.age(at, now)
+    return Text("<1m" if text.endswith("s") and text[:-1].isdigit() else text, justify="right")
 
 
 def task_cells(t: TaskRow, now: float, columns: Columns, title_width: int, style: Style) -> Cells:
