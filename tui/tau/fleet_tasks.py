@@ -22,6 +22,14 @@ from .schema import Schema
 RELEVANT_FINISHED = 60
 
 
+def _task_select(schema: Schema) -> str:
+    """The list columns of `TaskTables.rows`, in their order, from tasks."""
+    t = lambda c: schema.col("tasks", c)  # noqa: E731
+    return (f"SELECT id, {schema.project_col()}, {t('title')}, {t('state')}, {t('priority')}, "
+            f"{t('parent_id')}, {t('held')}, {t('created_at')}, {t('updated_at')}, "
+            f"{t('session_id')} FROM tasks")
+
+
 class TaskTables:
     """tasks, task_sessions and depends_on as last read, and what follows from them.
 
@@ -74,12 +82,7 @@ class TaskTables:
         dv = await data_version(conn)
         if dv == self.dv:
             return
-        t = lambda c: schema.col("tasks", c)  # noqa: E731
-        base = (
-            f"SELECT id, {schema.project_col()}, {t('title')}, {t('state')}, {t('priority')}, "
-            f"{t('parent_id')}, {t('held')}, {t('created_at')}, {t('updated_at')}, "
-            f"{t('session_id')} FROM tasks"
-        )
+        base = _task_select(schema)
         async with conn.execute("SELECT COUNT(*) FROM tasks") as cur:
             count = (await cur.fetchone())[0]
         changed_states = False
@@ -208,11 +211,7 @@ class TaskTables:
         marks = ",".join("?" * len(part))
         if not part:
             return
-        t = lambda c: schema.col("tasks", c)  # noqa: E731
-        async with conn.execute(
-            f"SELECT id, {schema.project_col()}, {t('title')}, {t('state')}, {t('priority')}, "
-            f"{t('parent_id')}, {t('held')}, {t('created_at')}, {t('updated_at')}, "
-            f"{t('session_id')} FROM tasks WHERE id IN ({marks})", part) as cur:
+        async with conn.execute(f"{_task_select(schema)} WHERE id IN ({marks})", part) as cur:
             for r in await cur.fetchall():
                 self.rows.setdefault(as_int(r[0]), r)
         self.rows = {tid: self.rows[tid] for tid in sorted(self.rows)}  # table order
