@@ -8,6 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import Input
 
 from ..groups import SORTS, Grouper, group_of
@@ -219,8 +220,11 @@ class TaskListScreen(DataScreen):
     def _show_detail(self) -> None:
         """The selected task now; its branch and latest transition once read
         (read again when its row changed)."""
-        task = self.query_one(TaskTable).task_at_cursor()
-        line = self.query_one(TaskDetailLine)
+        try:
+            task = self.query_one(TaskTable).task_at_cursor()
+            line = self.query_one(TaskDetailLine)
+        except NoMatches:
+            return  # the screen is being torn down (quitting) while a read lands
         if task is None:
             line.show_task(None, None, self.now())
             return

@@ -56,15 +56,11 @@ def as_num(value: object) -> float:
     return 0.0
 
 
-def model_name(model_json: object) -> str:
-    """The model's display name from ``sessions.model_json`` ("" if unreadable);
-    the rest of that JSON (headers may hold secrets) is never kept."""
-    return model_info(model_json)[0]
-
-
 def model_info(model_json: object) -> tuple[str, int | None]:
-    """(display name, context window in tokens) from ``sessions.model_json``.
-    A fleet's sessions share a few models: each distinct JSON is decoded once."""
+    """(display name, context window in tokens) from ``sessions.model_json``
+    ("", None if unreadable); the rest of that JSON (headers may hold secrets)
+    is never kept. A fleet's sessions share a few models: each distinct JSON
+    is decoded once."""
     return _model_info(model_json) if isinstance(model_json, str) else ("", None)
 
 
@@ -123,11 +119,6 @@ def usage_parts(obj: dict) -> tuple[int, int, int, int]:
         return 0, 0, 0, 0
     return (as_int(as_num(usage.get("input"))), as_int(as_num(usage.get("output"))),
             as_int(as_num(usage.get("cache_read"))), as_int(as_num(usage.get("cache_write"))))
-
-
-def model_window(model_json: object) -> int | None:
-    """The model's context window (tokens) from ``sessions.model_json``."""
-    return model_info(model_json)[1]
 
 
 def decode_message(row_id: int, session_id: str, created_at: int, raw: object) -> Message:
