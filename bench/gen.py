@@ -44,7 +44,7 @@ from tui.demo import TauServer
 from tui.tauschema import TASKS_DB, TASKS_DDL, TAU_DB, TAU_DDL
 
 #: Bump when the generated content changes: old caches are then rebuilt.
-GEN_VERSION = 4
+GEN_VERSION = 5
 DEFAULT_CACHE = Path("/tmp/sessiontop-bench")
 
 SEC = 1000
@@ -105,13 +105,20 @@ OBJECTS = ("the dispatcher", "session compaction", "the task picker", "worktree 
            "the install guide", "GPU memory use", "cookie handling", "the search index")
 SUFFIX = ("", " on restart", " for large stores", " under load", " in CI", " behind a flag",
           " for child sessions", " after a crash", " with tests", " (follow-up)")
+#: tau's ``Model`` whole (types.rs): tau cannot load a session whose model_json lacks a field.
 MODELS = (
-    {"id": "claude-sonnet-4-5", "name": "Claude Sonnet 4.5", "provider": "anthropic",
+    {"id": "claude-sonnet-4-5", "name": "Claude Sonnet 4.5", "api": "anthropic", "provider": "anthropic",
+     "base_url": "https://api.anthropic.com", "thinking": "anthropic",
+     "cost": {"input": 3.0, "output": 15.0, "cache_read": 0.3, "cache_write": 3.75},
      "context_window": 200000, "max_tokens": 64000},
-    {"id": "claude-opus-4-1", "name": "Claude Opus 4.1", "provider": "anthropic",
+    {"id": "claude-opus-4-1", "name": "Claude Opus 4.1", "api": "anthropic", "provider": "anthropic",
+     "base_url": "https://api.anthropic.com", "thinking": "anthropic",
+     "cost": {"input": 15.0, "output": 75.0, "cache_read": 1.5, "cache_write": 18.75},
      "context_window": 200000, "max_tokens": 32000},
-    {"id": "gpt-5", "name": "GPT-5", "provider": "openai", "context_window": 400000,
-     "max_tokens": 128000},
+    {"id": "gpt-5", "name": "GPT-5", "api": "openai", "provider": "openai",
+     "base_url": "https://api.openai.com/v1", "thinking": "open_ai",
+     "cost": {"input": 1.25, "output": 10.0, "cache_read": 0.125, "cache_write": 0.0},
+     "context_window": 400000, "max_tokens": 128000},
 )
 TERMINAL = ("merged", "done", "closed", "failed")
 TERMINAL_W = (60, 15, 12, 6)

@@ -47,6 +47,15 @@ def tool_result(name: str, text: str, *, is_error: bool = False, duration_ms: in
             "timestamp": ts, "duration_ms": duration_ms, "summary": summary}
 
 
+def model_json(name: str = "Claude Test", *, window: int = 200000, model_id: str = "m") -> str:
+    """A ``sessions.model_json`` tau can read back: its ``Model`` (types.rs) whole.
+    tau fails to load a session whose model_json lacks a field (TAU.md §6.1)."""
+    return json.dumps({"id": model_id, "name": name, "api": "anthropic", "provider": "anthropic",
+                       "base_url": "https://api.anthropic.com", "thinking": "anthropic",
+                       "cost": {"input": 3.0, "output": 15.0, "cache_read": 0.3, "cache_write": 3.75},
+                       "context_window": window, "max_tokens": 64000})
+
+
 #: The six values tau writes to sessions.last_phase (TAU.md §5.1).
 PERSISTED = frozenset({"waiting", "preparing", "sending request", "rate limited", "compacting", "idle"})
 #: tau's labels and their wire names (TAU.md §5.2).
@@ -139,13 +148,12 @@ class StoreKit:
             self.tau.execute(
                 "INSERT INTO sessions (id, model_json, system_prompt, is_subscription, created_at)"
                 " VALUES (?,?,?,?,?)",
-                (session_id, json.dumps({"id": "m", "name": model}), "", 0, created_at))
+                (session_id, model_json(model), "", 0, created_at))
             return
         self.tau.execute(
             "INSERT INTO sessions (id, model_json, created_at, tagline, archived, last_phase,"
             " last_exit_status) VALUES (?,?,?,?,?,?,?)",
-            (session_id, json.dumps({"id": "m", "name": model, "provider": "anthropic"}),
-             created_at, tagline, int(archived), phase, exit_status))
+            (session_id, model_json(model), created_at, tagline, int(archived), phase, exit_status))
 
     def set_phase(self, session_id: str, phase: str) -> None:
         """What tau persists (see `add_session`); the server is not told."""

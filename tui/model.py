@@ -92,6 +92,9 @@ class TaskSessionInfo:
     last_phase: str | None
     last_exit_status: str | None
     is_live: bool
+    #: False when tau cannot read the session's model_json: tau's ``task_get``
+    #: then leaves the row out, as for a session gone (TAU.md §6.1).
+    tau_loads: bool = True
 
     @property
     def gone(self) -> bool:
@@ -220,6 +223,10 @@ class SessionPane:
     activity: str = ""  # the newest streamed line (a tool running, its output)
     use: TokenUse | None = None
     context_pct: float | None = None  # context use over the model's window
+    #: Message rows tau cannot parse, as far as summed (`usage_complete`):
+    #: with one, tau reads the history as empty and says 0 messages.
+    unreadable: int = 0
+    rows: int = 0  # message rows in tau.db (``info.message_count`` is tau's figure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +264,8 @@ class SessionHeader:
     activity: str = ""
     use: TokenUse | None = None
     context_pct: float | None = None
+    unreadable: int = 0  # as SessionPane.unreadable (``message_count`` counts rows here)
+    tau_loads: bool = True  # as TaskSessionInfo.tau_loads
     epoch: int = 0  # moves when the session's messages must be read afresh (see SessionTable.epoch)
 
 

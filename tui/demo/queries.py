@@ -85,12 +85,23 @@ def messages(db: sqlite3.Connection, sid: str) -> list[dict[str, Any]] | None:
 
 
 def _model(row: tuple[Any, ...]) -> dict[str, Any] | None:
+    """db.rs ``row_to_session``: serde reads model_json as types.rs ``Model`` or
+    the session cannot be loaded (every field without a default, of its type)."""
     try:
         model = json.loads(row[1])
     except (TypeError, ValueError):
         return None
-    keys = ("id", "name", "api", "provider", "base_url", "cost", "context_window", "max_tokens")
-    return model if isinstance(model, dict) and all(k in model for k in keys) else None
+    if not isinstance(model, dict):
+        return None
+    cost = model.get("cost")
+    number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
+    count = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0  # noqa: E731
+    ok = (all(isinstance(model.get(k), str) for k in ("id", "name", "api", "provider", "base_url"))
+          and count(model.get("context_window")) and count(model.get("max_tokens"))
+          and isinstance(cost, dict) and all(number(cost.get(k)) for k in ("input", "output", "cache_read", "cache_write"))
+          and model.get("thinking", "none") in ("none", "anthropic", "open_ai", "openai", "qwen")
+          and isinstance(model.get("headers", {}), dict))
+    return model if ok else None
 
 
 def _stats(msgs: list[dict[str, Any]], model: dict[str, Any], sub: bool) -> dict[str, Any]:

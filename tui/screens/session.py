@@ -216,7 +216,14 @@ class TranscriptScreen(DataScreen):
                 f.append(f" · last turn {one_line(h.last_exit_status, 16)}")
             if h.archived:
                 f.append(" · archived")
-            f.append(f" · {h.message_count:,} messages · {fmt.tokens(h.tokens)} tokens")
+            if not h.tau_loads:
+                f.append(" · tau cannot load it (model_json)")
+            if h.unreadable:
+                # tau reads the whole history as empty when one row fails.
+                f.append(f" · {h.message_count:,} rows, {h.unreadable} unreadable (tau: 0 messages)")
+                f.append(f" · {fmt.tokens(h.tokens)} tokens")
+            else:
+                f.append(f" · {h.message_count:,} messages · {fmt.tokens(h.tokens)} tokens")
             if h.use is not None and h.tokens:
                 f.append(f" ({fmt.token_parts(h.use)})")
             f.append(f" · {fmt.cost(h.cost)}")

@@ -196,8 +196,15 @@ class TaskScreen(DataScreen):
         # What tau counts (task_get drops the rows whose session is gone from
         # tau.db); the gone ones are still shown, counted apart.
         gone = sum(1 for p in d.sessions if p.info.gone)
-        counted = f"{len(d.sessions) - gone} + {gone} gone" if gone else f"{len(d.sessions)}"
-        head = Text(f"Sessions ({counted}, {live} live)", style="bold")
+        # tau also leaves out the sessions it cannot load (model_json).
+        dropped = sum(1 for p in d.sessions if not p.info.gone and not p.info.tau_loads)
+        counted = f"{len(d.sessions) - gone - dropped}"
+        if gone:
+            counted += f" + {gone} gone"
+        if dropped:
+            counted += f" + {dropped} unloadable"
+        # tau's own wording: "Sessions (N)", or "Sessions (N, K live)".
+        head = Text(f"Sessions ({counted}, {live} live)" if live else f"Sessions ({counted})", style="bold")
         bits = [f"sort: {self.sort}"]
         if not self.show_archived:
             bits.append(f"{archived} archived hidden")

@@ -5,8 +5,10 @@ Each session is exactly what tau's ``TaskSessionInfo`` serialises (TAU.md
 last_activity`` (s), ``last_phase, last_exit_status`` (omitted when NULL),
 ``is_live``), from the same merge of disk and server the screens use. What the
 dashboard knows beyond the record is under ``sessiontop`` (per session) and
-``sessions_gone`` (rows whose session is no longer in tau.db: tau's server
-drops them, so they are kept apart).
+``sessions_gone`` (rows tau's server drops: the session is no longer in
+tau.db, or tau cannot read its model_json; each says which under ``why``).
+``message_count`` here counts rows: a row tau cannot parse (which makes tau
+say 0) is found only where the screens sum a session's usage.
 """
 
 from __future__ import annotations
@@ -46,8 +48,11 @@ def document(state: FleetState, rule: StallRule) -> dict[str, Any]:
         sessions, gone = [], []
         for sid, s in by_task.get(tid, ()):
             info = s.info
-            if info.gone:
-                gone.append({"session_id": sid, "role": info.role, "created_at": info.created_at})
+            if info.gone or not info.tau_loads:
+                # Rows tau's task_get leaves out: the session is not in tau.db,
+                # or tau cannot read its model_json.
+                gone.append({"session_id": sid, "role": info.role, "created_at": info.created_at,
+                             "why": "not in tau.db" if info.gone else "model_json tau cannot read"})
                 continue
             rec = record(info)
             rec["sessiontop"] = {

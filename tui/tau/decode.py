@@ -56,25 +56,53 @@ def as_num(value: object) -> float:
     return 0.0
 
 
-def model_info(model_json: object) -> tuple[str, int | None]:
-    """(display name, context window in tokens) from ``sessions.model_json``
-    ("", None if unreadable); the rest of that JSON (headers may hold secrets)
-    is never kept. A fleet's sessions share a few models: each distinct JSON
-    is decoded once."""
-    return _model_info(model_json) if isinstance(model_json, str) else ("", None)
+def model_info(model_json: object) -> tuple[str, int | None, bool]:
+    """(display name, context window in tokens, whether tau can load it) from
+    ``sessions.model_json`` ("", None, False if unreadable); the rest of that
+    JSON (headers may hold secrets) is never kept. A fleet's sessions share a
+    few models: each distinct JSON is decoded once."""
+    return _model_info(model_json) if isinstance(model_json, str) else ("", None, False)
+
+
+#: tau's ``Model`` (types.rs): the fields without a serde default, and their JSON kinds.
+_MODEL_TEXT = ("id", "name", "api", "provider", "base_url")
+_MODEL_COUNTS = ("context_window", "max_tokens")  # u64
+_MODEL_COSTS = ("input", "output", "cache_read", "cache_write")  # f64
+_THINKING = ("none", "anthropic", "open_ai", "openai", "qwen")
+
+
+def _is_u64(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2 ** 64
+
+
+def tau_loads_model(obj: dict) -> bool:
+    """Would tau's serde read this as a ``Model``? A session whose model_json it
+    cannot read fails ``get_session``: tau's ``task_get`` leaves it out (TAU.md §6.1)."""
+    if not all(isinstance(obj.get(k), str) for k in _MODEL_TEXT):
+        return False
+    if not all(_is_u64(obj.get(k)) for k in _MODEL_COUNTS):
+        return False
+    cost = obj.get("cost")
+    if not isinstance(cost, dict) or not all(
+            isinstance(cost.get(k), (int, float)) and not isinstance(cost.get(k), bool) for k in _MODEL_COSTS):
+        return False
+    if "thinking" in obj and obj["thinking"] not in _THINKING:
+        return False
+    headers = obj.get("headers", {})
+    return isinstance(headers, dict) and all(isinstance(v, str) for v in headers.values())
 
 
 @functools.lru_cache(maxsize=512)
-def _model_info(model_json: str) -> tuple[str, int | None]:
+def _model_info(model_json: str) -> tuple[str, int | None, bool]:
     try:
         obj = json.loads(model_json)
     except (ValueError, RecursionError):
-        return "", None
+        return "", None, False
     if not isinstance(obj, dict):
-        return "", None
+        return "", None, False
     window = obj.get("context_window")
     ok = isinstance(window, int) and not isinstance(window, bool) and window > 0
-    return as_str(obj.get("name") or obj.get("id")), window if ok else None
+    return as_str(obj.get("name") or obj.get("id")), window if ok else None, tau_loads_model(obj)
 
 
 def blocks_text(blocks: object) -> str:

@@ -126,14 +126,16 @@ class SessionTable:
             # session was deleted, its id comes back for someone else.
             self.invalidate(sid)
             old = None
-        model, window = (old.model, old.context_window) if old is not None else model_info(r[7])
+        # Each time (a cache hit): tau rewrites model_json when a session's model is switched.
+        model, window, loads = model_info(r[7])
+        loads = loads or r[7] is None  # no model_json column (an odd old store): no judgement
         row = SessionRecord(
             id=sid, archived=bool(as_int(r[2])), last_phase=None if r[3] is None else as_str(r[3]),
             last_exit_status=None if r[4] in (None, "") else as_str(r[4]),
             created_at=as_int(r[5]), tagline=as_str(r[6]),
             model=model,
             parent_id=None if r[8] is None else as_str(r[8]),
-            context_window=window,
+            context_window=window, tau_loads=loads,
         )
         if row != old:
             self.rows[sid] = row

@@ -12,7 +12,7 @@ so the two sources meet in one place. Pure functions, no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from ..model import (
@@ -113,7 +113,7 @@ def session_info(session_id: str, role: str, created_at: int, row: SessionRecord
         last_activity=_last_activity_ms(row, st) // 1000,
         last_phase=phase,
         last_exit_status=row.last_exit_status,
-        is_live=is_live,
+        is_live=is_live, tau_loads=row.tau_loads,
     )
 
 
@@ -209,8 +209,13 @@ def context_pct(use: TokenUse | None, row: SessionRecord | None) -> float | None
 
 def pane(info: TaskSessionInfo, row: SessionRecord | None, *, tokens: int, cost: float,
          usage_complete: bool, recent: tuple[Message, ...], liveness: Liveness,
-         use: TokenUse | None = None) -> SessionPane:
-    """A session's pane on the task screen: its info plus what the pane shows."""
+         use: TokenUse | None = None, unreadable: int = 0) -> SessionPane:
+    """A session's pane on the task screen: its info plus what the pane shows.
+    With a message row tau cannot parse, tau reads the whole history as empty
+    (TAU.md §6.1): the record then says 0 messages, as tau's would."""
+    rows = info.message_count or 0
+    if unreadable:
+        info = replace(info, message_count=0)
     since, turn, activity = _times(liveness.detail(info.session_id) if info.is_live else None)
     return SessionPane(
         info=info,
@@ -220,13 +225,14 @@ def pane(info: TaskSessionInfo, row: SessionRecord | None, *, tokens: int, cost:
         tokens=tokens, cost=cost, usage_complete=usage_complete,
         phase_since=since, recent=recent, turn_since=turn,
         phase_source=liveness.source(info.session_id) if row else "disk", activity=activity,
-        use=use, context_pct=context_pct(use, row),
+        use=use, context_pct=context_pct(use, row), unreadable=unreadable, rows=rows,
     )
 
 
 def session_header(session_id: str, row: SessionRecord | None, st: MsgStats | None, *,
                    tokens: int, cost: float, usage_complete: bool,
-                   liveness: Liveness, use: TokenUse | None = None, epoch: int = 0) -> SessionHeader:
+                   liveness: Liveness, use: TokenUse | None = None, epoch: int = 0,
+                   unreadable: int = 0) -> SessionHeader:
     """The transcript's header; a session missing from tau.db is ``gone``, not live."""
     is_live, phase = liveness.live(session_id, row.last_phase) if row is not None else (False, None)
     since, turn, activity = _times(liveness.detail(session_id) if is_live else None)
@@ -244,6 +250,7 @@ def session_header(session_id: str, row: SessionRecord | None, st: MsgStats | No
         phase_since=since, turn_since=turn, activity=activity,
         phase_source=liveness.source(session_id) if row is not None else "disk",
         use=use, context_pct=context_pct(use, row), epoch=epoch,
+        unreadable=unreadable, tau_loads=row.tau_loads if row else True,
     )
 
 

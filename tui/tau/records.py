@@ -35,6 +35,8 @@ class SessionRecord:
     model: str
     parent_id: str | None
     context_window: int | None = None  # tokens, from model_json
+    #: False when tau cannot read its model_json: tau's task_get leaves it out.
+    tau_loads: bool = True
 
 
 class DirtyMarks:

@@ -83,7 +83,8 @@ class TaskReader:
                     if "tau" in db.busy:
                         raise
             panes.append(pane(info, row, tokens=tokens, cost=cost, usage_complete=counted,
-                              recent=recent_msgs, liveness=liveness, use=self.usage.breakdown(sid)))
+                              recent=recent_msgs, liveness=liveness, use=self.usage.breakdown(sid),
+                              unreadable=self.usage.unreadable(sid)))
         # The task's figures count every session, archived too; and afresh: a
         # failed read above made the store forget tau.db's record.
         all_infos = [session_info(sid, role, created, sessions.rows.get(sid), sessions.stats.get(sid),

@@ -81,5 +81,6 @@ class TranscriptReader:
         header = session_header(
             session_id, sessions.rows.get(session_id), sessions.stats.get(session_id),
             tokens=tokens, cost=cost, usage_complete=counted, liveness=liveness,
-            use=self.usage.breakdown(session_id), epoch=sessions.epoch(session_id))
+            use=self.usage.breakdown(session_id), epoch=sessions.epoch(session_id),
+            unreadable=self.usage.unreadable(session_id))
         return Transcript(header=header, messages=msgs, has_older=has_older)

@@ -21,6 +21,15 @@ from .records import MsgStats
 #: Usage-bearing messages summed per step (about 5 ms); the rest of a long
 #: session is counted in the background (`UsageSums.count_next`).
 USAGE_CHUNK = 500
+#: The roles of tau's ``Message`` (types.rs): a row with another, or not a JSON
+#: object, fails tau's parse (TAU.md §3).
+ROLES = ("user", "assistant", "tool_result", "compaction_summary", "info")
+_ROLE_LIST = ",".join(f"'{r}'" for r in ROLES)
+#: The rows a sum reads: usage-bearing ones, and the ones tau cannot parse
+#: (counted: one makes tau read the whole history as empty, TAU.md §6.1).
+#: Checking every row for validity costs about half again the LIKE scan alone.
+_SUMMED = ("(message_json LIKE '%\"usage\"%' OR CASE WHEN json_valid(message_json) THEN "
+           f"IFNULL(json_extract(message_json, '$.role'), '') NOT IN ({_ROLE_LIST}) ELSE 1 END)")
 #: Time one task read may spend summing usage before it leaves the rest pending.
 USAGE_BUDGET_S = 0.05
 
@@ -39,6 +48,9 @@ class _Usage:
     #: input + cache tokens of the newest assistant turn that did not fail:
     #: what the model was last given, tau's ``context_tokens`` (db.rs session_stats).
     context: int | None = None
+    #: Rows that are not a message tau can read (not JSON, not an object, a
+    #: role tau does not know). A structural check, not serde's whole one.
+    bad: int = 0
 
     def totals(self) -> TokenUse:
         return TokenUse(self.input, self.output, self.cache_read, self.cache_write, self.context)
@@ -66,6 +78,11 @@ class UsageSums:
         """Tokens by kind, and the context, as summed so far."""
         u = self._sums.get(session_id)
         return u.totals() if u is not None else None
+
+    def unreadable(self, session_id: str) -> int:
+        """Rows of this session tau cannot parse, as summed so far."""
+        u = self._sums.get(session_id)
+        return u.bad if u is not None else 0
 
     def forget(self, session_id: str) -> None:
         """Forget one session's sum (the session is gone)."""
@@ -97,17 +114,23 @@ class UsageSums:
         chunk = USAGE_CHUNK
         async with conn.execute(
             "SELECT id, message_json FROM messages WHERE session_id = ? AND id > ? AND id <= ? "
-            "AND message_json LIKE '%\"usage\"%' ORDER BY id LIMIT ?",
+            f"AND {_SUMMED} ORDER BY id LIMIT ?",
             # no further than the counts: no double sums
             (session_id, u.max_id, st.max_id, chunk),
         ) as cur:
             rows = await cur.fetchall()
         for _mid, raw in rows:
+            if not isinstance(raw, str):  # tau reads the column as TEXT only
+                u.bad += 1
+                continue
             try:
                 obj = json.loads(raw)
             except (ValueError, TypeError, RecursionError):
+                u.bad += 1
                 continue
-            if isinstance(obj, dict) and obj.get("role") == "assistant":
+            if not isinstance(obj, dict) or obj.get("role") not in ROLES:
+                u.bad += 1
+            elif obj.get("role") == "assistant":
                 tokens, cost = usage_of(obj)
                 u.tokens += tokens
                 u.cost += cost

@@ -90,6 +90,9 @@ class SessionCard(Static):
             t.append(f"\nadded {fmt.age(info.created_at / 1000, now)} ago", style=self._s("dim"))
             self._show(t)
             return
+        if not info.tau_loads:
+            # tau's get_session fails on its model_json: task_get leaves the row out.
+            t.append("  ⚠ tau cannot load it", style=self._s("warn"))
         t.append("\n")
         if info.is_live:
             t.append(f"{fmt.spinner(now)} {one_line(info.last_phase, 20)}", style=self._s("live"))
@@ -116,8 +119,14 @@ class SessionCard(Static):
             t.append("\n" + one_line(pane.tagline, width))
         t.append("\n")
         more = "" if pane.usage_complete else "+"  # still being summed
-        t.append(f"{info.message_count} msgs · {fmt.tokens(pane.tokens)}{more} tok · "
-                 f"{fmt.cost(pane.cost)}{more}", style=self._s("dim"))
+        if pane.unreadable:
+            # tau reads the whole history as empty: its record says 0.
+            t.append(f"{info.message_count} msgs", style=self._s("warn"))
+            t.append(f" ({pane.unreadable} of {pane.rows} rows unreadable)", style=self._s("dim"))
+            t.append("\n")
+        else:
+            t.append(f"{info.message_count} msgs · ", style=self._s("dim"))
+        t.append(f"{fmt.tokens(pane.tokens)}{more} tok · {fmt.cost(pane.cost)}{more}", style=self._s("dim"))
         if pane.context_pct is not None:
             t.append(" · ctx ", style=self._s("dim"))
             t.append(f"{pane.context_pct:.0f}%", style=self._s(fmt.context_tone(pane.context_pct)))
