@@ -27,6 +27,7 @@ time on screen is when the capture that first shows it was asked for.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import re
@@ -443,11 +444,11 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
         shown = next((ln.strip() for ln in await ctl.capture() if ln.strip()), "")
         r0 = await writer.requests()
         c0, t0 = cpu_seconds(s.pid), now()
-        th0 = _thread_cpu(s.pid)
+        th0, wk0 = _thread_cpu(s.pid), _thread_wakeups(s.pid)
         spy = await _spy(s.pid, idle_s)
         await asyncio.sleep(idle_s)
         c1, t1 = cpu_seconds(s.pid), now()
-        th1 = _thread_cpu(s.pid)
+        th1, wk1 = _thread_cpu(s.pid), _thread_wakeups(s.pid)
         if spy is not None:
             await spy.wait()
         r1 = await writer.requests()
@@ -462,9 +463,18 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
         per = sorted(((tid, 100 * (th1[tid] - th0.get(tid, 0.0)) / (t1 - t0)) for tid in th1),
                      key=lambda x: (x[0] != str(s.pid), -x[1]))
         out["idle"]["threads_percent"] = [round(p, 2) for _, p in per if p > 0 or _ == str(s.pid)]
+        names = await _thread_names(s.pid)
+        if names:
+            out["idle"]["threads"] = {names.get(tid, tid): round(p, 2) for tid, p in per if p > 0}
+        # Wake-ups a second per thread (voluntary context switches): on a VM
+        # each costs tens of microseconds whatever the thread then does.
+        out["idle"]["wakeups_per_s"] = {names.get(tid, tid): round((wk1[tid] - wk0.get(tid, 0)) / (t1 - t0), 1)
+                                        for tid in wk1 if wk1[tid] - wk0.get(tid, 0) > 0}
         out["tau_cost"] = {"idle": _per_minute(r0, r1, t1 - t0)}
         # --- the first change after a quiet spell: the watcher has gone to its
-        # slow step (tui.watcher.IDLE_STEP_MS after QUIET_SECONDS) ---
+        # slow step (tui.watcher.IDLE_STEP_MS after QUIET_SECONDS). The first
+        # of them comes after the idle window too, a long quiet: its slowest
+        # step (ASLEEP_STEP_MS after ASLEEP_SECONDS), told apart ---
         if quiet_changes:
             qlat: list[float] = []
             lost = 0
@@ -477,6 +487,10 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
                     lost += 1
                 else:
                     qlat.append(t_seen - reply["t0"])
+            if qlat and not lost:
+                out["after_long_quiet"] = {"ms": round(qlat[0] * 1000, 1),
+                                           "quiet_s": round(t1 - t0 + quiet_gap, 1)}
+                qlat = qlat[1:]
             out["after_quiet"] = summary_ms(qlat, timeouts=lost)
             out["after_quiet"]["quiet_s"] = quiet_gap
         # --- load: rate commits a second ---
@@ -510,6 +524,42 @@ def _thread_cpu(pid: int) -> dict[str, float]:
     return out
 
 
+def _thread_wakeups(pid: int) -> dict[str, int]:
+    """Thread id → its voluntary context switches so far."""
+    out: dict[str, int] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            text = (task / "status").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                out[task.name] = int(line.split()[1])
+    return out
+
+
+async def _thread_names(pid: int) -> dict[str, str]:
+    """Thread id → what it is (its Python name and where it waits), from one
+    ``py-spy dump`` after the window; empty without py-spy. Only to label the
+    per-thread figures."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(exe).exists():
+        return {}
+    proc = await asyncio.create_subprocess_exec(exe, "dump", "-j", "-p", str(pid),
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    raw, _ = await proc.communicate()
+    try:
+        threads = json.loads(raw)
+    except ValueError:
+        return {}
+    out: dict[str, str] = {}
+    for t in threads:
+        frames = t.get("frames") or [{}]
+        where = next((f.get("name") for f in frames if "threading" not in f.get("filename", "")), "?")
+        out[str(t.get("os_thread_id"))] = f"{t.get('thread_name')}:{where}@{t.get('os_thread_id')}"
+    return out
+
+
 async def _spy(pid: int, seconds: float) -> asyncio.subprocess.Process | None:
     """With BENCH_SPY=FILE (and py-spy beside the interpreter or on PATH): a raw
     profile of the idle window, to see what the dashboard does while nothing
@@ -519,7 +569,8 @@ async def _spy(pid: int, seconds: float) -> asyncio.subprocess.Process | None:
     if not out or not Path(exe).exists():
         return None
     return await asyncio.create_subprocess_exec(
-        exe, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200", "-f", "raw", "-o", out,
+        exe, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", os.environ.get("BENCH_SPY_RATE", "200"),
+        "--nonblocking", "-f", "raw", "-o", out,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
 
 

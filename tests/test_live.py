@@ -150,9 +150,11 @@ def test_cli_version_help_and_bad_arguments(tmp_path: Path) -> None:
 
 async def test_watcher_sees_a_change_after_a_quiet_spell_and_stops_at_once(
         kit: StoreKit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """After QUIET_SECONDS without changes the watcher polls its thread less often;
-    the next change still arrives, and a stop ends the watcher within a step."""
+    """After QUIET_SECONDS without changes the watcher polls its thread less
+    often, and after ASLEEP_SECONDS less often still; the next change arrives
+    either way, and a stop ends the watcher within a step."""
     monkeypatch.setattr("tui.watcher.QUIET_SECONDS", 0.2)
+    monkeypatch.setattr("tui.watcher.ASLEEP_SECONDS", 0.6)
     stop = asyncio.Event()
     batches: list[tuple[float, set[str]]] = []
 
@@ -160,16 +162,23 @@ async def test_watcher_sees_a_change_after_a_quiet_spell_and_stops_at_once(
         async for batch in watch_store(kit.data_dir, stop, tick_seconds=5):
             batches.append((time.monotonic(), batch))
 
+    async def seen_after(t0: float) -> bool:
+        for _ in range(100):
+            if any("tasks.db-wal" in b and t >= t0 for t, b in batches):
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
     task = asyncio.create_task(collect())
-    await asyncio.sleep(0.6)  # quiet: the slow step
+    await asyncio.sleep(0.4)  # quiet: the slow step
     t0 = time.monotonic()
     kit.add_task(1, "after the quiet")
-    for _ in range(100):
-        if any("tasks.db-wal" in b and t >= t0 for t, b in batches):
-            break
-        await asyncio.sleep(0.02)
-    assert any("tasks.db-wal" in b and t >= t0 for t, b in batches), batches
-    kit.add_task(2, "right after")  # fast again
+    assert await seen_after(t0), batches
+    await asyncio.sleep(1.0)  # a long quiet: the slowest step
+    t0 = time.monotonic()
+    kit.add_task(2, "after the long quiet")
+    assert await seen_after(t0), batches
+    kit.add_task(3, "right after")  # fast again
     await asyncio.sleep(0.3)
     stop.set()
     await asyncio.wait_for(task, 2)  # the thread checks the stop every step

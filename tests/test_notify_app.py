@@ -14,11 +14,15 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, user
 from tui.app import SessionTopApp
+from tui.notify import notifier as notifier_module
 from tui.notify.settings import NotifySettings, parse
 from tui.store import Store
+from tui.tau.events import LivePhase
 
 
 def small_fleet(kit: StoreKit) -> None:
@@ -166,6 +170,35 @@ async def test_a_stalled_session_on_the_stand_in_is_flagged_on_row_and_pane_and_
         await wait_until(pilot, lambda: "s1" not in app.notifier.engine.stalled, what="s1 unflagged")
         await wait_until(pilot, lambda: "⚠ stalled" not in screen_text(app), what="the mark to go")
         assert [e.notify for e in app.notifier.log].count("stall") == 1
+
+
+async def test_deltas_that_keep_the_phase_are_signs_of_life_and_quiet_is_not(
+        kit: StoreKit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thinking deltas change nothing a row shows (the same phase, no note in
+    the tracker's change log), yet a session streaming them is not stalled;
+    once they stop, it is; one more and it is not."""
+    # A picture each second (5 s in the app): this test's threshold is seconds, not minutes.
+    monkeypatch.setattr(notifier_module, "PICTURE_EVERY_S", 1.0)
+    small_fleet(kit)
+    app = app_for(kit, parse({"stall_minutes": {"worker": 0.05}, "osc9": False, "bell": False}))
+
+    def delta(text: str) -> None:
+        kit.server.emit("s1", {"type": "thinking_delta", "content_index": 0, "delta": text, "partial": {}})
+
+    async with app.run_test(size=(130, 40)) as pilot:
+        await baselined(pilot, app)
+        kit.run("s1", "thinking")
+        await wait_until(pilot, lambda: (app.store.live.phase("s1") or LivePhase("", False)).label == "thinking",
+                         what="s1 thinking")
+        # 5 s of deltas, each well inside the 3 s threshold: never stalled.
+        for i in range(20):
+            delta(f"hm{i}")
+            await pilot.pause(0.25)
+            assert "s1" not in app.notifier.engine.stalled, f"stalled while streaming (delta {i})"
+        # Then silence: stalled after the threshold.
+        await wait_until(pilot, lambda: "s1" in app.notifier.engine.stalled, what="s1 stalled")
+        delta("again")
+        await wait_until(pilot, lambda: "s1" not in app.notifier.engine.stalled, what="s1 unflagged")
 
 
 async def test_a_slow_hook_never_blocks_the_app_and_is_killed_at_its_timeout(

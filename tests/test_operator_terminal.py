@@ -152,6 +152,7 @@ def test_ctrl_z_suspends_and_fg_redraws(fleet: StoreKit) -> None:
         app.wait_for("Review the watcher debounce")
         app.send(b"\x1a")  # ctrl+z
         app.wait(lambda: _state(app.proc.pid) == "T", what="the process stopped")
+        app.read(0.3)  # what it wrote just before it stopped
         assert_terminal_restored(app)  # the shell gets its terminal back while stopped
         app.screen.reset()  # forget what was drawn: after fg it must be drawn anew
         app.signal(signal.SIGCONT)  # fg

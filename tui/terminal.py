@@ -21,8 +21,10 @@ import asyncio
 import os
 import selectors
 import signal
+import threading
 from codecs import getincrementaldecoder
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from textual import events
 from textual._loop import loop_last
@@ -97,23 +99,86 @@ class EscAwareParser(XTermParser):
                 yield event
 
 
+class _WakingEvent(threading.Event):
+    """The driver's exit event, which also wakes the input thread's `select`
+    (through a pipe the thread opens and closes), so that the thread can
+    block until a key or the exit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pipe_lock = threading.Lock()
+        self._pipe: tuple[int, int] | None = None
+
+    def open_pipe(self) -> int:
+        """A fresh pipe for this input thread; its read end, to select on."""
+        self.close_pipe()
+        r, w = os.pipe()
+        os.set_blocking(r, False)
+        os.set_blocking(w, False)
+        with self._pipe_lock:
+            self._pipe = (r, w)
+        return r
+
+    def close_pipe(self) -> None:
+        # Under the lock: `set` never writes to a number closed and reused since.
+        with self._pipe_lock:
+            pipe, self._pipe = self._pipe, None
+        for fd in pipe or ():
+            os.close(fd)
+
+    def set(self) -> None:
+        super().set()
+        with self._pipe_lock:
+            if self._pipe is not None:
+                try:
+                    os.write(self._pipe[1], b"x")
+                except OSError:  # full: a wake-up is pending anyway
+                    pass
+
+    def drain(self, fd: int) -> None:
+        try:
+            while os.read(fd, 512):
+                pass
+        except OSError:  # nothing left
+            pass
+
+
+#: How often the parser is ticked while an escape sequence may be half read
+#: (Textual's own step): a lone Esc becomes the Esc key after ~100 ms.
+ESCAPE_TICK_S = 0.1
+
+
 class SessionTopDriver(LinuxDriver):
     """Textual's Linux driver reading keys with `EscAwareParser`.
 
     `run_input_thread` is Textual 8.2.8's own (the version is pinned) with
-    the parser swapped: the driver makes its parser inside this method.
+    the parser swapped (the driver makes its parser inside this method), and
+    one change: Textual wakes every 0.1 s to tick its parser; here the thread
+    waits without a timeout unless an escape sequence is half read (only then
+    does the tick have anything to do), and the exit event wakes it. An idle
+    dashboard's input thread then costs nothing.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.exit_event = _WakingEvent()
+
     def run_input_thread(self) -> None:
+        wake = self.exit_event
+        wake_fd = wake.open_pipe()
         selector = selectors.SelectSelector()
         selector.register(self.fileno, selectors.EVENT_READ)
+        selector.register(wake_fd, selectors.EVENT_READ)
         fileno = self.fileno
         parser = EscAwareParser(self._debug)
         feed, tick = parser.feed, parser.tick
         decode = getincrementaldecoder("utf-8")().decode
 
         def process(selector_events: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> None:
-            for last, (_key, mask) in loop_last(selector_events):
+            for last, (key, mask) in loop_last(selector_events):
+                if key.fd == wake_fd:
+                    wake.drain(wake_fd)
+                    continue
                 if mask & selectors.EVENT_READ:
                     try:
                         raw = os.read(fileno, 1024 * 4)
@@ -131,12 +196,15 @@ class SessionTopDriver(LinuxDriver):
         gone: list[bool] = []
         try:
             while not self.exit_event.is_set() and not gone:
-                process(selector.select(0.1))
+                # parser._timeout_time: set while a sequence is half read (Textual 8.2.8).
+                pending = parser._timeout_time is not None  # noqa: SLF001
+                process(selector.select(ESCAPE_TICK_S if pending else None))
             selector.unregister(self.fileno)
             if not gone:
                 process(selector.select(0.1), final=True)
         finally:
             selector.close()
+            wake.close_pipe()
             try:
                 for _ in feed(""):
                     pass

@@ -13,7 +13,7 @@ It drives watchfiles' `RustNotify` itself rather than through `awatch`, to
 choose the polling step per wait: watchfiles hands changes over from a thread
 that wakes every step (inotify itself is event-driven). Each wake-up costs
 ~60 us of CPU on a small VM, so a fast step is kept while the store changes
-and a slow one once it has been quiet a while. The same `RustNotify` stays
+and slower ones once it has been quiet a while (5 s, then 20 s). The same `RustNotify` stays
 registered throughout, so no change falls between two waits.
 """
 
@@ -42,10 +42,15 @@ WATCHED_NAMES = frozenset(STORE_FILES) | {"tasks.db-journal", "tau.db-journal", 
 #: one step after the first wake-up that sees it, so it waits 8-16 ms.
 STEP_MS = 8
 #: The step once nothing has changed for QUIET_SECONDS: the first change after
-#: a quiet spell waits 40-80 ms, and the watcher's thread costs ~0.1 % of a
+#: a quiet spell waits 40-80 ms, and the watcher's thread costs ~0.15 % of a
 #: core instead of ~0.7 % (measured per thread on the 2-core VM of BENCHMARKS.md).
 IDLE_STEP_MS = 40
 QUIET_SECONDS = 5.0
+#: The step once nothing has changed for ASLEEP_SECONDS: the first change after
+#: a long quiet waits 100-200 ms (what tau's server says comes over its socket
+#: meanwhile, unaffected), and the thread wakes 10 times a second, not 25.
+ASLEEP_STEP_MS = 100
+ASLEEP_SECONDS = 20.0
 #: The longest a burst of changes is held back before yielding anyway (ms).
 DEBOUNCE_MS = 120
 
@@ -68,7 +73,7 @@ async def poll_ticks(seconds: float, stop: asyncio.Event) -> AsyncIterator[set[s
 
 async def _changes(
     paths: list[Path], stop: asyncio.Event, *, tick_seconds: float, step_ms: int,
-    idle_step_ms: int, debounce_ms: int, force_polling: bool | None,
+    idle_step_ms: int, asleep_step_ms: int, debounce_ms: int, force_polling: bool | None,
 ) -> AsyncIterator[set[tuple[int, str]]]:
     """Raw (change, path) batches from one RustNotify; ``set()`` every tick."""
     last_change = time.monotonic()
@@ -77,8 +82,8 @@ async def _changes(
     with RustNotify([str(p) for p in paths], _default_debug(None), _default_force_polling(force_polling),
                     _default_poll_delay_ms(300), False, _default_ignore_permission_denied(None)) as notify:
         while not stop.is_set():
-            quiet = time.monotonic() - last_change >= QUIET_SECONDS
-            step = idle_step_ms if quiet else step_ms
+            quiet = time.monotonic() - last_change
+            step = asleep_step_ms if quiet >= ASLEEP_SECONDS else idle_step_ms if quiet >= QUIET_SECONDS else step_ms
             # A thread of its own: the wait blocks until a change, the tick or
             # the stop event (which the thread checks every step).
             raw = await asyncio.to_thread(notify.watch, debounce_ms, step,
@@ -100,6 +105,7 @@ async def watch_store(
     tick_seconds: float = 2.0,
     step_ms: int = STEP_MS,
     idle_step_ms: int = IDLE_STEP_MS,
+    asleep_step_ms: int = ASLEEP_STEP_MS,
     debounce_ms: int = DEBOUNCE_MS,
     force_polling: bool | None = None,
 ) -> AsyncIterator[set[str]]:
@@ -128,7 +134,8 @@ async def watch_store(
             yield {"<attached>"}
         try:
             async for raw in _changes(paths, stop, tick_seconds=tick_seconds, step_ms=step_ms,
-                                      idle_step_ms=idle_step_ms, debounce_ms=debounce_ms,
+                                      idle_step_ms=idle_step_ms, asleep_step_ms=asleep_step_ms,
+                                      debounce_ms=debounce_ms,
                                       force_polling=force_polling):
                 changes = {path for _, path in raw if keep(path)}
                 if raw and not changes:

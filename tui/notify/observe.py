@@ -19,6 +19,7 @@ import aiosqlite
 
 from ..model import TaskSessionInfo
 from ..store import Store
+from ..tau.db import data_version
 from ..tau.decode import as_int, as_str
 from ..tau.merge import ServerLiveness, session_info
 
@@ -70,8 +71,9 @@ class Observer:
     """Takes pictures of one store. A picture of the whole fleet is built again
     only where something changed: the tasks the fleet model marked (from a tap
     of its marks, so the screen's own are not taken), those of sessions whose
-    live state changed, and the live sessions (their last streamed event
-    moves without a mark). On a large store that is a few entries of 18,000."""
+    live state changed, and those of live sessions whose last streamed event
+    moved (that moves without a mark). On a large store that is a few entries
+    of 18,000; with nothing streaming, none."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -171,9 +173,17 @@ class Observer:
         session_tasks = self.store._fleet.tasks.session_tasks  # noqa: SLF001
         for sid in changed:
             marks.update(session_tasks.get(sid, ()))
-        marks.update(tid for tid, _ in self._moving)
+        # A live session's newest streamed event moves without a note in the
+        # change log: its task is rebuilt when that (or its phase's source) moved.
+        marks.update(tid for tid, sid in self._moving if self._moved(tid, sid, lv))
         marks.update(approval_before ^ self._approval)
         return marks
+
+    def _moved(self, tid: int, sid: str, lv: ServerLiveness) -> bool:
+        """A live (or asked) session's entry differs from what the server says now."""
+        entry = self._pic_sessions.get((tid, sid))
+        return (entry is None or lv.source(sid) != entry.phase_source
+                or _last_event(entry.info, lv) != entry.last_event)
 
     def _build(self, tids: list[int], lv: ServerLiveness, every_session: bool
                ) -> tuple[dict[int, TaskState], dict[tuple[int, str], SessionState]]:
@@ -224,8 +234,7 @@ class Observer:
         if not schema.has("tasks", "require_approval", "state"):  # type: ignore[attr-defined]
             self._approval = frozenset()
             return
-        async with conn.execute("PRAGMA data_version") as cur:
-            dv = (await cur.fetchone())[0]
+        dv = await data_version(conn)
         if dv == self._approval_dv:
             return
         async with conn.execute(

@@ -61,9 +61,12 @@ def ro_uri(path: Path) -> str:
 
 
 async def data_version(conn: aiosqlite.Connection) -> int:
-    """``PRAGMA data_version``: moves when another connection commits."""
-    async with conn.execute("PRAGMA data_version") as cur:
-        return int((await cur.fetchone())[0])
+    """``PRAGMA data_version``: moves when another connection commits. One
+    trip to the connection's thread (execute, fetch and close would be three):
+    an idle dashboard asks this every couple of seconds, and each trip wakes
+    two threads."""
+    rows = await conn.execute_fetchall("PRAGMA data_version")
+    return int(next(iter(rows))[0])
 
 
 async def _close_quietly(conn: aiosqlite.Connection) -> None:
@@ -241,9 +244,7 @@ class Connections:
                 out.append(None)
                 continue
             try:
-                async with f.conn.execute("PRAGMA data_version") as cur:
-                    row = await cur.fetchone()
-                out.append((f.epoch << 48) + int(row[0]) if row else None)
+                out.append((f.epoch << 48) + await data_version(f.conn))
             except sqlite3.Error as exc:
                 if is_busy(exc):
                     self.note_busy(f.which, exc)
