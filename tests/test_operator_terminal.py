@@ -42,6 +42,30 @@ def test_esc_then_q_typed_fast_goes_back_then_quits(fleet: StoreKit) -> None:
         app.close()
 
 
+def test_a_lone_esc_goes_back_and_the_next_key_is_its_own(fleet: StoreKit) -> None:
+    """Esc alone in a write: the parser cannot tell it from the start of a
+    sequence until its short timeout passes, which the input thread must wait
+    out (it otherwise sleeps until a key comes). Then a key typed later acts
+    on its own, and q quits at once."""
+    app = cli(fleet)
+    try:
+        app.wait_for("Review the watcher debounce", "Add retry to the dispatcher")
+        cursor = app.background("Review the watcher debounce")
+        app.send(b"\r")
+        app.wait_for("Sessions (")
+        app.send(b"\x1b")  # Esc, nothing after it
+        app.wait(lambda: "Sessions (" not in app.text(), what="the list back after a lone Esc")
+        app.read(0.5)
+        app.send(b"j")  # a while later: a plain j, the cursor to task 1
+        app.wait(lambda: app.background("Add retry to the dispatcher") == cursor,
+                 what="the cursor on task 1")
+        app.send(b"q")
+        assert app.wait_exit() == 0
+        assert_terminal_restored(app)
+    finally:
+        app.close()
+
+
 def test_esc_then_j_typed_fast_goes_back_then_moves(fleet: StoreKit) -> None:
     app = cli(fleet)
     try:
