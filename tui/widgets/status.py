@@ -62,10 +62,12 @@ class StatusLine(Vertical):
             main.append("⟳ watching for changes")
         if refresh.last_read is not None:
             # The real time since the last read (paused, that is how old the
-            # screen is). Seconds only in the first minute: a quiet store then
-            # redraws this once a minute, not every second.
+            # screen is). In 5 s steps in the first minute, then minutes: a
+            # quiet store redraws this every 5 s, then once a minute, not
+            # every second.
             since = now - refresh.last_read
-            main.append("  updated just now" if since < 2 else
+            main.append("  updated just now" if since < 5 else
+                        f"  updated {int(since) // 5 * 5}s ago" if since < 60 else
                         f"  updated {fmt.age(refresh.last_read, now)} ago")
         main.append("  │  ")
         # The end of the path is the telling part: keep it, shorten the start.
