@@ -13,8 +13,8 @@ It drives watchfiles' `RustNotify` itself rather than through `awatch`, to
 choose the polling step per wait: watchfiles hands changes over from a thread
 that wakes every step (inotify itself is event-driven). Each wake-up costs
 ~60 us of CPU on a small VM, so a fast step is kept while the store changes
-and slower ones once it has been quiet a while (5 s, then 20 s). The same `RustNotify` stays
-registered throughout, so no change falls between two waits.
+and slower ones once it has been quiet a while (5 s, then 20 s). The same
+`RustNotify` stays registered throughout, so no change falls between two waits.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ async def _changes(
                     _default_poll_delay_ms(300), False, _default_ignore_permission_denied(None)) as notify:
         while not stop.is_set():
             quiet = time.monotonic() - last_change
-            step = asleep_step_ms if quiet >= ASLEEP_SECONDS else idle_step_ms if quiet >= QUIET_SECONDS else step_ms
+            step = (asleep_step_ms if quiet >= ASLEEP_SECONDS else
+                    idle_step_ms if quiet >= QUIET_SECONDS else step_ms)
             # A thread of its own: the wait blocks until a change, the tick or
             # the stop event (which the thread checks every step).
             raw = await asyncio.to_thread(notify.watch, debounce_ms, step,
