@@ -35,7 +35,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -511,39 +511,46 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
     return out
 
 
+def _thread_files(pid: int, name: str) -> Iterator[tuple[str, str]]:
+    """(thread id, text of /proc/PID/task/TID/NAME) for each thread still there."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            yield task.name, (task / name).read_text()
+        except OSError:
+            continue
+
+
 def _thread_cpu(pid: int) -> dict[str, float]:
     """Thread id → its utime + stime so far, s."""
     out: dict[str, float] = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            text = (task / "stat").read_text()
-        except OSError:
-            continue
+    for tid, text in _thread_files(pid, "stat"):
         fields = text[text.rindex(")") + 2:].split()
-        out[task.name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        out[tid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return out
 
 
 def _thread_wakeups(pid: int) -> dict[str, int]:
     """Thread id → its voluntary context switches so far."""
     out: dict[str, int] = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            text = (task / "status").read_text()
-        except OSError:
-            continue
+    for tid, text in _thread_files(pid, "status"):
         for line in text.splitlines():
             if line.startswith("voluntary_ctxt_switches:"):
-                out[task.name] = int(line.split()[1])
+                out[tid] = int(line.split()[1])
     return out
+
+
+def _py_spy() -> str | None:
+    """py-spy on PATH or beside the interpreter (None: not installed)."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return exe if Path(exe).exists() else None
 
 
 async def _thread_names(pid: int) -> dict[str, str]:
     """Thread id → what it is (its Python name and where it waits), from one
     ``py-spy dump`` after the window; empty without py-spy. Only to label the
     per-thread figures."""
-    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if not Path(exe).exists():
+    exe = _py_spy()
+    if exe is None:
         return {}
     proc = await asyncio.create_subprocess_exec(exe, "dump", "-j", "-p", str(pid),
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
@@ -565,8 +572,8 @@ async def _spy(pid: int, seconds: float) -> asyncio.subprocess.Process | None:
     profile of the idle window, to see what the dashboard does while nothing
     happens. Off by default; not part of the figures."""
     out = os.environ.get("BENCH_SPY")
-    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if not out or not Path(exe).exists():
+    exe = _py_spy()
+    if not out or exe is None:
         return None
     return await asyncio.create_subprocess_exec(
         exe, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", os.environ.get("BENCH_SPY_RATE", "200"),
