@@ -9,7 +9,7 @@ Sizes (tasks / sessions / messages):
 - ``T``: a tiny store for the smoke test.
 
 The stores look like a real tau installation (TAU_STORE.md): tau's DDL from
-`tui.tauschema`, messages of every role with usage and tool calls, a few KB of
+`tui.tau.ddl`, messages of every role with usage and tool calls, a few KB of
 system prompt per session, task history and relations, sessions interleaved in
 time, some children without a task, some bare ``task_sessions`` rows whose
 session is gone, and a handful of running sessions: on disk their phase is what
@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.demo import TauServer
-from tui.tauschema import TASKS_DB, TASKS_DDL, TAU_DB, TAU_DDL
+from tui.tau.ddl import TASKS_DB, TASKS_DDL, TAU_DB, TAU_DDL
 
 #: Bump when the generated content changes: old caches are then rebuilt.
 GEN_VERSION = 5

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.app import SessionTopApp
-from tui.store import Store
-from tui.widgets.session_card import SessionCard
-from tui.widgets.task_table import TaskTable
+from tui.ui.app import SessionTopApp
+from tui.tau.store import Store
+from tui.ui.widgets.session_card import SessionCard
+from tui.ui.widgets.task_table import TaskTable
 
 from .common import WriterProc, cpu_seconds, loadavg, now, status_kb, summary_ms
 from .scenario import Change, Scenario

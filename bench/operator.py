@@ -472,7 +472,7 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
                                         for tid in wk1 if wk1[tid] - wk0.get(tid, 0) > 0}
         out["tau_cost"] = {"idle": _per_minute(r0, r1, t1 - t0)}
         # --- the first change after a quiet spell: the watcher has gone to its
-        # slow step (tui.watcher.IDLE_STEP_MS after QUIET_SECONDS). The first
+        # slow step (tui.tau.watcher.IDLE_STEP_MS after QUIET_SECONDS). The first
         # of them comes after the idle window too, a long quiet: its slowest
         # step (ASLEEP_STEP_MS after ASLEEP_SECONDS), told apart ---
         if quiet_changes:

@@ -32,17 +32,17 @@ EVENTS: list[tuple[str, float]] = []
 #: Where a change passes on its way to the screen: (mark, module, class, function, at entry?).
 STAGE_MARKS = [
     ("push", "tui.tau.live", "LiveTracker", "_take", True),
-    ("read", "tui.app", "SessionTopApp", "_read_for_screen", True),
-    ("versions", "tui.store", "Store", "data_versions", False),
-    ("store", "tui.store", "Store", "read_task_list", False),
-    ("store", "tui.store", "Store", "read_task", False),
-    ("apply", "tui.screens.tasks", "TaskListScreen", "apply", False),
-    ("apply", "tui.screens.task", "TaskScreen", "apply", False),
+    ("read", "tui.ui.app", "SessionTopApp", "_read_for_screen", True),
+    ("versions", "tui.tau.store", "Store", "data_versions", False),
+    ("store", "tui.tau.store", "Store", "read_task_list", False),
+    ("store", "tui.tau.store", "Store", "read_task", False),
+    ("apply", "tui.ui.screens.tasks", "TaskListScreen", "apply", False),
+    ("apply", "tui.ui.screens.task", "TaskScreen", "apply", False),
 ]
 
 #: (module, class or None, function) to time.
 TARGETS = [
-    ("tui.store", "Store", "read_task_list"),
+    ("tui.tau.store", "Store", "read_task_list"),
     ("tui.tau.fleet_tasks", "TaskTables", "refresh"),
     ("tui.tau.fleet_tasks", "TaskTables", "_refresh_links"),
     ("tui.tau.fleet_tasks", "TaskTables", "_find_relevant"),
@@ -51,43 +51,43 @@ TARGETS = [
     ("tui.tau.fleet_sessions", "SessionTable", "read_sessions"),
     ("tui.tau.fleet_sessions", "SessionTable", "count_messages"),
     ("tui.tau.fleet", "FleetModel", "task_rows"),
-    ("tui.store", "Store", "read_task"),
+    ("tui.tau.store", "Store", "read_task"),
     ("tui.tau.task_read", "TaskReader", "read_rows"),
     ("tui.tau.usage", "UsageSums", "of"),
     ("tui.tau.transcript_read", "TranscriptReader", "newest"),
-    ("tui.store", "Store", "read_transcript"),
-    ("tui.store", "Store", "data_versions"),
-    ("tui.store", "Store", "_ask_server"),
-    ("tui.store", "Store", "_liveness"),
+    ("tui.tau.store", "Store", "read_transcript"),
+    ("tui.tau.store", "Store", "data_versions"),
+    ("tui.tau.store", "Store", "_ask_server"),
+    ("tui.tau.store", "Store", "_liveness"),
     ("tui.tau.live", "LiveTracker", "_take"),
     ("tui.tau.live", "LiveTracker", "want"),
     ("tui.tau.live", "LiveTracker", "settle"),
     ("tui.tau.fleet", "FleetModel", "refresh_tasks"),
     ("tui.tau.fleet", "FleetModel", "refresh_tau"),
-    ("tui.store", "Store", "open"),
-    ("tui.app", "SessionTopApp", "_read_for_screen"),
-    ("tui.app", "SessionTopApp", "_tick"),
-    ("tui.screens.tasks", "TaskListScreen", "apply"),
-    ("tui.screens.tasks", "TaskListScreen", "_redraw"),
-    ("tui.screens.tasks", "TaskListScreen", "tick"),
-    ("tui.groups", "Grouper", "group"),
-    ("tui.widgets.task_table", "TaskTable", "show"),
-    ("tui.widgets.task_table", "TaskTable", "build_rows"),
-    ("tui.widgets.task_table", "TaskTable", "tick"),
-    ("tui.widgets.task_table", "TaskTable", "_task_cells"),
+    ("tui.tau.store", "Store", "open"),
+    ("tui.ui.app", "SessionTopApp", "_read_for_screen"),
+    ("tui.ui.app", "SessionTopApp", "_tick"),
+    ("tui.ui.screens.tasks", "TaskListScreen", "apply"),
+    ("tui.ui.screens.tasks", "TaskListScreen", "_redraw"),
+    ("tui.ui.screens.tasks", "TaskListScreen", "tick"),
+    ("tui.model.groups", "Grouper", "group"),
+    ("tui.ui.widgets.task_table", "TaskTable", "show"),
+    ("tui.ui.widgets.task_table", "TaskTable", "build_rows"),
+    ("tui.ui.widgets.task_table", "TaskTable", "tick"),
+    ("tui.ui.widgets.task_table", "TaskTable", "_task_cells"),
     ("textual.widgets._data_table", "DataTable", "update_cell"),
     ("textual.widgets._data_table", "DataTable", "render_lines"),
-    ("tui.screens.task", "TaskScreen", "apply"),
-    ("tui.screens.task", "TaskScreen", "_render_panes"),
-    ("tui.screens.task", "TaskScreen", "_render_fields"),
-    ("tui.screens.task", "TaskScreen", "tick"),
-    ("tui.widgets.session_card", "SessionCard", "_rerender"),
-    ("tui.screens.session", "TranscriptScreen", "apply"),
-    ("tui.widgets.message_view", "MessageView", "render_message"),
+    ("tui.ui.screens.task", "TaskScreen", "apply"),
+    ("tui.ui.screens.task", "TaskScreen", "_render_panes"),
+    ("tui.ui.screens.task", "TaskScreen", "_render_fields"),
+    ("tui.ui.screens.task", "TaskScreen", "tick"),
+    ("tui.ui.widgets.session_card", "SessionCard", "_rerender"),
+    ("tui.ui.screens.session", "TranscriptScreen", "apply"),
+    ("tui.ui.widgets.message_view", "MessageView", "render_message"),
     ("textual.screen", "Screen", "_refresh_layout"),
     ("textual.screen", "Screen", "_compositor_refresh"),
     ("textual.app", "App", "_display"),
-    ("tui.widgets.status", "StatusLine", "tick"),
+    ("tui.ui.widgets.status", "StatusLine", "tick"),
 ]
 
 
@@ -214,8 +214,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     try:
         what = set(args.what.split(","))
         if "start" in what:
-            from tui.app import SessionTopApp
-            from tui.store import Store
+            from tui.ui.app import SessionTopApp
+            from tui.tau.store import Store
 
             if args.tracemalloc:
                 tracemalloc.start(25)
@@ -237,8 +237,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             print(f"\nfirst screen (in-app, from App() to the first applied snapshot): {first * 1000:.0f} ms")
             out["start"] = {"first_screen_ms": round(first * 1000, 1), "functions": report("start")}
         if "idle" in what:
-            from tui.app import SessionTopApp
-            from tui.store import Store
+            from tui.ui.app import SessionTopApp
+            from tui.tau.store import Store
 
             from .common import cpu_seconds
 

@@ -27,10 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tui.app import SessionTopApp
-from tui.screens.session import TranscriptScreen
-from tui.store import Store
-from tui.widgets.live_turn import LiveTurnView
+from tui.ui.app import SessionTopApp
+from tui.ui.screens.session import TranscriptScreen
+from tui.tau.store import Store
+from tui.ui.widgets.live_turn import LiveTurnView
 
 from . import gen
 from .common import WriterProc, cpu_seconds, percentile

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tui.format import SPINNER  # a live session's phase follows a spinner frame
+from tui.ui.format import SPINNER  # a live session's phase follows a spinner frame
 
 BORDERS_V = "│║┃╎┆╏┊"
 

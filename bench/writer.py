@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.demo import TauServer
-from tui.tauschema import TASKS_DB, TAU_DB, connect_writer
+from tui.tau.ddl import TASKS_DB, TAU_DB, connect_writer
 
 from .gen import MODELS, TERMINAL, WIRE, _system_prompts
 

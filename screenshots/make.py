@@ -24,9 +24,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tui.app import SessionTopApp  # noqa: E402
+from tui.ui.app import SessionTopApp  # noqa: E402
 from tui.demo import DemoFleet  # noqa: E402
-from tui.store import Store  # noqa: E402
+from tui.tau.store import Store  # noqa: E402
 
 NOW_MS = 1_780_000_000_000
 SIZE = (132, 38)

@@ -165,8 +165,8 @@ def render_in_subprocess(data_dir: Path, runtime_dir: Path | None = None, *,
 
 async def _render(data_dir: Path, runtime_dir: Path | None, settle: float) -> str:
     from tests.conftest import screen_text
-    from tui.app import SessionTopApp
-    from tui.store import Store
+    from tui.ui.app import SessionTopApp
+    from tui.tau.store import Store
 
     app = SessionTopApp(Store(data_dir, runtime_dir))
     async with app.run_test(size=(160, 40)) as pilot:
@@ -290,7 +290,7 @@ def write_load(data_dir: Path, *, seconds: float, rate: float, task_id: int,
     change, now and then a task update. Returns what was written and every
     commit that failed (there must be none)."""
     from tests.storekit import BASE_MS, assistant, tool_result, user
-    from tui.tauschema import connect_writer
+    from tui.tau.ddl import connect_writer
 
     rng = random.Random(seed)
     tau = connect_writer(Path(data_dir) / "tau.db")

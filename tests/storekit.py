@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from tui.demo import TauServer
-from tui.tauschema import connect_writer, create_store
+from tui.tau.ddl import connect_writer, create_store
 
 BASE_MS = 1_780_000_000_000  # a fixed clock for reproducible stores
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from tests.conftest import FIXED_NOW, screen_text, wait_for_all, wait_for_text, wait_gone, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, user
-from tui.app import SessionTopApp
-from tui.screens.session import TranscriptScreen
-from tui.screens.task import TaskScreen
-from tui.screens.tasks import TaskListScreen
-from tui.store import Store
-from tui.widgets.task_table import TaskTable
+from tui.ui.app import SessionTopApp
+from tui.ui.screens.session import TranscriptScreen
+from tui.ui.screens.task import TaskScreen
+from tui.ui.screens.tasks import TaskListScreen
+from tui.tau.store import Store
+from tui.ui.widgets.task_table import TaskTable
 
 SIZE = (120, 34)
 
@@ -360,7 +360,7 @@ async def test_keys_typed_in_a_burst_after_slash_land_in_the_filter(fleet: Store
 
 async def test_transcript_messages_take_a_new_theme(kit: StoreKit) -> None:
     """Messages are styled when made; switching the theme restyles them."""
-    from tui.widgets.message_view import MessageView
+    from tui.ui.widgets.message_view import MessageView
 
     kit.add_task(1, "styled", "active")
     kit.link(1, "s1", "worker")

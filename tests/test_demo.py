@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tui.demo import DemoFleet, build_demo_store
-from tui.tauschema import create_store
+from tui.tau.ddl import create_store
 
 NOW = 1_760_000_000_000  # a fixed "now" (ms) so two builds can be compared
 REPO = Path(__file__).resolve().parent.parent

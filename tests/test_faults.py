@@ -33,11 +33,11 @@ from tests.faultkit import (
     wait_for,
 )
 from tests.storekit import StoreKit, fixed_fleet
-from tui.app import SessionTopApp
-from tui.screens.task import TaskScreen
-from tui.store import Store, StoreError, describe_error
-from tui.tauschema import connect_writer, create_store
-from tui.watcher import watch_store
+from tui.ui.app import SessionTopApp
+from tui.ui.screens.task import TaskScreen
+from tui.tau.store import Store, StoreError, describe_error
+from tui.tau.ddl import connect_writer, create_store
+from tui.tau.watcher import watch_store
 
 SIZE = (150, 40)
 TITLE = "Review the watcher debounce"  # a task of the fixed fleet
@@ -728,7 +728,7 @@ async def test_clock_tick_while_a_screen_is_torn_down(idle_fleet: StoreKit) -> N
     """On quit, Textual removes a screen's widgets while the app's 1 s timer can
     still fire: the tick found no TaskTable and the app died with a traceback
     (seen in the hypothesis test). Here the widget goes first, then the tick."""
-    from tui.widgets.task_table import TaskTable
+    from tui.ui.widgets.task_table import TaskTable
 
     app = SessionTopApp(Store(idle_fleet.data_dir, idle_fleet.runtime_dir))
     async with app.run_test(size=SIZE) as pilot:

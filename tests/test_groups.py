@@ -6,7 +6,7 @@ groups after Held are the states the picker leaves out.
 
 from __future__ import annotations
 
-from tui.groups import (
+from tui.model.groups import (
     FINISHED_SHOWN,
     GROUPS,
     budget,
@@ -15,7 +15,7 @@ from tui.groups import (
     group_tasks,
     matches,
 )
-from tui.model import TaskRow
+from tui.model.snapshots import TaskRow
 
 
 def task(i: int, state: str = "active", *, live: int = 0, chat: int = 0, held: bool = False,
@@ -128,7 +128,7 @@ from dataclasses import replace  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from tui.groups import SORTS, Grouper  # noqa: E402
+from tui.model.groups import SORTS, Grouper  # noqa: E402
 
 STATES = ("active", "review", "ready", "planning", "interactive", "approved", "merged", "done",
           "failed", "launching")

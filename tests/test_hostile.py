@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 from tests.conftest import screen_text, wait_until
 from tests.faultkit import StoreGuard, reads_change_nothing, spawn_cli, wait_for
 from tests.storekit import BASE_MS, StoreKit, assistant, tool_result, user
-from tui.app import SessionTopApp
-from tui.screens.session import TranscriptScreen
-from tui.screens.task import TaskScreen
-from tui.screens.tasks import TaskListScreen
-from tui.store import Store, decode_message
-from tui.tauschema import TASKS_DDL, TAU_DDL, connect_writer
-from tui.text import literal
-from tui.widgets.message_view import MessageView
+from tui.ui.app import SessionTopApp
+from tui.ui.screens.session import TranscriptScreen
+from tui.ui.screens.task import TaskScreen
+from tui.ui.screens.tasks import TaskListScreen
+from tui.tau.store import Store, decode_message
+from tui.tau.ddl import TASKS_DDL, TAU_DDL, connect_writer
+from tui.model.text import literal
+from tui.ui.widgets.message_view import MessageView
 
 SIZE = (160, 50)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from tests.conftest import FIXED_NOW, screen_text, wait_for_all, wait_for_text, wait_until
 from tests.storekit import StoreKit, user
-from tui.app import SessionTopApp
-from tui.store import Store
-from tui.watcher import watch_store
+from tui.ui.app import SessionTopApp
+from tui.tau.store import Store
+from tui.tau.watcher import watch_store
 
 SIZE = (120, 34)
 
@@ -153,8 +153,8 @@ async def test_watcher_sees_a_change_after_a_quiet_spell_and_stops_at_once(
     """After QUIET_SECONDS without changes the watcher polls its thread less
     often, and after ASLEEP_SECONDS less often still; the next change arrives
     either way, and a stop ends the watcher within a step."""
-    monkeypatch.setattr("tui.watcher.QUIET_SECONDS", 0.2)
-    monkeypatch.setattr("tui.watcher.ASLEEP_SECONDS", 0.6)
+    monkeypatch.setattr("tui.tau.watcher.QUIET_SECONDS", 0.2)
+    monkeypatch.setattr("tui.tau.watcher.ASLEEP_SECONDS", 0.6)
     stop = asyncio.Event()
     batches: list[tuple[float, set[str]]] = []
 

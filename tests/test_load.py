@@ -32,12 +32,12 @@ from tests.faultkit import (
     wait_for,
 )
 from tests.storekit import BASE_MS, StoreKit, assistant, model_json, user
-from tui.app import SessionTopApp
-from tui.screens.session import TranscriptScreen
-from tui.screens.task import PAGE, TaskScreen
-from tui.store import Store
-from tui.widgets.message_view import MessageView
-from tui.widgets.session_card import SessionCard
+from tui.ui.app import SessionTopApp
+from tui.ui.screens.session import TranscriptScreen
+from tui.ui.screens.task import PAGE, TaskScreen
+from tui.tau.store import Store
+from tui.ui.widgets.message_view import MessageView
+from tui.ui.widgets.session_card import SessionCard
 from textual.widgets import Static
 
 LOAD_SECONDS = float(os.environ.get("SESSIONTOP_LOAD_SECONDS", "12"))

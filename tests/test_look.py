@@ -19,11 +19,11 @@ from textual.widgets._toast import Toast
 from tests.conftest import FIXED_NOW, screen_text, wait_for_text, wait_until
 from tests.storekit import StoreKit
 from tests.test_app import make_app
-from tui.commands import CURRENT_MARK
-from tui.screens.task import TaskScreen
-from tui.widgets.session_card import SessionCard
-from tui.widgets.status import StatusLine
-from tui.widgets.task_table import TaskTable
+from tui.ui.commands import CURRENT_MARK
+from tui.ui.screens.task import TaskScreen
+from tui.ui.widgets.session_card import SessionCard
+from tui.ui.widgets.status import StatusLine
+from tui.ui.widgets.task_table import TaskTable
 
 FLOOR = 3.0
 

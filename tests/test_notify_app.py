@@ -18,10 +18,10 @@ import pytest
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, user
-from tui.app import SessionTopApp
+from tui.ui.app import SessionTopApp
 from tui.notify import notifier as notifier_module
 from tui.notify.settings import NotifySettings, parse
-from tui.store import Store
+from tui.tau.store import Store
 from tui.tau.events import LivePhase
 
 

@@ -12,10 +12,10 @@ import json
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_gone, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, model_json, user
-from tui import format as fmt
-from tui.app import SessionTopApp
-from tui.screens.session import TranscriptScreen
-from tui.store import Store
+from tui.ui import format as fmt
+from tui.ui.app import SessionTopApp
+from tui.ui.screens.session import TranscriptScreen
+from tui.tau.store import Store
 
 SIZE = (130, 40)
 

@@ -9,10 +9,10 @@ from tests.conftest import FIXED_NOW, wait_for_text, wait_until
 from tests.ptykit import ANY_MOTION_MOUSE, PtyApp
 from tests.storekit import StoreKit
 from tests.test_operator_startup import one_line, run_cli
-from tui.app import SessionTopApp
-from tui.config import Config, load, parse
+from tui.ui.app import SessionTopApp
+from tui.command.config import Config, load, parse
 from tui.notify.settings import parse as notify_settings
-from tui.store import Store
+from tui.tau.store import Store
 
 SIZE = (120, 34)
 FILE = '''# my sessiontop

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from tests.conftest import FIXED_NOW, wait_for_text, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, user
-from tui.app import SessionTopApp
-from tui.screens.session import TranscriptScreen
-from tui.store import Store
-from tui.widgets.filter_box import FilterBox
-from tui.widgets.message_view import MessageView
-from tui.widgets.transcript_scroll import TranscriptScroll
+from tui.ui.app import SessionTopApp
+from tui.ui.screens.session import TranscriptScreen
+from tui.tau.store import Store
+from tui.ui.widgets.filter_box import FilterBox
+from tui.ui.widgets.message_view import MessageView
+from tui.ui.widgets.transcript_scroll import TranscriptScroll
 
 SIZE = (120, 40)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from tests.conftest import FIXED_NOW, screen_text, wait_for_all, wait_for_text, wait_until
 from tests.storekit import BASE_MS, StoreKit, user
-from tui.app import SessionTopApp
-from tui.config import Config
-from tui.groups import FINISHED_SHOWN
-from tui.screens.tasks import TaskListScreen
-from tui.store import Store
-from tui.widgets.task_table import TaskTable
+from tui.ui.app import SessionTopApp
+from tui.command.config import Config
+from tui.model.groups import FINISHED_SHOWN
+from tui.ui.screens.tasks import TaskListScreen
+from tui.tau.store import Store
+from tui.ui.widgets.task_table import TaskTable
 
 SIZE = (120, 34)
 #: Five active tasks: ids, priorities and activity each in another order.

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from tests.conftest import wait_for_all, wait_for_text, wait_gone, wait_until
 from tests.storekit import StoreKit, user
-from tui.app import SessionTopApp
-from tui.screens.task import TaskScreen
-from tui.store import Store
+from tui.ui.app import SessionTopApp
+from tui.ui.screens.task import TaskScreen
+from tui.tau.store import Store
 
 SIZE = (130, 40)
 

@@ -18,8 +18,8 @@ import pytest
 
 from tests.conftest import FIXED_NOW, wait_until
 from tests.storekit import BASE_MS, StoreKit, fixed_fleet
-from tui.app import SessionTopApp
-from tui.store import Store
+from tui.ui.app import SessionTopApp
+from tui.tau.store import Store
 
 SNAP_DIR = Path("/tmp/sessiontop-snapshot-store")
 

@@ -12,9 +12,9 @@ import pytest
 
 from tests.storekit import BASE_MS, StoreKit, assistant, tool_result, user
 from tui.demo import DemoFleet, build_demo_store
-from tui.model import TaskSessionInfo
-from tui.store import Store, decode_message
-from tui.tauschema import create_store
+from tui.model.snapshots import TaskSessionInfo
+from tui.tau.store import Store, decode_message
+from tui.tau.ddl import create_store
 
 
 async def opened(kit: StoreKit) -> Store:

@@ -15,9 +15,9 @@ from typing import Any
 
 from tests.conftest import screen_text, wait_for_text, wait_gone, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, tool_result, user
-from tui.app import SessionTopApp
-from tui.screens.session import TranscriptScreen
-from tui.store import Store
+from tui.ui.app import SessionTopApp
+from tui.ui.screens.session import TranscriptScreen
+from tui.tau.store import Store
 
 SIZE = (110, 40)
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from tests.conftest import FIXED_NOW, screen_text, wait_for_text, wait_until
 from tests.storekit import BASE_MS, StoreKit, user
-from tui.app import SessionTopApp
-from tui.store import Store
-from tui.widgets.task_table import TaskTable
+from tui.ui.app import SessionTopApp
+from tui.tau.store import Store
+from tui.ui.widgets.task_table import TaskTable
 
 SIZE = (130, 40)
 H = 3_600_000

@@ -14,12 +14,12 @@ import pytest
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text
 from tests.storekit import BASE_MS, StoreKit, assistant, model_json, user
-from tui.app import SessionTopApp
+from tui.ui.app import SessionTopApp
 from tui.notify.observe import Observer
 from tui.notify.settings import load
 from tui.notify.stall import StallRule
 from tui.scripts.listing import document
-from tui.store import Store
+from tui.tau.store import Store
 
 SIZE = (160, 48)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
 from tests.storekit import StoreKit, user
-from tui.app import SessionTopApp
-from tui.store import Store
+from tui.ui.app import SessionTopApp
+from tui.tau.store import Store
 
 SIZE = (140, 44)
 

@@ -12,9 +12,9 @@ import tempfile
 from pathlib import Path
 
 import tui
-from tui.app import SessionTopApp, stylesheet_paths
+from tui.ui.app import SessionTopApp, stylesheet_paths
 from tui.demo import build_demo_store
-from tui.store import Store
+from tui.tau.store import Store
 
 
 async def main() -> int:

@@ -9,9 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import Config, ConfigError
-from .config import load as load_config
-from .options import fail, merge, missing_store, parse_args
+from .command.config import Config, ConfigError
+from .command.config import load as load_config
+from .command.options import fail, merge, missing_store, parse_args
 from .tau.paths import default_data_dir, default_runtime_dir, find_socket
 
 
@@ -30,7 +30,7 @@ def _raise_terminated(signum: int, _frame: object) -> None:
 
 def _catch_exit_signals() -> None:
     """Outside the app's loop a signal unwinds (inside it, the app quits)."""
-    from .terminal import EXIT_SIGNALS
+    from .ui.terminal import EXIT_SIGNALS
 
     for sig in EXIT_SIGNALS:
         signal.signal(sig, _raise_terminated)
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         problem = missing_store(args.data_dir or default_data_dir(), explicit=args.data_dir is not None)
         if problem:
             return fail(problem)
-    from .terminal import exit_status
+    from .ui.terminal import exit_status
 
     _catch_exit_signals()
     try:
@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, config: Config) -> int:
     """Start the demo if asked, run the app, and always clean up after it."""
-    from .app import SessionTopApp
-    from .store import Store
+    from .ui.app import SessionTopApp
+    from .tau.store import Store
 
     fleet = None
     temp_dir: Path | None = None

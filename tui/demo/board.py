@@ -15,7 +15,7 @@ from . import content as c
 from .build import TERMINAL
 
 if TYPE_CHECKING:
-    from .fleet import DemoFleet
+    from .port import Fleet
 
 IN_FLIGHT = frozenset({"active", "review", "approved", "merging", "refining"})
 DRIVER_ROLE = {"planning": "planner", "refining": "refiner", "active": "worker", "review": "reviewer",
@@ -27,7 +27,7 @@ OPEN_TARGET = 10   # file new tasks while fewer than this many are open
 Task = tuple[Any, ...]  # id, project, title, state, held, no_merge, branch, placeholder
 
 
-def choose(fleet: DemoFleet, *, advance_runs: bool) -> str:
+def choose(fleet: Fleet, *, advance_runs: bool) -> str:
     """Pick and perform one change; return what it was."""
     w, rng = fleet.writer(), fleet.rng
     sess = {r[0]: r[1] for r in w.tau.execute("SELECT id, json_extract(model_json, '$.api') FROM sessions"
@@ -75,7 +75,7 @@ def choose(fleet: DemoFleet, *, advance_runs: bool) -> str:
     return _file(fleet, action[1], action[2])
 
 
-def set_state(fleet: DemoFleet, task: Task, new: str, by: str | None, note: str | None = None,
+def set_state(fleet: Fleet, task: Task, new: str, by: str | None, note: str | None = None,
               **cols: Any) -> str:
     """A state change; a terminal one archives the task's placeholder subtree (tasks.rs)."""
     w = fleet.writer()
@@ -91,7 +91,7 @@ def set_state(fleet: DemoFleet, task: Task, new: str, by: str | None, note: str 
     return f"task {task[0]}: {task[3]} -> {new}"
 
 
-def spawn(fleet: DemoFleet, task: Task, role: str) -> str:
+def spawn(fleet: Fleet, task: Task, role: str) -> str:
     """The scheduler dispatches a session into the task's placeholder subtree and runs it."""
     w, rng = fleet.writer(), fleet.rng
     t_id, project, title = task[0], task[1], task[2]
@@ -105,7 +105,7 @@ def spawn(fleet: DemoFleet, task: Task, role: str) -> str:
     return f"{sid}: joined task {t_id} as {role}"
 
 
-def _task_action(fleet: DemoFleet, task: Task, mine: list[tuple[str, str]]) -> str:
+def _task_action(fleet: Fleet, task: Task, mine: list[tuple[str, str]]) -> str:
     """What tau's scheduler would do next with a task whose sessions are all idle."""
     rng = fleet.rng
     t_id, project, title, state, _held, no_merge, branch, _ph = task
@@ -156,7 +156,7 @@ def _task_action(fleet: DemoFleet, task: Task, mine: list[tuple[str, str]]) -> s
     return f"{sid}: turn started"
 
 
-def _file(fleet: DemoFleet, tasks: list[Task], links: dict[int, list[tuple[str, str]]]) -> str:
+def _file(fleet: Fleet, tasks: list[Task], links: dict[int, list[tuple[str, str]]]) -> str:
     """File a new task, as an orchestrator (or a person) does, with its placeholder."""
     w, rng = fleet.writer(), fleet.rng
     p = c.PROJECTS[rng.choice(sorted(c.PROJECTS))]

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import tauschema
+from ..tau import ddl as tauschema
 from . import content as c
 from .content import DAY, HOUR, MIN, SEC
 from .replay import Planned, Recorder

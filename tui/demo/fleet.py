@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import tauschema
+from ..tau import ddl as tauschema
 from . import board, resume
 from . import content as c
 from .build import build_demo_store

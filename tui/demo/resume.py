@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from . import content as c
 
 if TYPE_CHECKING:
-    from .fleet import DemoFleet
+    from .port import Fleet
 
 #: Persisted phase -> (where the run picks up, the phase it is in meanwhile).
 RESUME = {"preparing": ("prepared", "Preparing"), "rate limited": ("throttled", "RateLimited"),
           "compacting": ("compacting", "Compacting")}
 
 
-def attach(fleet: DemoFleet, *, prime: bool) -> None:
+def attach(fleet: Fleet, *, prime: bool) -> None:
     """Resume in memory the runs the store shows mid-turn (persisted phase not idle)."""
     if fleet._attached:
         return
@@ -54,7 +54,7 @@ def attach(fleet: DemoFleet, *, prime: bool) -> None:
                     break
 
 
-def unfinished(fleet: DemoFleet) -> list[str]:
+def unfinished(fleet: Fleet) -> list[str]:
     """db.rs ``sessions_needing_resume``: not archived, resume_on_restart, exit status
     not "completed", last message (≤ 24 h old) a user / tool result / tool_use or
     error answer. tau resumes them itself: no preparing, no exit status."""
@@ -78,7 +78,7 @@ def unfinished(fleet: DemoFleet) -> list[str]:
     return out
 
 
-def gc_empty(fleet: DemoFleet) -> list[str]:
+def gc_empty(fleet: Fleet) -> list[str]:
     """gc_empty_sessions.rs at start-up: delete non-archived sessions older than 60 s with
     no messages and no children, unless live or owned by a task not merged/closed/failed."""
     w, now = fleet.writer(), fleet._clock()

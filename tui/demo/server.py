@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import tauschema
+from ..tau import ddl as tauschema
 from .queries import LABELS, Live
 from .wire import DERIVED, READ_LIMIT, Conn, Serving, bind_unix, line_of, phase_event
 

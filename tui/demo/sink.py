@@ -14,7 +14,7 @@ from . import content as c
 from .queries import LABELS
 
 if TYPE_CHECKING:
-    from .fleet import DemoFleet
+    from .port import Fleet
 
 #: The only values tau writes to ``sessions.last_phase`` (notifications.rs ``persist_phase``).
 PERSISTED = frozenset({"waiting", "preparing", "sending request", "rate limited", "compacting", "idle"})
@@ -23,7 +23,7 @@ PERSISTED = frozenset({"waiting", "preparing", "sending request", "rate limited"
 class FleetSink:
     """runs.Sink over a fleet: memory and socket in its server, disk through its writer."""
 
-    def __init__(self, fleet: DemoFleet) -> None:
+    def __init__(self, fleet: Fleet) -> None:
         self.fleet, self.server = fleet, fleet.server
 
     def now(self) -> int:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .. import tauschema
+from ..tau import ddl as tauschema
 from . import content as c
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TypeVar
 
-from ..model import SessionPane, TaskDetail, TaskListSnapshot, TaskRow
+from ..model.snapshots import SessionPane, TaskDetail, TaskListSnapshot, TaskRow
 from .engine import Engine, Event
 from .marks import StalledPane, StalledRow, copy_as
 

@@ -4,7 +4,7 @@ A stalled task row is a `StalledRow`, a stalled session's pane a
 `StalledPane`: the same fields plus the stall. Being of another class they
 compare unequal to the unmarked row, so the task table and the pane, which
 redraw only what changed, redraw exactly the rows whose mark came or went; the
-widgets ask ``isinstance``. Only `tui.model` is imported here: widgets may
+widgets ask ``isinstance``. Only `tui.model.snapshots` is imported here: widgets may
 import this module (the screens never see the store).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
-from ..model import SessionPane, TaskRow
+from ..model.snapshots import SessionPane, TaskRow
 
 T = TypeVar("T")
 

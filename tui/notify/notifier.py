@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from ..store import Store
+from ..tau.store import Store
 from .engine import Engine, Event
 from .hook import Hooks
 from .observe import Observer

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
-from ..model import TaskSessionInfo
-from ..store import Store
+from ..model.snapshots import TaskSessionInfo
+from ..tau.store import Store
 from ..tau.db import data_version
 from ..tau.decode import as_int, as_str
 from ..tau.merge import ServerLiveness, session_info

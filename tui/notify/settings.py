@@ -15,7 +15,7 @@ stall_minutes = { default = 20, worker = 30, "worker/compacting" = 60 }  # overr
 ```
 A bad value is reported as a problem and the default kept: a typo never stops
 the dashboard. The file is ``$XDG_CONFIG_HOME/sessiontop/config.toml`` (else
-``~/.config/sessiontop/config.toml``), read by `tui.config`.
+``~/.config/sessiontop/config.toml``), read by `tui.command.config`.
 """
 
 from __future__ import annotations
@@ -104,11 +104,11 @@ def parse(table: Mapping[str, Any] | None) -> NotifySettings:
 
 
 def load(path: Path | None = None) -> NotifySettings:
-    """The ``[notify]`` settings of the config file (`tui.config` reads it; the
+    """The ``[notify]`` settings of the config file (`tui.command.config` reads it; the
     defaults if there is none). A broken file never stops us: its one-line
     error becomes a problem, told as a toast."""
-    from ..config import ConfigError
-    from ..config import load as load_config
+    from ..command.config import ConfigError
+    from ..command.config import load as load_config
 
     try:
         return parse(load_config(path).notify)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import aiosqlite
 
-from ..store import Store
+from ..tau.store import Store
 from .settings import NotifySettings
 
 #: Phases in which a long silence is expected more often.

@@ -11,8 +11,6 @@ import asyncio
 import sys
 from pathlib import Path
 
-from ..tau.paths import default_data_dir, default_runtime_dir, find_socket
-
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sessiontop", description="tau's fleet, for scripts")
@@ -33,14 +31,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
                            help="first replay what the store can tell since WHEN (10m, 2h, 1d, "
                                 "unix seconds or an ISO date)")
     return parser.parse_args(argv)
-
-
-def locate(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """(data dir, runtime dir, socket) found as the app finds them."""
-    data_dir = args.data_dir or default_data_dir()
-    runtime_dir = args.runtime_dir or default_runtime_dir()
-    socket = None if runtime_dir is not None else (lambda: find_socket(None))
-    return data_dir, runtime_dir, socket
 
 
 def main(argv: list[str]) -> int:

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import argparse
 
-from ..store import Store
+from ..tau.store import Store
 from ..tau.errors import StoreError
-from . import locate
+from ..tau.paths import default_data_dir, default_runtime_dir, find_socket
+
+
+def locate(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """(data dir, runtime dir, socket) found as the app finds them."""
+    data_dir = args.data_dir or default_data_dir()
+    runtime_dir = args.runtime_dir or default_runtime_dir()
+    socket = None if runtime_dir is not None else (lambda: find_socket(None))
+    return data_dir, runtime_dir, socket
 
 
 class Unreadable(Exception):

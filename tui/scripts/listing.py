@@ -18,7 +18,7 @@ import json
 import sys
 from typing import Any
 
-from ..model import TaskSessionInfo
+from ..model.snapshots import TaskSessionInfo
 from ..notify.observe import FleetState, Observer
 from ..notify.settings import load
 from ..notify.stall import StallRule, median_gaps

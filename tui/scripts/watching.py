@@ -28,8 +28,8 @@ from ..notify.engine import TOLD_STATES, Engine, Event
 from ..notify.observe import Observer
 from ..notify.settings import load
 from ..notify.stall import StallRule, median_gaps
-from ..store import Store
-from ..watcher import watch_store
+from ..tau.store import Store
+from ..tau.watcher import watch_store
 from .common import check_readable, one_line, open_store
 
 #: A look this often with nothing changing (s) at most.

@@ -1,4 +1,4 @@
-"""Reading tau's store, in parts; `tui.store.Store` composes them.
+"""Reading tau's store, in parts; `tui.tau.store.Store` composes them.
 
 - errors: what went wrong with a file, worded for the operator
 - decode: row values and message JSON to plain values, never raising
@@ -9,5 +9,7 @@
 - usage: token and cost sums, counted a chunk at a time
 - merge: snapshots from the disk's record plus the liveness source (`Liveness`)
 - task_read, transcript_read: one task's screen, one session's messages
-- client, live, paths: tau's server socket (the liveness to come)
+- client, live, events, stream, paths: tau's server socket (the live truth)
+- store: the facade composing all of the above; watcher: when the files changed
+- ddl: tau's own DDL, for the writers this project owns (demo, tests, bench); never run by a reader
 """

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import aiosqlite
 
 from .paths import file_identity
-from ..tauschema import TASKS_DB, TAU_DB
+from .ddl import TASKS_DB, TAU_DB
 from .errors import StoreError, describe_error, is_busy, schema_moved
 from .schema import Schema, discover
 

@@ -11,7 +11,7 @@ import functools
 import json
 import math
 
-from ..model import Message, ToolCall
+from ..model.snapshots import Message, ToolCall
 
 #: Text longer than this in one message is cut for display (10 MB messages exist).
 MESSAGE_TEXT_LIMIT = 200_000

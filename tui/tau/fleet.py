@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from collections.abc import Set as AbstractSet
 
-from ..model import TaskRow
+from ..model.snapshots import TaskRow
 from .db import Connections, Which
 from .errors import StoreError
 from .fleet_sessions import SessionTable

@@ -12,7 +12,7 @@ import sqlite3
 
 import aiosqlite
 
-from ..model import DEPENDENCY_MET_STATES, TERMINAL_STATES
+from ..model.snapshots import DEPENDENCY_MET_STATES, TERMINAL_STATES
 from .db import DbFile, data_version
 from .decode import as_int, as_str
 from .records import DirtyMarks, Link

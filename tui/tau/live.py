@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 
-from ..model import LiveTurn, Message, ServerStatus
+from ..model.snapshots import LiveTurn, Message, ServerStatus
 from .changes import Changes
 from .client import Connection, Line, ServerUnavailable, Skipped, connect, socket_identity
 from .events import END, IDLE, LivePhase, read_line

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
-from ..model import (
+from ..model.snapshots import (
     CHAT_ROLES,
     DEPENDENCY_MET_STATES,
     Message,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
-from ..model import TaskRow
+from ..model.snapshots import TaskRow
 
 from .client import Line, ServerUnavailable, connect
 

@@ -25,7 +25,7 @@ import json
 from collections import deque
 from dataclasses import dataclass, field
 
-from ..model import LiveAnswer, LiveTool, LiveTurn, ToolCall
+from ..model.snapshots import LiveAnswer, LiveTool, LiveTurn, ToolCall
 from .client import Line
 
 #: Events that carry the whole partial assistant message.

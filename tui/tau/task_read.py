@@ -13,7 +13,7 @@ import sqlite3
 import time
 from typing import Any
 
-from ..model import HistoryEntry, Message, Relation, SessionPane, TaskDetail
+from ..model.snapshots import HistoryEntry, Message, Relation, SessionPane, TaskDetail
 from . import usage as usage_mod
 from .db import Connections
 from .decode import as_int, as_str

@@ -7,7 +7,7 @@ the usage sums, its liveness from merge.py.
 
 from __future__ import annotations
 
-from ..model import Message, Transcript
+from ..model.snapshots import Message, Transcript
 from .db import Connections
 from .decode import decode_message
 from .fleet import FleetModel

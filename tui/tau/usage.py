@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .db import Connections, DbFile
-from ..model import TokenUse
+from ..model.snapshots import TokenUse
 from .decode import as_int, usage_of, usage_parts
 from .errors import StoreError
 from .records import MsgStats

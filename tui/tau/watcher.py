@@ -33,7 +33,7 @@ from watchfiles.main import (
     _default_poll_delay_ms,
 )
 
-from .tau.paths import STORE_FILES, file_identity
+from .paths import STORE_FILES, file_identity
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Data flows one way. The watcher worker turns file events into "dirty" marks;
 the refresher worker, on each mark, asks the current screen what it shows (a
-`tui.views` query), checks ``PRAGMA data_version`` so that a change which is not
+`tui.model.queries` query), checks ``PRAGMA data_version`` so that a change which is not
 data costs nothing, reads just that from the store, and hands the immutable
 snapshot to the screen, which updates its widgets in place. Marks that arrive
 during a read coalesce into one more read.
@@ -21,23 +21,24 @@ from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
 
-from . import __version__, heap
+from .. import __version__
+from . import heap
 from .commands import TaskCommands
 from .app_settings import SettingsMixin
-from .config import Config
-from .notify.attention import attention_lines, heading, log_lines, mark
-from .notify.notifier import Notifier
-from .notify.settings import NotifySettings
-from .notify.settings import load as load_notify_settings
-from .notify.settings import parse as parse_notify
+from ..command.config import Config
+from ..notify.attention import attention_lines, heading, log_lines, mark
+from ..notify.notifier import Notifier
+from ..notify.settings import NotifySettings
+from ..notify.settings import load as load_notify_settings
+from ..notify.settings import parse as parse_notify
 from .screens.base import DataScreen
 from .screens.help import HelpScreen
 from .screens.notifications import NotificationsScreen
 from .screens.tasks import TaskListScreen
-from .store import Store, StoreError
+from ..tau.store import Store, StoreError
 from .terminal import TerminalMixin, install_exit_signals
-from .views import Query, RefreshState, TaskListQuery, TaskQuery, TranscriptQuery
-from .watcher import poll_ticks, watch_store
+from ..model.queries import Query, RefreshState, TaskListQuery, TaskQuery, TranscriptQuery
+from ..tau.watcher import poll_ticks, watch_store
 
 
 #: After a file event with no visible commit, look again this much later (s).
@@ -60,7 +61,7 @@ def stylesheet_paths() -> list[Path]:
             return sorted(Path(str(p)) for p in packaged.iterdir() if str(p).endswith(".tcss"))
     except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover
         pass
-    repo = Path(__file__).resolve().parent.parent / "styles"
+    repo = Path(__file__).resolve().parents[2] / "styles"
     return sorted(repo.glob("*.tcss"))
 
 
@@ -111,7 +112,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         self._event = False
         self._stop = asyncio.Event()
         self._seen: dict[Query, tuple[int | None, int | None, int | None]] = {}
-        #: The config file's settings with the flags on top (tui.config).
+        #: The config file's settings with the flags on top (tui.command.config).
         self.config = config or Config()
         self.paused = self.config.paused
         self._counting = False

@@ -1,6 +1,6 @@
 """The operator's order of the task list on top of tau's groups: reversed, frozen, folded.
 
-`tui.groups` sorts each group as tau means its keys; an operator who works
+`tui.model.groups` sorts each group as tau means its keys; an operator who works
 down a list wants it to hold still (htop's ``F``): a frozen order keeps each
 task where it was while its cells still change; tasks new since the freeze
 go to the end of their group. Pure functions over `Group`s: no Textual.

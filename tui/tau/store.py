@@ -23,20 +23,20 @@ from pathlib import Path
 
 import aiosqlite
 
-from .model import StoreStatus, TaskDetail, TaskListSnapshot, TaskRow, Transcript
-from .tau.db import Connections, Which
-from .tau.decode import decode_message
-from .tau.errors import StoreError, describe_error
-from .tau.fleet import FleetModel
-from .tau.fleet_sessions import SessionTable
-from .tau.live import LiveTracker
-from .tau.loose import LooseSessions
-from .tau.merge import ServerLiveness
-from .tau.overview import ProjectVersions, WaitReasons
-from .tau.paths import SOCKET
-from .tau.task_read import TaskReader
-from .tau.transcript_read import TranscriptReader
-from .tau.usage import UsageSums
+from ..model.snapshots import StoreStatus, TaskDetail, TaskListSnapshot, TaskRow, Transcript
+from .db import Connections, Which
+from .decode import decode_message
+from .errors import StoreError, describe_error
+from .fleet import FleetModel
+from .fleet_sessions import SessionTable
+from .live import LiveTracker
+from .loose import LooseSessions
+from .merge import ServerLiveness
+from .overview import ProjectVersions, WaitReasons
+from .paths import SOCKET
+from .task_read import TaskReader
+from .transcript_read import TranscriptReader
+from .usage import UsageSums
 
 __all__ = ["Store", "StoreError", "decode_message", "describe_error"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from .. import format as fmt
-from ..model import TaskDetail, TaskRow
-from ..text import one_line
+from ...model.snapshots import TaskDetail, TaskRow
+from ...model.text import one_line
 from .text_line import TextLine
 
 

@@ -14,9 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__
+from .. import __version__
 from .config import Config
-from .groups import SORTS
+from ..model.groups import SORTS
 
 #: Sensible ranges: a poll faster than this costs a core for nothing, slower
 #: than an hour is no dashboard; the demo's speed factor likewise.

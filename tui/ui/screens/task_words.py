@@ -9,8 +9,8 @@ from __future__ import annotations
 from rich.cells import cell_len
 
 from .. import format as fmt
-from ..model import DEPENDENCY_MET_STATES, HistoryEntry, Relation
-from ..text import one_line
+from ...model.snapshots import DEPENDENCY_MET_STATES, HistoryEntry, Relation
+from ...model.text import one_line
 
 
 #: Relations named on the task screen before the rest are counted.

@@ -9,8 +9,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from .. import format as fmt
-from ..model import Message
-from ..text import literal, one_line
+from ...model.snapshots import Message
+from ...model.text import literal, one_line
 
 ROLE_CLASS = {"user": "-user", "assistant": "-assistant", "tool_result": "-tool-result",
               "compaction_summary": "-compaction", "info": "-info"}

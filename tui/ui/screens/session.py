@@ -11,9 +11,9 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from .. import format as fmt
-from ..model import LiveTurn, Message, StoreStatus, Transcript
-from ..text import one_line
-from ..views import Query, RefreshState, TranscriptQuery
+from ...model.snapshots import LiveTurn, Message, StoreStatus, Transcript
+from ...model.text import one_line
+from ...model.queries import Query, RefreshState, TranscriptQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.footer import FitFooter
 from ..widgets.live_turn import LiveTurnView

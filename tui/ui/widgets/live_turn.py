@@ -13,8 +13,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ..model import LiveAnswer, LiveTool, LiveTurn
-from ..text import literal, one_line
+from ...model.snapshots import LiveAnswer, LiveTool, LiveTurn
+from ...model.text import literal, one_line
 
 #: Characters of a streaming text drawn (its tail): a screen of a 100-column
 #: transcript (wrapping it is most of a repaint's cost; all of it shows once stored).

@@ -11,10 +11,10 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.widgets import Input
 
-from ..groups import SORTS, Grouper, group_of
-from ..model import StoreStatus, TaskDetail, TaskListSnapshot, TaskRow
-from ..task_order import SORT_COLUMN, arrange, freeze
-from ..views import Query, RefreshState, TaskListQuery
+from ...model.groups import SORTS, Grouper, group_of
+from ...model.snapshots import StoreStatus, TaskDetail, TaskListSnapshot, TaskRow
+from ...model.task_order import SORT_COLUMN, arrange, freeze
+from ...model.queries import Query, RefreshState, TaskListQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.footer import FitFooter
 from ..widgets.status import StatusLine
@@ -25,7 +25,7 @@ from .base import DataScreen
 
 
 class TaskListScreen(DataScreen):
-    """All tasks, in the groups of tau's task picker (see `tui.groups`)."""
+    """All tasks, in the groups of tau's task picker (see `tui.model.groups`)."""
 
     BINDINGS = [
         Binding("enter", "open", "Open", show=True),

@@ -6,8 +6,8 @@ from typing import Any
 
 from textual.screen import Screen
 
-from ..model import StoreStatus
-from ..views import Query, RefreshState
+from ...model.snapshots import StoreStatus
+from ...model.queries import Query, RefreshState
 from ..widgets.status import StatusLine
 
 

@@ -215,7 +215,7 @@ class SessionTopDriver(LinuxDriver):
 class TerminalMixin:
     """The app's side of this module: its driver, Esc then a key, the exit signals.
 
-    Mixed into `tui.app.SessionTopApp` (a Textual App) before App itself.
+    Mixed into `tui.ui.app.SessionTopApp` (a Textual App) before App itself.
     """
 
     exit_signal: int | None = None

@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..groups import Group
-from ..model import TaskRow
+from ...model.groups import Group
+from ...model.snapshots import TaskRow
 from .row_paint import RowPainter, line_text
 from .task_cells import (  # noqa: F401  (the column sets, re-exported)
     NARROW_BELOW,

@@ -7,7 +7,7 @@ clock.
 
 from __future__ import annotations
 
-from .model import EXIT_BAD, EXIT_OK, EXIT_WARN, TERMINAL_STATES, TokenUse
+from ..model.snapshots import EXIT_BAD, EXIT_OK, EXIT_WARN, TERMINAL_STATES, TokenUse
 
 #: A glyph per task state; unknown states get a question mark and their name.
 STATE_GLYPH: dict[str, str] = {

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from .model import IN_FLIGHT_STATES, TASK_STATES, TaskRow
+from .snapshots import IN_FLIGHT_STATES, TASK_STATES, TaskRow
 from .text import one_line
 
 #: (key, heading) in the order the groups are shown.

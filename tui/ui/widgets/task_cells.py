@@ -11,10 +11,10 @@ from collections.abc import Callable
 from rich.text import Text
 
 from .. import format as fmt
-from ..groups import Group
-from ..model import TaskRow
-from ..notify.marks import StalledRow
-from ..text import one_line
+from ...model.groups import Group
+from ...model.snapshots import TaskRow
+from ...notify.marks import StalledRow
+from ...model.text import one_line
 
 Columns = tuple[tuple[str, str, int], ...]
 Cells = tuple[Text, ...]

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.theme import ThemeProvider
 
-from .text import one_line
+from ..model.text import one_line
 
 
 def _highlight(matcher: Matcher, label: str) -> Content:

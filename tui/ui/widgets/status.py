@@ -8,9 +8,9 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from .. import format as fmt
-from ..model import ServerStatus, StoreStatus
-from ..text import one_line
-from ..views import RefreshState
+from ...model.snapshots import ServerStatus, StoreStatus
+from ...model.text import one_line
+from ...model.queries import RefreshState
 from .text_line import TextLine
 
 

@@ -6,9 +6,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from .. import format as fmt
-from ..model import Message, SessionPane
-from ..notify.marks import StalledPane
-from ..text import one_line
+from ...model.snapshots import Message, SessionPane
+from ...notify.marks import StalledPane
+from ...model.text import one_line
 
 
 def message_line(msg: Message, width: int) -> tuple[str, str, str]:

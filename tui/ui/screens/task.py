@@ -13,11 +13,11 @@ from textual.events import Click
 from textual.widgets import Input
 
 from .. import format as fmt
-from ..model import (
+from ...model.snapshots import (
     ROLES, SessionPane, StoreStatus, TaskDetail,
 )
-from ..text import one_line
-from ..views import Query, RefreshState, TaskQuery
+from ...model.text import one_line
+from ...model.queries import Query, RefreshState, TaskQuery
 from ..widgets.filter_box import FilterBox
 from .task_words import RELATIONS_SHOWN, history_words, relation_words
 from ..widgets.footer import FitFooter

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .groups import SORTS
+from ..model.groups import SORTS
 
 #: The top-level keys, and what each must be.
 KEYS = ("theme", "sort", "reverse", "mouse", "poll", "paused")

@@ -1,6 +1,6 @@
 """What the operator sets while the app runs: live refresh paused or not, and the theme.
 
-Mixed into `tui.app.SessionTopApp` (a Textual App) before App itself. The
+Mixed into `tui.ui.app.SessionTopApp` (a Textual App) before App itself. The
 theme comes from the config file (or --theme), and one chosen in the palette
 (ctrl+p) is written back to the file, so the next start has it.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from textual.command import CommandPalette
 
 from .commands import ThemeCommands
-from .config import Config, remember_theme
+from ..command.config import Config, remember_theme
 from .screens.base import DataScreen
-from .views import RefreshState
+from ..model.queries import RefreshState
 
 
 class SettingsMixin:

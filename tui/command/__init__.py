@@ -1,0 +1,1 @@
+"""The command line's settings: flags (options) and the config file (config)."""
