@@ -8,7 +8,6 @@ never about how fast (timing lives in the benchmark).
 from __future__ import annotations
 
 import asyncio
-import time
 import os
 import subprocess
 import sys
@@ -147,38 +146,3 @@ def test_cli_version_help_and_bad_arguments(tmp_path: Path) -> None:
     assert out.returncode == 2 and out.stderr.strip() == f"sessiontop: {not_a_dir} is not a directory"
     assert "Traceback" not in out.stderr
 
-
-async def test_watcher_sees_a_change_after_a_quiet_spell_and_stops_at_once(
-        kit: StoreKit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """After QUIET_SECONDS without changes the watcher polls its thread less
-    often, and after ASLEEP_SECONDS less often still; the next change arrives
-    either way, and a stop ends the watcher within a step."""
-    monkeypatch.setattr("tui.tau.watcher.QUIET_SECONDS", 0.2)
-    monkeypatch.setattr("tui.tau.watcher.ASLEEP_SECONDS", 0.6)
-    stop = asyncio.Event()
-    batches: list[tuple[float, set[str]]] = []
-
-    async def collect() -> None:
-        async for batch in watch_store(kit.data_dir, stop, tick_seconds=5):
-            batches.append((time.monotonic(), batch))
-
-    async def seen_after(t0: float) -> bool:
-        for _ in range(100):
-            if any("tasks.db-wal" in b and t >= t0 for t, b in batches):
-                return True
-            await asyncio.sleep(0.02)
-        return False
-
-    task = asyncio.create_task(collect())
-    await asyncio.sleep(0.4)  # quiet: the slow step
-    t0 = time.monotonic()
-    kit.add_task(1, "after the quiet")
-    assert await seen_after(t0), batches
-    await asyncio.sleep(1.0)  # a long quiet: the slowest step
-    t0 = time.monotonic()
-    kit.add_task(2, "after the long quiet")
-    assert await seen_after(t0), batches
-    kit.add_task(3, "right after")  # fast again
-    await asyncio.sleep(0.3)
-    stop.set()
-    await asyncio.wait_for(task, 2)  # the thread checks the stop every step
