@@ -1,22 +1,58 @@
-"""Shared fixtures: real tau-shaped stores on disk, and helpers to read the screen."""
+"""Shared fixtures: real tau-shaped stores on disk, every test in its own home.
+
+The helpers to wait and to read the screen live in `tests.harness` (one of
+each); they are importable from here too, as they always were.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.harness import (  # noqa: F401 - re-exported for the tests
+    flat,
+    make_app,
+    screen_text,
+    wait_for,
+    wait_for_all,
+    wait_for_text,
+    wait_gone,
+    wait_until,
+)
 from tests.storekit import BASE_MS, StoreKit, fixed_fleet
 
 #: The fixed clock of the fixed fleet: "now" is BASE_MS.
 FIXED_NOW = BASE_MS / 1000
 
-
 #: What the dashboard may ever send tau (TAU.md §7.2, §7.6): the cheap read-only
 #: requests it uses. Checked against what the stand-in server received in every test.
 SENT_BY_THE_DASHBOARD = frozenset({"subscribe", "task_overview"})
+
+#: Where a program looks for the operator's files, each pointed at a test's own
+#: directory: the config file (and its notify_command), tau's data and socket.
+HOME_VARIABLES = ("HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME", "XDG_STATE_HOME")
+#: Set when the tests run inside tmux, or by the developer's shell: not a test's business.
+FOREIGN_VARIABLES = ("TMUX", "TMUX_PANE", "TEXTUAL", "NO_COLOR")
+
+
+@pytest.fixture(autouse=True)
+def own_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs with HOME and the XDG directories in a fresh temporary
+    directory, and so does every process it starts (they inherit the
+    environment): the developer's own ~/.config/sessiontop/config.toml (its
+    notify_command, its theme), tau's real store and socket are never read,
+    and a theme a test chooses is never written over the developer's."""
+    base = tmp_path_factory.mktemp("home")
+    dirs = {"HOME": base, "XDG_CONFIG_HOME": base / ".config", "XDG_RUNTIME_DIR": base / "run",
+            "XDG_DATA_HOME": base / ".local" / "share", "XDG_STATE_HOME": base / ".local" / "state"}
+    for name, path in dirs.items():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        monkeypatch.setenv(name, str(path))
+    for name in FOREIGN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return base
 
 
 @pytest.fixture
@@ -37,37 +73,5 @@ def fleet(kit: StoreKit) -> StoreKit:
     return kit
 
 
-def screen_text(app) -> str:  # type: ignore[no-untyped-def]
-    """What the terminal shows now, as plain text lines."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join(strip.text for strip in strips)
-
-
-async def wait_until(pilot, predicate: Callable[[], bool], timeout: float = 15.0,
-                     what: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    """Let the app run until ``predicate()`` holds; generous, not a timing test."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-async def wait_for_text(pilot, app, text: str, timeout: float = 15.0) -> str:  # type: ignore[no-untyped-def]
-    """Wait until ``text`` is on screen; return the screen."""
-    await wait_until(pilot, lambda: text in screen_text(app), timeout, what=repr(text))
-    return screen_text(app)
-
-
-async def wait_for_all(pilot, app, *texts: str, timeout: float = 15.0) -> str:  # type: ignore[no-untyped-def]
-    """Wait until every one of ``texts`` is on screen at once: a task screen's
-    title is drawn a frame before the panes it counts are mounted."""
-    await wait_until(pilot, lambda: all(t in screen_text(app) for t in texts), timeout,
-                     what=" and ".join(map(repr, texts)))
-    return screen_text(app)
-
-
-async def wait_gone(pilot, app, text: str, timeout: float = 15.0) -> str:  # type: ignore[no-untyped-def]
-    await wait_until(pilot, lambda: text not in screen_text(app), timeout, what=f"{text!r} to go")
-    return screen_text(app)
+__all__ = ["FIXED_NOW", "SENT_BY_THE_DASHBOARD", "flat", "make_app", "screen_text", "wait_for",
+           "wait_for_all", "wait_for_text", "wait_gone", "wait_until"]

@@ -5,8 +5,8 @@ tests/test_hostile.py, tests/test_load.py).
   touches them, compared after: the dashboard must change nothing.
 - `render_in_subprocess`: run the real app headless in a child process (for
   conditions the test process cannot produce on itself, e.g. a root process
-  without the capabilities that let root read any file) and get its screen.
-- `spawn_cli`: the real ``python -m tui`` under a pseudo-terminal.
+  without the capabilities that let root read any file) and get its screen
+  once it shows what the test waits for.
 - A writer process (``python -m tests.faultkit write ...``) that plays a busy
   tau server at a fixed commit rate and reports every commit that failed.
 """
@@ -19,17 +19,17 @@ import ctypes
 import hashlib
 import json
 import os
-import pty
 import random
-import re
-import select
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.harness import apoll, flat, one_more_read, wait_for  # noqa: F401 - flat, wait_for: for the tests
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -84,52 +84,26 @@ class StoreGuard:
 # --- the screen ------------------------------------------------------------------------------
 
 
-def flat(text: str) -> str:
-    """Screen text with every run of whitespace made one space, so that a
-    message wrapped over two lines of the status area still reads as one."""
-    return " ".join(text.split())
-
-
-async def wait_for(pilot, app, needle: str, timeout: float = 30.0) -> str:  # type: ignore[no-untyped-def]
-    """Wait until ``needle`` is on screen (wrapping ignored); return the flat screen."""
-    from tests.conftest import screen_text, wait_until
-
-    await wait_until(pilot, lambda: needle in flat(screen_text(app)), timeout, what=repr(needle))
-    return flat(screen_text(app))
-
-
 async def reads_change_nothing(pilot, app, data_dir: Path, rounds: int = 3) -> None:  # type: ignore[no-untyped-def]
     """With the writer idle, make the dashboard read the store ``rounds`` more
     times and check that no byte of tasks.db, tau.db or their -wal changed."""
-    from tests.conftest import wait_until
-
     guard = StoreGuard(Path(data_dir))
     for _ in range(rounds):
-        applied, state = app.applied, app.refresh_state
-        app.request_refresh(force=True)
-        await wait_until(pilot, lambda: app.applied > applied or app.refresh_state is not state,
-                         30, "one more read")
+        await one_more_read(pilot, app)
     guard.check()
 
 
-async def key_latency(app, key: str, took_effect, timeout: float = 10.0) -> float:  # type: ignore[no-untyped-def]
-    """Seconds from a key reaching the app to ``took_effect()`` holding.
-
-    The key goes in the way the terminal driver sends it; the wait polls with
-    plain sleeps. (Pilot.press also waits for the process to be idle, up to a
-    second at a time, which under load measures the test, not the app.)
-    """
+async def press_fast(app, key: str, took_effect, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Send ``key`` the way the terminal driver does and wait until
+    ``took_effect()`` holds. (Pilot.press also waits for the app to be idle,
+    up to a second at a time, which under a busy writer may never come.)
+    How fast the key acts is the benchmark's to measure, not this."""
     from textual import events
 
-    start = time.monotonic()
     event = events.Key(key, key if len(key) == 1 else None)
     event.set_sender(app)
     app._driver.send_message(event)
-    while not took_effect():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"key {key!r} had no effect within {timeout}s")
-        await asyncio.sleep(0.005)
-    return time.monotonic() - start
+    await apoll(took_effect, timeout, f"key {key!r} to take effect", step=0.005)
 
 
 # --- privilege: root without the right to read any file ----------------------------------
@@ -153,27 +127,27 @@ def _drop_dac() -> None:  # pragma: no cover - runs in the child before exec
 
 
 def render_in_subprocess(data_dir: Path, runtime_dir: Path | None = None, *,
-                         drop_dac: bool = False, settle: float = 1.0,
+                         until: Sequence[str], drop_dac: bool = False,
                          timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
-    """Run the app headless in a child and return its final screen on stdout."""
-    args = [PYTHON, "-m", "tests.faultkit", "render", str(data_dir), "--settle", str(settle)]
+    """Run the app headless in a child until its screen shows every one of
+    ``until`` (wrapping ignored), and return that screen on stdout. If it
+    never does, the child fails, its stderr saying what the screen showed."""
+    args = [PYTHON, "-m", "tests.faultkit", "render", str(data_dir)]
+    for text in until:
+        args += ["--until", text]
     if runtime_dir is not None:
         args += ["--runtime-dir", str(runtime_dir)]
     return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=timeout,
                           preexec_fn=_drop_dac if drop_dac else None)
 
 
-async def _render(data_dir: Path, runtime_dir: Path | None, settle: float) -> str:
-    from tests.conftest import screen_text
-    from tui.ui.app import SessionTopApp
-    from tui.tau.store import Store
+async def _render(data_dir: Path, runtime_dir: Path | None, until: Sequence[str]) -> str:
+    from tests.harness import make_app, screen_text, wait_until
 
-    app = SessionTopApp(Store(data_dir, runtime_dir))
+    app = make_app(data_dir, runtime_dir)
     async with app.run_test(size=(160, 40)) as pilot:
-        deadline = time.monotonic() + 20
-        while app.applied < 1 and app.refresh_state.error is None and time.monotonic() < deadline:
-            await pilot.pause(0.05)
-        await pilot.pause(settle)
+        await wait_until(pilot, lambda: all(t in flat(screen_text(app)) for t in until), 30,
+                         " and ".join(map(repr, until)))
         return screen_text(app)
 
 
@@ -197,87 +171,6 @@ def rollback_store(data_dir: Path) -> sqlite3.Connection:
     w = sqlite3.connect(data_dir / "tasks.db", isolation_level=None, timeout=30, check_same_thread=False)
     w.execute("PRAGMA busy_timeout=30000")
     return w
-
-
-# --- the real CLI under a pseudo-terminal ---------------------------------------------------
-
-ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>78]")
-
-
-@dataclass
-class Terminal:
-    proc: subprocess.Popen[bytes]
-    fd: int
-    output: bytearray = field(default_factory=bytearray)
-
-    def read(self, seconds: float) -> None:
-        """Collect output for up to ``seconds`` (less if the process ended)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.fd], [], [], 0.05)
-            if ready:
-                try:
-                    chunk = os.read(self.fd, 65536)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                self.output += chunk
-            elif self.proc.poll() is not None:
-                return
-
-    def text(self) -> str:
-        """The output with CSI/escape sequences removed (what was drawn, roughly)."""
-        return ANSI.sub(b"", bytes(self.output)).decode("utf-8", errors="replace")
-
-    def wait_for(self, needle: str, timeout: float = 30.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if needle in self.text():
-                return True
-            if self.proc.poll() is not None:
-                return needle in self.text()
-            self.read(0.2)
-        return False
-
-    def send(self, data: bytes) -> None:
-        os.write(self.fd, data)
-
-    def wait_exit(self, timeout: float) -> float | None:
-        """Seconds until the process ended, or None if it did not in time."""
-        start = time.monotonic()
-        while time.monotonic() - start < timeout:
-            self.read(0.05)
-            if self.proc.poll() is not None:
-                elapsed = time.monotonic() - start
-                self.read(0.2)
-                return elapsed
-        return None
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
-
-
-def spawn_cli(*args: str, cols: int = 140, rows: int = 40) -> Terminal:
-    """``python -m tui ARGS`` on a fresh pseudo-terminal of cols x rows."""
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
-    env.pop("TEXTUAL", None)
-    proc = subprocess.Popen([PYTHON, "-m", "tui", *args], cwd=REPO, stdin=slave, stdout=slave,
-                            stderr=slave, env=env, start_new_session=True, close_fds=True)
-    os.close(slave)
-    return Terminal(proc, master)
 
 
 # --- a busy tau server -------------------------------------------------------------------------
@@ -348,12 +241,6 @@ def start_writer(data_dir: Path, *, seconds: float, rate: float, task_id: int,
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def rss_bytes() -> int:
-    """Resident memory of this process."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 # --- command line for the child processes ----------------------------------------------------
 
 
@@ -363,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("render")
     r.add_argument("data_dir", type=Path)
     r.add_argument("--runtime-dir", type=Path, default=None)
-    r.add_argument("--settle", type=float, default=1.0)
+    r.add_argument("--until", action="append", default=[])
     w = sub.add_parser("write")
     w.add_argument("data_dir", type=Path)
     w.add_argument("--seconds", type=float, required=True)
@@ -372,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--sessions", required=True)
     args = parser.parse_args(argv)
     if args.cmd == "render":
-        print(asyncio.run(_render(args.data_dir, args.runtime_dir, args.settle)))
+        print(asyncio.run(_render(args.data_dir, args.runtime_dir, args.until)))
         return 0
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     result = write_load(args.data_dir, seconds=args.seconds, rate=args.rate, task_id=args.task,

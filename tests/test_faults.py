@@ -15,25 +15,30 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import screen_text, wait_until
 from tests.faultkit import (
     StoreGuard,
     can_drop_dac,
-    flat,
     reads_change_nothing,
     render_in_subprocess,
     rollback_store,
+)
+from tests.harness import (
+    apoll,
+    flat,
+    make_app,
+    one_more_read,
+    screen_text,
     wait_for,
+    wait_until,
+    watched,
 )
 from tests.storekit import StoreKit, fixed_fleet
-from tui.ui.app import SessionTopApp
 from tui.ui.screens.task import TaskScreen
 from tui.tau.store import Store, StoreError, describe_error
 from tui.tau.ddl import connect_writer, create_store
@@ -41,10 +46,6 @@ from tui.tau.watcher import watch_store
 
 SIZE = (150, 40)
 TITLE = "Review the watcher debounce"  # a task of the fixed fleet
-
-
-def make_app(data_dir: Path, runtime_dir: Path | None = None) -> SessionTopApp:
-    return SessionTopApp(Store(data_dir, runtime_dir))
 
 
 def remove_store_files(data_dir: Path, which: str = "", *, sidecars_only: bool = False) -> None:
@@ -82,7 +83,7 @@ async def test_missing_data_dir_waits_then_becomes_the_dashboard(tmp_path: Path)
         assert str(data_dir) in text and "waiting for tau to create it" in text
         assert "Waiting for it" in text
         (tmp_path / "xdg").mkdir()  # one step on the way: the watcher moves closer
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: watched(tmp_path / "xdg"), what="the watch on the new level")
         kit = StoreKit(data_dir)
         try:
             fixed_fleet(kit)
@@ -110,7 +111,9 @@ async def test_watcher_follows_the_path_down_by_events(tmp_path: Path) -> None:
     task = asyncio.create_task(consume())
     try:
         for level in (tmp_path / "a", tmp_path / "a" / "b", data_dir):
-            await asyncio.sleep(0.4)  # the watcher settles on the nearest parent
+            # The watcher settles on the nearest parent: its watch is in place
+            # before the next level is made, or that event would go unseen.
+            await apoll(lambda p=level.parent: watched(p), 20, f"the watch on {level.parent}")
             level.mkdir()
         await asyncio.wait_for(task, timeout=20)
         assert batches[-1] == {"<attached>"}
@@ -364,7 +367,8 @@ def test_permission_denied_file(fleet: StoreKit) -> None:
     tasks_db = fleet.data_dir / "tasks.db"
     tasks_db.chmod(0o000)
     try:
-        run = render_in_subprocess(fleet.data_dir, fleet.runtime_dir, drop_dac=True)
+        run = render_in_subprocess(fleet.data_dir, fleet.runtime_dir, drop_dac=True,
+                                   until=("The store cannot be read", "tasks.db: cannot open"))
     finally:
         tasks_db.chmod(0o644)
     assert run.returncode == 0, run.stderr
@@ -381,7 +385,8 @@ def test_unreadable_tau_db_shows_tasks_with_a_notice(fleet: StoreKit) -> None:
     tau_db = fleet.data_dir / "tau.db"
     tau_db.chmod(0o000)
     try:
-        run = render_in_subprocess(fleet.data_dir, fleet.runtime_dir, drop_dac=True)
+        run = render_in_subprocess(fleet.data_dir, fleet.runtime_dir, drop_dac=True,
+                                   until=(TITLE, "sessions shown as bare rows"))
     finally:
         tau_db.chmod(0o644)
     assert run.returncode == 0, run.stderr
@@ -396,7 +401,8 @@ def test_another_users_server_is_said_and_phases_are_the_persisted_ones(fleet: S
     sock = fleet.socket_path
     sock.chmod(0o000)
     try:
-        run = render_in_subprocess(fleet.data_dir, fleet.runtime_dir, drop_dac=True)
+        run = render_in_subprocess(fleet.data_dir, fleet.runtime_dir, drop_dac=True,
+                                   until=(TITLE, "phases shown are the persisted ones"))
     finally:
         sock.chmod(0o755)
     assert run.returncode == 0, run.stderr
@@ -504,8 +510,7 @@ async def test_long_write_transaction_in_wal_mode_does_not_stall(fleet: StoreKit
         long_tx.execute("UPDATE tasks SET title='uncommitted' WHERE id=1")
         fleet.run("s3", "compacting")  # tau.db commits go on meanwhile
         await wait_for(pilot, app, "compacting", timeout=30)
-        app.request_refresh(force=True)  # reads tasks.db during the transaction
-        await pilot.pause(0.5)
+        await one_more_read(pilot, app)  # reads tasks.db during the transaction
         text = flat(screen_text(app))
         assert "uncommitted" not in text and "stale" not in text
         long_tx.execute("COMMIT")
@@ -578,12 +583,8 @@ async def test_large_wal_is_read_and_never_pinned(fleet: StoreKit) -> None:
         await wait_for(pilot, app, "2005 msgs", timeout=60)
         # A read in flight at that instant makes one checkpoint busy (tau's own
         # checkpoints just try again); a transaction held open makes them all.
-        for _ in range(40):
-            busy, _, _ = fleet.tau.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if busy == 0:
-                break
-            await pilot.pause(0.05)
-        assert busy == 0, "the dashboard held a read transaction open"
+        await wait_until(pilot, lambda: fleet.tau.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0,
+                         what="a checkpoint not kept busy: the dashboard holds no read transaction open")
         assert (fleet.data_dir / "tau.db-wal").stat().st_size == 0
         fleet.add_message("s3", {"role": "info", "text": "after the checkpoint"})
         await wait_for(pilot, app, "2006 msgs", timeout=30)
@@ -700,8 +701,8 @@ async def test_schema_migrated_while_running(fleet: StoreKit) -> None:
 
 async def test_everything_is_closed_on_exit(idle_fleet: StoreKit) -> None:
     threads_before = set(threading.enumerate())
-    store = Store(idle_fleet.data_dir, idle_fleet.runtime_dir)
-    app = SessionTopApp(store)
+    app = make_app(idle_fleet)
+    store = app.store
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, app, TITLE)
         app.open_task(1)
@@ -715,13 +716,8 @@ async def test_everything_is_closed_on_exit(idle_fleet: StoreKit) -> None:
     # Every aiosqlite thread has ended. asyncio keeps the thread that ran the
     # file watch for reuse until the event loop ends: it must be idle, its
     # watch returned (a thread still inside the watch would be a leak).
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        busy = busy_threads(threads_before)
-        if not busy:
-            break
-        await asyncio.sleep(0.05)
-    assert not busy, f"threads still working after exit: {busy}"
+    await apoll(lambda: not busy_threads(threads_before), 10, "every thread idle after exit",
+                details=lambda: f"threads still working: {busy_threads(threads_before)}")
 
 
 async def test_clock_tick_while_a_screen_is_torn_down(idle_fleet: StoreKit) -> None:
@@ -730,7 +726,7 @@ async def test_clock_tick_while_a_screen_is_torn_down(idle_fleet: StoreKit) -> N
     (seen in the hypothesis test). Here the widget goes first, then the tick."""
     from tui.ui.widgets.task_table import TaskTable
 
-    app = SessionTopApp(Store(idle_fleet.data_dir, idle_fleet.runtime_dir))
+    app = make_app(idle_fleet)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, app, TITLE)
         await app.screen.query_one(TaskTable).remove()

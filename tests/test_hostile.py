@@ -21,8 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import screen_text, wait_until
-from tests.faultkit import StoreGuard, reads_change_nothing, spawn_cli, wait_for
+from tests.faultkit import StoreGuard, reads_change_nothing
+from tests.harness import make_app, screen_text, wait_for, wait_until
+from tests.ptykit import PtyApp
 from tests.storekit import BASE_MS, StoreKit, assistant, tool_result, user
 from tui.ui.app import SessionTopApp
 from tui.ui.screens.session import TranscriptScreen
@@ -183,7 +184,7 @@ async def test_bad_rows_read_by_the_store(bad_rows: Path) -> None:
 
 async def test_bad_rows_on_every_screen(bad_rows: Path) -> None:
     guard = StoreGuard(bad_rows)
-    app = SessionTopApp(Store(bad_rows))
+    app = make_app(bad_rows)
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for(pilot, app, "Unknown state")
         for bit in ("exploding", "Id that is not a number", "Negative id", "12345"):
@@ -245,7 +246,7 @@ async def test_enormous_message_title_and_lines(kit: StoreKit) -> None:
     kit.add_message("s1", assistant("ok " * 50_000, thinking="th" * 100_000,
                                     calls=(("bash", {"command": "y" * 200_000}),)))
     kit.add_message("s1", tool_result("bash", "z" * 3_000_000))
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, app, "TTTTTTTTTT", timeout=60)
         assert_harmless(app)
@@ -254,8 +255,12 @@ async def test_enormous_message_title_and_lines(kit: StoreKit) -> None:
         app.open_session("s1")
         await wait_until(pilot, lambda: len(app.screen.query(MessageView)) == 3, 60, "3 messages")
         await pilot.press("t")  # unfold 200k characters of thinking: cut for display
-        await pilot.pause(0.5)
-        shown = [v.render_message().plain for v in app.screen.query(MessageView)]
+
+        def shown() -> list[str]:
+            return [v.render_message().plain for v in app.screen.query(MessageView)]
+
+        await wait_until(pilot, lambda: "th" * 50 in shown()[1], 60, "the thinking unfolded")
+        shown = shown()
         assert "more characters)" in shown[0]  # cut by the store, then by the view
         assert "⚒ bash" in shown[1] and "more characters" in shown[1]
         assert "more characters" in shown[2]
@@ -320,7 +325,7 @@ def hostile_store(kit: StoreKit) -> None:
 async def test_hostile_text_is_shown_literally_everywhere(kit: StoreKit) -> None:
     hostile_store(kit)
     guard = StoreGuard(kit.data_dir)
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=(220, 60), notifications=True) as pilot:
         await wait_for(pilot, app, "BAD\ufffd\ufffdUTF8\ufffd")
         text = assert_harmless(app)
@@ -332,16 +337,15 @@ async def test_hostile_text_is_shown_literally_everywhere(kit: StoreKit) -> None
             await wait_until(pilot, lambda i=i: isinstance(app.screen, TaskScreen)
                              and app.screen.detail is not None and app.screen.detail.task.id == i,
                              30, f"task {i}")
-            await pilot.pause(0.1)
+            await wait_until(pilot, lambda s=shown: s in screen_text(app), 30, f"task {i} drawn")
             text = assert_harmless(app)
-            assert shown in text, (name, "task screen", shown)
             app.open_session(f"h{i}")
             await wait_until(pilot, lambda: isinstance(app.screen, TranscriptScreen)
                              and app.screen.last_id is not None, 30, "transcript")
             await pilot.press("t")  # thinking unfolded too
-            await pilot.pause(0.1)
-            text = assert_harmless(app)
-            assert text.count(shown) >= 4, (name, "transcript", shown, text)
+            await wait_until(pilot, lambda s=shown: screen_text(app).count(s) >= 4, 30,
+                             f"{name}: the transcript drawn, thinking unfolded")
+            assert_harmless(app)
             app.pop_screen()
             app.pop_screen()
         app.open_task(50)
@@ -371,10 +375,11 @@ async def test_hostile_text_is_shown_literally_everywhere(kit: StoreKit) -> None
         text = await wait_for(pilot, app, "[@click=app.quit]QUIT[/]")
         assert_harmless(app)
         await pilot.press(*"  markup bold")
-        await pilot.pause(0.5)
+        await wait_for(pilot, app, "click markup bold")  # the query, as typed, in the box
         assert_harmless(app)
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ != "CommandPalette", 15,
+                         "the palette closed")
         assert app.is_running  # no [@click=app.quit] ever ran
         await reads_change_nothing(pilot, app, kit.data_dir)
     guard.check()
@@ -386,23 +391,24 @@ def test_no_escape_reaches_the_real_terminal(kit: StoreKit) -> None:
     hostile_store(kit)
     kit.close()
     guard = StoreGuard(kit.data_dir)
-    term = spawn_cli("--data-dir", str(kit.data_dir), "--runtime-dir", str(kit.runtime_dir),
-                     cols=200, rows=50)
+    app = PtyApp("--data-dir", str(kit.data_dir), "--runtime-dir", str(kit.runtime_dir),
+                 cols=200, rows=50)
     try:
-        assert term.wait_for("PWNED", timeout=60), term.text()[-2000:]
-        term.read(1.0)
-        term.send(b"\r")  # open the task under the cursor
-        term.read(2.0)
-        raw = bytes(term.output)
+        app.wait_for("PWNED")
+        app.quiet()  # the list drawn whole, the table ready for keys
+        app.send(b"\r")  # open the task under the cursor
+        app.wait_for("Sessions (")
+        app.quiet()  # the task screen drawn whole
+        raw = bytes(app.output)
         for bad in (b"\x1b]0;PWNED", b"\x1b]8;;http://evil", b"\xe2\x80\xae", b"\xe2\x80\x8b",
                     b"\x1b[31mRED", b"CR\rOVER"):
             assert bad not in raw, bad
         assert b"\\x1b]0;PWNED\\x07" in raw
-        term.send(b"q")
-        assert term.wait_exit(30) is not None
+        app.send(b"q")
+        assert app.wait_exit() == 0
     finally:
-        term.close()
-    assert "Traceback" not in term.text()
+        app.close()
+    assert "Traceback" not in app.written()
     guard.check()
 
 
@@ -486,7 +492,7 @@ def fill(d: Path, tasks: list, links: list, sessions: list, msgs: list) -> None:
 
 
 async def render_everything(d: Path) -> None:
-    app = SessionTopApp(Store(d))
+    app = make_app(d)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.applied >= 1, 30, "the task list")
         assert_harmless(app)

@@ -1,11 +1,13 @@
 """Load, scale and exit: a busy tau server, a task of 10,000 sessions, and the
-real command line quitting at once.
+real command line quitting.
 
 The load test runs SESSIONTOP_LOAD_SECONDS (default 12) of a writer process
-committing 200 times a second; ``SESSIONTOP_LOAD_SECONDS=60 pytest
-tests/test_load.py -k busy`` is the full minute. Latencies are measured and
-printed (run with -s to see them); the assertions use generous bounds, as
-answers must come, not as benchmarks.
+asked to commit 200 times a second; ``SESSIONTOP_LOAD_SECONDS=60 pytest
+tests/test_load.py -k busy`` is the full minute. Nothing here is timed: keys
+must take effect, the screen must reach the store's final state, every commit
+must succeed, and the process must end, each within a generous deadline. How
+fast, how many commits a second and how much memory are the benchmark's
+(``python -m bench``: operator latency, load p99 and RSS growth, exit).
 """
 
 from __future__ import annotations
@@ -14,37 +16,33 @@ import json
 import os
 import signal
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import screen_text, wait_until
 from tests.faultkit import (
     StoreGuard,
-    flat,
-    key_latency,
+    press_fast,
     reads_change_nothing,
     rollback_store,
-    rss_bytes,
-    spawn_cli,
     start_writer,
-    wait_for,
 )
+from tests.harness import flat, make_app, screen_text, wait_for, wait_until
+from tests.ptykit import PtyApp
 from tests.storekit import BASE_MS, StoreKit, assistant, model_json, user
-from tui.ui.app import SessionTopApp
 from tui.ui.screens.session import TranscriptScreen
 from tui.ui.screens.task import PAGE, TaskScreen
-from tui.tau.store import Store
 from tui.ui.widgets.message_view import MessageView
 from tui.ui.widgets.session_card import SessionCard
 from textual.widgets import Static
 
 LOAD_SECONDS = float(os.environ.get("SESSIONTOP_LOAD_SECONDS", "12"))
 RATE = 200.0
-#: A key must take effect within this long, even under load (generous: the
-#: measured figures are printed, and are far below it).
-KEY_DEADLINE = 5.0
+#: A key must take effect within this long, even under load: a deadline that
+#: catches a dashboard that stopped answering, not a latency target.
+KEY_DEADLINE = 30.0
+#: The command line must have ended within this long of q (a hang, not a speed).
+EXIT_DEADLINE = 30.0
 
 
 def store_counts(data_dir: Path, sessions: list[str]) -> dict[str, tuple[int, str, str]]:
@@ -62,10 +60,6 @@ def store_counts(data_dir: Path, sessions: list[str]) -> dict[str, tuple[int, st
         conn.close()
 
 
-async def press_and_time(pilot, app, key: str, moved) -> float:  # type: ignore[no-untyped-def]
-    return await key_latency(app, key, moved, KEY_DEADLINE)
-
-
 def cursor_card(screen: TaskScreen) -> int:
     """Which card on the page is drawn as the cursor (the screen, not the attribute)."""
     cards = list(screen.query(SessionCard))
@@ -74,7 +68,7 @@ def cursor_card(screen: TaskScreen) -> int:
 
 async def test_busy_writer_on_the_busiest_task(fleet: StoreKit) -> None:
     sessions = ["s1", "s2", "s3", "s4"]  # task 1, the busiest
-    app = SessionTopApp(Store(fleet.data_dir, fleet.runtime_dir))
+    app = make_app(fleet)
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_for(pilot, app, "Review the watcher debounce")
         app.open_task(1)
@@ -83,19 +77,17 @@ async def test_busy_writer_on_the_busiest_task(fleet: StoreKit) -> None:
         assert isinstance(screen, TaskScreen)
         writer = start_writer(fleet.data_dir, seconds=LOAD_SECONDS, rate=RATE, task_id=1,
                               sessions=sessions)
-        latencies: list[float] = []
-        rss: list[tuple[float, int]] = []
         applied_before = app.applied
-        start = time.monotonic()
+        keys = 0
         step = 1
-        while writer.poll() is None:
-            rss.append((time.monotonic() - start, rss_bytes()))
+        while writer.poll() is None:  # the operator moves between two panes all along
             target = screen.cursor + step
-            latencies.append(await press_and_time(
-                pilot, app, "right" if step > 0 else "left",
-                lambda t=target: screen.cursor == t and cursor_card(screen) == t))
+            await press_fast(app, "right" if step > 0 else "left",
+                             lambda t=target: screen.cursor == t and cursor_card(screen) == t,
+                             KEY_DEADLINE)
+            keys += 1
             step = -step
-            await pilot.pause(0.25)
+            await pilot.pause(0.25)  # the operator's pace between two keys (the scenario)
         out, err = writer.communicate(timeout=60)
         assert writer.returncode == 0, err
         result = json.loads(out)
@@ -115,23 +107,15 @@ async def test_busy_writer_on_the_busiest_task(fleet: StoreKit) -> None:
             return got == expected
 
         await wait_until(pilot, final_on_screen, 60, "the final store on screen")
-        await pilot.pause(0.3)
+        # The cards are drawn from the detail a frame after it is set.
+        await wait_until(pilot, lambda: all(f"{n} msgs" in flat(screen_text(app))
+                                            for n, _, _ in expected.values()), 30,
+                         "every session's final count drawn")
         text = flat(screen_text(app))
-        for sid, (n, _, status) in expected.items():
-            assert f"{n} msgs" in text, (sid, n)
         assert "last turn completed" in text and "last turn cancelled" in text
         assert "stale" not in text and app.refresh_state.error is None
-        grow = rss[-1][1] - min(b for t, b in rss if t >= LOAD_SECONDS / 3)
-        print(f"\nload: {result['commits']} commits in {result['elapsed']:.1f}s "
-              f"({result['rate']:.0f}/s), {app.applied - applied_before} screen updates, "
-              f"key latency median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms "
-              f"max {max(latencies) * 1000:.0f} ms over {len(latencies)} keys, "
-              f"RSS {rss[0][1] / 2**20:.0f} -> {rss[-1][1] / 2**20:.0f} MB "
-              f"(+{grow / 2**20:.1f} MB after the first third)")
-        assert result["commits"] >= RATE * LOAD_SECONDS * 0.5  # the load really happened
-        assert app.applied - applied_before >= LOAD_SECONDS  # and the screen followed it
-        # Memory settles: what the dashboard keeps does not grow with the commits.
-        assert grow < 48 * 2**20, f"RSS grew {grow / 2**20:.1f} MB under load"
+        assert keys >= 1 and result["commits"] > len(sessions)  # keys went in while it wrote
+        assert app.applied > applied_before  # the screen followed the writer
         await reads_change_nothing(pilot, app, fleet.data_dir)
 
 
@@ -139,7 +123,7 @@ async def test_busy_writer_on_a_followed_transcript(fleet: StoreKit) -> None:
     """The transcript screen following a session that receives ~140 messages a
     second: the mounted message widgets stay bounded, the newest is shown."""
     seconds = min(LOAD_SECONDS, 8.0)
-    app = SessionTopApp(Store(fleet.data_dir, fleet.runtime_dir))
+    app = make_app(fleet)
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_for(pilot, app, "Review the watcher debounce")
         app.open_session("s3")
@@ -149,7 +133,7 @@ async def test_busy_writer_on_a_followed_transcript(fleet: StoreKit) -> None:
         writer = start_writer(fleet.data_dir, seconds=seconds, rate=RATE, task_id=1,
                               sessions=["s3"])
         mounted = []
-        while writer.poll() is None:
+        while writer.poll() is None:  # a look now and then while the writer runs
             mounted.append(len(screen.query(MessageView)))
             await pilot.pause(0.3)
         out, err = writer.communicate(timeout=60)
@@ -160,9 +144,8 @@ async def test_busy_writer_on_a_followed_transcript(fleet: StoreKit) -> None:
         last_id = conn.execute("SELECT MAX(id) FROM messages WHERE session_id='s3'").fetchone()[0]
         conn.close()
         await wait_until(pilot, lambda: screen.last_id == last_id, 60, "the newest message")
-        assert f"{count:,} messages" in flat(screen_text(app))
+        await wait_for(pilot, app, f"{count:,} messages")
         assert max(mounted + [len(screen.query(MessageView))]) <= 700, max(mounted)
-        print(f"\ntranscript load: {count} messages, at most {max(mounted)} widgets mounted")
         await reads_change_nothing(pilot, app, fleet.data_dir)
 
 
@@ -189,29 +172,26 @@ def ten_thousand(kit: StoreKit, n: int = 10_000) -> None:
 
 async def test_ten_thousand_sessions_on_one_task(kit: StoreKit) -> None:
     ten_thousand(kit)
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_for(pilot, app, "The task of ten thousand sessions")
-        start = time.monotonic()
         app.open_task(1)
         await wait_for(pilot, app, "Sessions (10000", timeout=60)
         screen = app.screen
         assert isinstance(screen, TaskScreen)
         await wait_until(pilot, lambda: len(screen.query(SessionCard)) == PAGE, 30, "a page")
-        opened = time.monotonic() - start
 
         def page_note() -> str:  # below the cards: read the widget, it may be scrolled away
             return str(screen.query_one("#page-note", Static).content)
 
         assert "sessions 1–48 of 10000" in page_note()
 
-        times = [await press_and_time(pilot, app, "right", lambda: cursor_card(screen) == 1)]
-        times.append(await press_and_time(pilot, app, "down", lambda: screen.cursor > 1))
+        await press_fast(app, "right", lambda: cursor_card(screen) == 1, KEY_DEADLINE)
+        await press_fast(app, "down", lambda: screen.cursor > 1, KEY_DEADLINE)
         # Page down until the next page of panes is shown.
         while screen.cursor < PAGE:
             before = screen.cursor
-            times.append(await press_and_time(pilot, app, "pagedown",
-                                              lambda b=before: screen.cursor > b))
+            await press_fast(app, "pagedown", lambda b=before: screen.cursor > b, KEY_DEADLINE)
         await wait_until(pilot, lambda: "sessions 49–96 of 10000" in page_note(), 30,
                          "the second page")
         first = list(screen.query(SessionCard))[0]
@@ -219,9 +199,6 @@ async def test_ten_thousand_sessions_on_one_task(kit: StoreKit) -> None:
         # A commit while on this screen: one more session shows up.
         kit.link(1, "s-new", "worker")
         await wait_for(pilot, app, "Sessions (10000 + 1 gone", timeout=60)  # no tau.db row yet
-        print(f"\n10k sessions: task screen in {opened:.2f}s; keys "
-              f"{', '.join(f'{t * 1000:.0f}' for t in times)} ms")
-        assert max(times) < KEY_DEADLINE
         await reads_change_nothing(pilot, app, kit.data_dir)
 
 
@@ -230,47 +207,44 @@ async def test_ten_thousand_sessions_on_one_task(kit: StoreKit) -> None:
 
 @pytest.mark.parametrize("how", ["q", "ctrl+c key", "SIGINT"])
 def test_the_cli_exits_at_once(fleet: StoreKit, how: str) -> None:
+    """q, ctrl+c or SIGINT on a task screen (the watcher, the refresher and a
+    screen stack running): the process ends, status 0, no traceback. How long
+    it takes is the benchmark's; the deadline here only catches a hang."""
     guard = StoreGuard(fleet.data_dir)
-    term = spawn_cli("--data-dir", str(fleet.data_dir), "--runtime-dir", str(fleet.runtime_dir))
+    app = PtyApp("--data-dir", str(fleet.data_dir), "--runtime-dir", str(fleet.runtime_dir),
+                 cols=140, rows=40)
     try:
-        assert term.wait_for("Review the watcher debounce", timeout=60), term.text()[-2000:]
-        term.send(b"\r")  # into a task: the watcher, the refresher and a screen stack running
-        assert term.wait_for("Sessions (", timeout=30)
-        term.read(0.5)
+        app.wait_for("Review the watcher debounce")
+        app.quiet()  # the list drawn whole, the table ready for keys
+        app.send(b"\r")  # into a task
+        app.wait_for("Sessions (")
         if how == "q":
-            term.send(b"q")
+            app.send(b"q")
         elif how == "ctrl+c key":
-            term.send(b"\x03")
+            app.send(b"\x03")
         else:
-            os.kill(term.proc.pid, signal.SIGINT)
-        took = term.wait_exit(15)
-        assert took is not None, "the process did not end"
-        print(f"\nexit on {how}: {took * 1000:.0f} ms, status {term.proc.returncode}")
-        assert term.proc.returncode == 0
-        assert took < 5.0
-        assert "Traceback" not in term.text()
+            app.signal(signal.SIGINT)
+        assert app.wait_exit(EXIT_DEADLINE) == 0
+        assert "Traceback" not in app.written()
     finally:
-        term.close()
+        app.close()
     guard.check()
 
 
 def test_the_cli_exits_at_once_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
     """A read waiting on a lock cannot be interrupted (SQLite's busy wait):
-    quitting waits at most for that one read (BUSY_TIMEOUT_MS)."""
+    quitting waits at most for that one read (BUSY_TIMEOUT_MS), then ends."""
     data_dir = tmp_path / "tau"
     writer = rollback_store(data_dir)
-    term = spawn_cli("--data-dir", str(data_dir))
+    app = PtyApp("--data-dir", str(data_dir), cols=140, rows=40)
     try:
-        assert term.wait_for("Review the watcher debounce", timeout=60), term.text()[-2000:]
+        app.wait_for("Review the watcher debounce")
         writer.execute("BEGIN EXCLUSIVE")
         writer.execute("UPDATE tasks SET title = 'held' WHERE id = 1")
-        assert term.wait_for("busy: a writer holds a lock", timeout=30), term.text()[-2000:]
-        term.send(b"q")
-        took = term.wait_exit(15)
-        assert took is not None, "the process did not end"
-        print(f"\nexit on q while locked: {took * 1000:.0f} ms")
-        assert term.proc.returncode == 0 and took < 5.0
+        app.wait(lambda: "busy: a writer holds a lock" in flat(app.text()), 30, "the lock said")
+        app.send(b"q")
+        assert app.wait_exit(EXIT_DEADLINE) == 0
         writer.execute("COMMIT")  # the writer's transaction was never disturbed
     finally:
-        term.close()
+        app.close()
         writer.close()

@@ -20,6 +20,16 @@ def cli(kit: StoreKit, *extra: str, **kwargs: object) -> PtyApp:
                   *extra, **kwargs)  # type: ignore[arg-type]
 
 
+def cursor_and_other(app: PtyApp, on: str, off: str) -> tuple[str, str]:
+    """The backgrounds of the cursor's row (``on``) and of another row
+    (``off``), once both rows are drawn and the cursor is drawn on ``on``."""
+    app.wait(lambda: None not in (app.background(on), app.background(off))
+             and app.background(on) != app.background(off), what=f"the cursor drawn on {on!r}")
+    cursor, other = app.background(on), app.background(off)
+    assert cursor is not None and other is not None
+    return cursor, other
+
+
 def assert_terminal_restored(app: PtyApp) -> None:
     """The terminal is as the shell left it: main screen, no mouse reports, a cursor."""
     modes = app.modes()
@@ -49,14 +59,13 @@ def test_a_lone_esc_goes_back_and_the_next_key_is_its_own(fleet: StoreKit) -> No
     on its own, and q quits at once."""
     app = cli(fleet)
     try:
-        app.wait_for("Review the watcher debounce", "Add retry to the dispatcher")
-        cursor = app.background("Review the watcher debounce")
+        cursor, _ = cursor_and_other(app, "Review the watcher debounce", "Add retry to the dispatcher")
         app.send(b"\r")
         app.wait_for("Sessions (")
         app.send(b"\x1b")  # Esc, nothing after it
         app.wait(lambda: "Sessions (" not in app.text(), what="the list back after a lone Esc")
-        app.read(0.5)
-        app.send(b"j")  # a while later: a plain j, the cursor to task 1
+        app.read(0.5)  # the scenario: the next key comes a while after the Esc, on its own
+        app.send(b"j")  # a plain j, the cursor to task 1
         app.wait(lambda: app.background("Add retry to the dispatcher") == cursor,
                  what="the cursor on task 1")
         app.send(b"q")
@@ -69,17 +78,17 @@ def test_a_lone_esc_goes_back_and_the_next_key_is_its_own(fleet: StoreKit) -> No
 def test_esc_then_j_typed_fast_goes_back_then_moves(fleet: StoreKit) -> None:
     app = cli(fleet)
     try:
-        app.wait_for("Review the watcher debounce", "Add retry to the dispatcher")
-        cursor = app.background("Review the watcher debounce")  # task 2: the newest, first
-        other = app.background("Add retry to the dispatcher")
-        assert cursor != other
+        # task 2: the newest, first, under the cursor
+        cursor, other = cursor_and_other(app, "Review the watcher debounce", "Add retry to the dispatcher")
         app.send(b"\r")
         app.wait_for("Sessions (")
         app.send(b"\x1bj")  # Esc: back to the list; j: the cursor one row down, to task 1
+        # Both rows redrawn: a frame half-way through its redraw lacks one or the other
+        # (background() is None then, and the wait goes on).
         app.wait(lambda: "Sessions (" not in app.text()
-                 and app.background("Add retry to the dispatcher") == cursor,
+                 and app.background("Add retry to the dispatcher") == cursor
+                 and app.background("Review the watcher debounce") == other,
                  what="the list back with the cursor on task 1")
-        assert app.background("Review the watcher debounce") == other
         app.send(b"q")
         assert app.wait_exit() == 0
     finally:
@@ -176,7 +185,7 @@ def test_ctrl_z_suspends_and_fg_redraws(fleet: StoreKit) -> None:
         app.wait_for("Review the watcher debounce")
         app.send(b"\x1a")  # ctrl+z
         app.wait(lambda: _state(app.proc.pid) == "T", what="the process stopped")
-        app.read(0.3)  # what it wrote just before it stopped
+        app.quiet(0.3)  # what it wrote just before it stopped (stopped, it writes nothing more)
         assert_terminal_restored(app)  # the shell gets its terminal back while stopped
         app.screen.reset()  # forget what was drawn: after fg it must be drawn anew
         app.signal(signal.SIGCONT)  # fg
