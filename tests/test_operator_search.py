@@ -1,4 +1,5 @@
-"""Transcript search: n/N right after Enter, only the matching text marked, k of N in reading order."""
+"""Transcript search: n/N right after Enter, only the matching text marked, k of N in reading order
+(said in the search line, tests/test_search_line.py)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,8 @@ def store(kit: StoreKit) -> None:
 
 
 def said(app: SessionTopApp, text: str) -> bool:
-    """Whether ``text`` is the newest toast (Pilot runs draw no toasts; the app has them)."""
-    toasts = list(app._notifications)
-    return bool(toasts) and toasts[-1].message == text
+    """Whether the search line says ``text`` (its position, "2 of 3")."""
+    return app.screen.query_one(FilterBox).said.startswith(text)
 
 
 def marked(view: MessageView) -> list[str]:
@@ -47,20 +47,20 @@ async def test_n_and_N_right_after_enter_mark_only_the_matching_text(kit: StoreK
         assert isinstance(screen, TranscriptScreen)
         views = list(screen.query(MessageView))
         await pilot.press("slash", *"retry", "enter")
-        # the newest match first (the view starts at the end), counted from the top
-        await wait_until(pilot, lambda: said(app, "match 3 of 3"), what="match 3 of 3")
+        # all four on screen: the first match from the top of the view, counted from the top
+        await wait_until(pilot, lambda: said(app, "1 of 3"), what="1 of 3")
         assert isinstance(app.focused, TranscriptScroll)  # the keys are the transcript's again
-        assert marked(views[3]) == ["RETRY"] and views[3].has_class("-match")
-        assert [marked(v) for v in views[:3]] == [[], [], []]
-        await pilot.press("n")  # up, to the older match
-        await wait_until(pilot, lambda: said(app, "match 2 of 3"), what="match 2 of 3")
+        assert marked(views[0]) == ["retry"] and views[0].has_class("-match")
+        assert [marked(v) for v in views[1:]] == [[], [], []]
+        await pilot.press("n")  # down, to the newer match
+        await wait_until(pilot, lambda: said(app, "2 of 3"), what="2 of 3")
         assert screen.query_one(FilterBox).value == "retry"  # n was not typed into the box
-        assert marked(views[2]) == ["Retry", "retry"] and marked(views[3]) == []
-        assert not views[3].has_class("-match")
+        assert marked(views[2]) == ["Retry", "retry"] and marked(views[0]) == []
+        assert not views[0].has_class("-match")
         await pilot.press("n")
-        await wait_until(pilot, lambda: said(app, "match 1 of 3"), what="match 1 of 3")
-        assert marked(views[0]) == ["retry"]
-        await pilot.press("N")  # back down
+        await wait_until(pilot, lambda: said(app, "3 of 3"), what="3 of 3")
+        assert marked(views[3]) == ["RETRY"]
+        await pilot.press("N")  # back up
         await wait_until(pilot, lambda: marked(views[2]) == ["Retry", "retry"], what="N")
         await pilot.press("escape")  # closes the search: nothing marked any more
         await wait_until(pilot, lambda: all(not marked(v) for v in views), what="unmarked")

@@ -18,7 +18,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Enter", "go down a level (task → sessions → transcript)"),
         ("Esc", "clear the filter, else go back up"),
         ("/", "filter the list (search, in a transcript)"),
-        ("Enter in the box", "keep the filter (search: go to the match) and give the keys back"),
+        ("Enter in the box", "keep the filter, the cursor on its first task (search: go to "
+                             "the match) and give the keys back"),
         ("Esc in the box", "clear it and close it"),
         ("Tab  shift+Tab", "move the focus (box, list, panes)"),
         ("r", "re-read the store now"),
@@ -44,7 +45,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Transcript", (
         ("End  G", "follow new messages (and the turn streaming) again"),
         ("Home  g", "top (loads older messages)"),
-        ("n  N", "next / previous search match"),
+        ("n  N", "next search match down (newer) / up (older); the box says “2 of 8”"),
         ("t", "unfold / fold thinking"),
     )),
 )

@@ -22,6 +22,7 @@ from ..widgets.status import StatusLine
 from ..widgets.text_line import TextLine
 from ..widgets.transcript_scroll import TranscriptScroll
 from .base import DataScreen
+from .session_search import TranscriptSearch
 
 #: Message widgets kept mounted; older ones are unmounted while following.
 MAX_MOUNTED = 600
@@ -29,13 +30,11 @@ MAX_MOUNTED = 600
 #: to mount at once (a widget each); older pages come as the operator scrolls up.
 FIRST_PAGE = 40
 OLDER_PAGE = 150
-#: How far back a search reads when no loaded message matches (pages).
-SEARCH_BACK_PAGES = 20
 
 
-class TranscriptScreen(DataScreen):
+class TranscriptScreen(DataScreen, TranscriptSearch):
     """Messages in order. Follows the end while the view is at the bottom;
-    scrolling up stops following, End resumes."""
+    scrolling up stops following, End resumes. `/` searches (TranscriptSearch)."""
 
     COMPONENT_CLASSES = {"transcript--good", "transcript--warn", "transcript--bad", "transcript--none"}
     BINDINGS = [
@@ -43,8 +42,8 @@ class TranscriptScreen(DataScreen):
         Binding("slash", "search", "Search", key_display="/", priority=True),
         Binding("G", "follow", "Follow (End)"),
         Binding("g", "top", "Top/older (Home)"),
-        Binding("n", "next_match(1)", "Next match", show=False),
-        Binding("N", "next_match(-1)", "Prev match", show=False),
+        Binding("n", "next_match(1)", "Next match (newer)", show=False),
+        Binding("N", "next_match(-1)", "Prev match (older)", show=False),
         Binding("t", "toggle_thinking", "Thinking"),
         Binding("j", "scroll(1)", "Down", show=False),
         Binding("k", "scroll(-1)", "Up", show=False),
@@ -62,14 +61,15 @@ class TranscriptScreen(DataScreen):
         self.unseen = 0
         self.show_thinking = False
         self.needle = ""
-        self.match_index = -1
+        self.current = None
         self._loading_older = False
         self._live: LiveTurnView | None = None  # the turn streaming now, after the stored messages
 
     def compose(self) -> ComposeResult:
         yield TextLine(id="title", classes="screen-title")
         yield TextLine(id="session-head", classes="task-fields")
-        yield FilterBox("search this transcript (Enter: next match)", id="filter")
+        yield FilterBox("search this transcript (Enter: to the match, then n newer, N older)",
+                        id="filter")
         with TranscriptScroll(id="messages"):
             yield TextLine(id="older", classes="older-note")
         yield TextLine(id="follow-note", classes="follow-note")
@@ -145,6 +145,8 @@ class TranscriptScreen(DataScreen):
             if not follow:
                 self.unseen += len(data.messages)
         self._show_live(data.live)
+        if self.needle and data.messages:
+            self.say_position()  # more messages: more matches
         if follow and (data.messages or data.live is not None):
             self.unseen = 0
             self.call_after_refresh(self.scroller.scroll_end, animate=False, immediate=True)
@@ -167,6 +169,7 @@ class TranscriptScreen(DataScreen):
         for view in list(self.scroller.query_children(MessageView)):
             view.remove()
         self._show_live(None)
+        self.current = None
         self.header = None
         self.last_id = self.first_id = None
         self.has_older = False
@@ -308,24 +311,6 @@ class TranscriptScreen(DataScreen):
         self._render_notes()
         return True
 
-    @work(group="older", exclusive=True)
-    async def _search_older(self) -> None:
-        """No loaded message matches: read back, a page at a time, until one does
-        (or SEARCH_BACK_PAGES pages have been read), then go to it."""
-        self._loading_older = True
-        try:
-            for _ in range(SEARCH_BACK_PAGES):
-                if not await self._fetch_older():
-                    break
-                if self._matches():
-                    self.match_index = -1
-                    # once the new page has its place on screen, so the scroll lands
-                    self.call_after_refresh(self.action_next_match, 1, False)
-                    return
-        finally:
-            self._loading_older = False
-        self._no_match()
-
     def action_toggle_thinking(self) -> None:
         self.show_thinking = not self.show_thinking
         for view in self.scroller.query_children(MessageView):
@@ -334,9 +319,7 @@ class TranscriptScreen(DataScreen):
             self._live.set_thinking(self.show_thinking)
 
     def action_back(self) -> None:
-        if self.query_one(FilterBox).close():
-            self.needle = ""
-            self._mark_match(None)
+        if self.close_search():
             self.scroller.focus()
             return
         self.app.pop_screen()
@@ -346,51 +329,10 @@ class TranscriptScreen(DataScreen):
 
     @on(Input.Changed, "#filter")
     def _search_changed(self, event: Input.Changed) -> None:
-        self.needle = event.value.lower()
-        self.match_index = -1
+        self.search_typed(event.value)
 
     @on(Input.Submitted, "#filter")
     def _search_submitted(self) -> None:
         """Enter: to the match, and the keys go back to the transcript (n, N)."""
         self.scroller.focus()
         self.action_next_match(1)
-
-    def _matches(self) -> list[MessageView]:
-        if not self.needle:
-            return []
-        return [v for v in self.scroller.query_children(MessageView) if self.needle in v.haystack]
-
-    def action_next_match(self, step: int, search_back: bool = True) -> None:
-        found = self._matches()
-        if not found:
-            if self.needle and search_back and self.has_older and not self._loading_older:
-                self.notify(f"Searching older messages for “{one_line(self.needle, 40)}”…",
-                            timeout=1.5, markup=False)
-                self._search_older()
-            elif self.needle:
-                self._no_match()
-            return
-        if self.match_index < 0:
-            self.match_index = len(found) - 1 if step > 0 else 0
-        else:
-            self.match_index = (self.match_index - step) % len(found)
-        target = found[self.match_index]
-        self.following = False
-        self.scroller.release_anchor()
-        self._mark_match(target)
-        self.scroller.scroll_to_widget(target, animate=False, top=True)
-        self._render_notes()
-        # k counts in reading order, from the top (n goes up, to older messages)
-        self.notify(f"match {self.match_index + 1} of {len(found)}", timeout=1.5)
-
-    def _no_match(self) -> None:
-        self.notify(f"No loaded message contains “{one_line(self.needle, 40)}”"
-                    + (" (Home loads older ones)" if self.has_older else ""),
-                    severity="warning", timeout=3, markup=False)
-
-    def _mark_match(self, target: MessageView | None) -> None:
-        """The current match's message is marked at its edge; in it, only the
-        matching text is highlighted."""
-        for v in self.scroller.query_children(MessageView):
-            v.set_class(v is target, "-match")
-            v.set_needle(self.needle if v is target else "")

@@ -176,6 +176,8 @@ class TaskListScreen(DataScreen):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.needle = event.value
         self._redraw()
+        if self.needle:  # on the first match, so that Enter opens it (not its group's heading)
+            self.query_one(TaskTable).select_first_task()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:

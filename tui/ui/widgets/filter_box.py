@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.content import Content
 from textual.widgets import Input
 
 
@@ -30,10 +31,23 @@ class FilterBox(Input):
         else:
             self.open()
 
+    def say(self, text: str) -> None:
+        """A word at the box's right edge, on its frame (a search's "2 of 8"):
+        kept out of the text typed, and never a toast over the screen. Literal:
+        it may quote what was typed."""
+        self.border_subtitle = Content(text) if text else None
+
+    @property
+    def said(self) -> str:
+        """What `say` put there (plain text)."""
+        content = self._border_subtitle
+        return content.plain if content is not None else ""
+
     def close(self) -> bool:
         """Empty and hide the box; True if there was anything to close."""
         was_open = self.is_open or bool(self.value)
         self.value = ""
+        self.border_subtitle = None
         self.remove_class("-open")
         self.disabled = True
         return was_open

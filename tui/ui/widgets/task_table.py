@@ -378,6 +378,15 @@ class TaskTable(ScrollView, can_focus=True):
     def select_task(self, task_id: int) -> bool:
         return self.select_key(f"t:{task_id}")
 
+    def select_first_task(self) -> bool:
+        """Put the cursor on the first task listed, not the heading above it
+        (a filter typed: Enter opens its first match); False if none is."""
+        for index, (key, _) in enumerate(self._rows):
+            if key.startswith("t:"):
+                self.move_cursor(index)
+                return True
+        return False
+
     def select_key(self, key: str) -> bool:
         """Put the cursor on row ``key`` (a task, a heading); False if absent."""
         keys = [k for k, _ in self._rows]
