@@ -1,0 +1,119 @@
+"""The task list as the feed last sent it, and the next message against it.
+
+`tui.tau.store.Store.read_task_list` hands out the same `TaskRow` object for a
+task whose inputs did not change, so a delta is found by identity (then
+equality, for a row built anew with the same values) in one pass over the
+list. What was *sent* is the reference, not what was read: a read the link
+had no room for is simply not sent, and the next delta covers it (coalescing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model.snapshots import StoreStatus, TaskListSnapshot, TaskRow
+from .wire import CHUNK_BYTES, Delta, Snapshot, Versions
+
+#: A row's JSON is about this many bytes beyond its text fields.
+ROW_BYTES = 260
+
+
+def _size(row: TaskRow) -> int:
+    """About the bytes of a row on the wire (to cut chunks, not to bound lines)."""
+    return ROW_BYTES + len(row.title) + len(row.project) + sum(len(w) + 4 for w in row.waits) \
+        + 8 * len(row.blocked_by) + len(row.owner or "")
+
+
+def _chunks(rows: list[TaskRow]) -> Iterator[tuple[TaskRow, ...]]:
+    """``rows`` in runs of about CHUNK_BYTES (at least one row each; none if no rows)."""
+    run: list[TaskRow] = []
+    size = 0
+    for row in rows:
+        n = _size(row)
+        if run and size + n > CHUNK_BYTES:
+            yield tuple(run)
+            run, size = [], 0
+        run.append(row)
+        size += n
+    if run:
+        yield tuple(run)
+
+
+class Publisher:
+    def __init__(self) -> None:
+        self.sent: dict[int, TaskRow] = {}
+        self.order: list[int] = []
+        self.v: Versions | None = None
+        self._status: object = None
+        self._live: int | None = None
+        self._counting: bool | None = None
+        self._whole = True  # the next message is a snapshot
+
+    def reset(self) -> None:
+        """The next message is the whole list again (a resync was asked)."""
+        self._whole = True
+
+    def messages(self, snap: TaskListSnapshot, v: Versions, counting: bool) -> list[Snapshot | Delta]:
+        """What to send for this read: a snapshot (first, or after `reset`),
+        else a delta of what changed (none if nothing did)."""
+        if self._whole:
+            return self._snapshot(snap, v, counting)
+        rows = snap.tasks
+        sent = self.sent
+        changed = [r for r in rows if sent.get(r.id) is not r and sent.get(r.id) != r]
+        ids = [r.id for r in rows]
+        order: tuple[int, ...] | None = None
+        removed: tuple[int, ...] = ()
+        if ids != self.order:
+            now = set(ids)
+            removed = tuple(i for i in self.order if i not in now)
+            kept = [i for i in self.order if i in now]
+            expected = kept + [i for i in ids if i not in sent]
+            order = None if expected == ids else tuple(ids)
+        status = snap.status if snap.status != self._status else None
+        live = snap.live_sessions if snap.live_sessions != self._live else None
+        count = counting if counting != self._counting else None
+        if not changed and not removed and order is None and status is None and live is None \
+                and count is None and v == self.v:
+            return []
+        self._remember(snap, v, counting, ids)
+        for r in changed:
+            sent[r.id] = r
+        for i in removed:
+            sent.pop(i, None)
+        out: list[Snapshot | Delta] = [Delta(v=v, at=snap.taken_at, rows=chunk, more=True)
+                                       for chunk in _chunks(changed)]
+        last = Delta(v=v, at=snap.taken_at, removed=removed, order=order, status=status,
+                     live=live, counting=count)
+        if out and not (removed or order or status is not None or live is not None or count is not None):
+            out[-1] = Delta(v=v, at=snap.taken_at, rows=out[-1].rows)  # the last chunk ends it
+        else:
+            out.append(last)
+        return out
+
+    def failed(self, status: StoreStatus, v: Versions, at: float) -> list[Snapshot | Delta]:
+        """A read failed: the rows sent stand (stale), the status says why."""
+        if status == self._status:
+            return []
+        self._status = status
+        if self._whole:  # nothing sent yet: an empty list that says why; the whole list follows
+            return [Snapshot(v=v, at=at, status=status)]
+        return [Delta(v=v, at=at, status=status)]
+
+    def _snapshot(self, snap: TaskListSnapshot, v: Versions, counting: bool) -> list[Snapshot | Delta]:
+        self._whole = False
+        ids = [r.id for r in snap.tasks]
+        self._remember(snap, v, counting, ids)
+        self.sent = {r.id: r for r in snap.tasks}
+        chunks = list(_chunks(list(snap.tasks))) or [()]
+        out: list[Snapshot | Delta] = [Snapshot(v=v, at=snap.taken_at, rows=c, more=True) for c in chunks[:-1]]
+        out.append(Snapshot(v=v, at=snap.taken_at, rows=chunks[-1], status=snap.status,
+                            live=snap.live_sessions, counting=counting))
+        return out
+
+    def _remember(self, snap: TaskListSnapshot, v: Versions, counting: bool, ids: list[int]) -> None:
+        self.v = v
+        self.order = ids
+        self._status = snap.status
+        self._live = snap.live_sessions
+        self._counting = counting
