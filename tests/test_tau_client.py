@@ -61,7 +61,7 @@ async def test_framing_and_an_error_reply_keep_the_connection(kit: StoreKit) -> 
     kit.add_task(1, "A task", "ready")
     conn = await connect(kit.socket_path)
     try:
-        await conn.send({"type": "task_get"})  # no id: tau answers "bad request" and goes on
+        await conn.send({"type": "task_overview"})  # no project: tau answers "bad request" and goes on
         await conn.send({"type": "task_overview", "project": "tau", "recent_limit": 10})
         replies = []
         async for item in conn.lines():

@@ -8,6 +8,7 @@ something that behaves like tau, no nicer.
 
 Modules: ``content`` (what messages say), ``build`` (the initial fleet),
 ``replay`` (past turns for it), ``runs`` (one agent run, tick by tick),
+``starts`` (a run's start, step by step in tau's order, for tests),
 ``board`` (the task board's walk), ``writer`` (tau's writes), ``fleet``
 (``DemoFleet``), ``server`` (``TauServer``), ``protocol`` / ``dispatch`` /
 ``queries`` / ``tasks`` (requests and tau's answers), ``__main__``.
@@ -18,5 +19,6 @@ Data only: no Textual or Rich here (an import-linter contract says so).
 from .build import DemoState, build_demo_store
 from .fleet import DemoFleet
 from .server import TauServer
+from .starts import RunStarts
 
-__all__ = ["DemoFleet", "DemoState", "TauServer", "build_demo_store"]
+__all__ = ["DemoFleet", "DemoState", "RunStarts", "TauServer", "build_demo_store"]

@@ -27,7 +27,7 @@ from ..tau import ddl as tauschema
 from . import board, resume
 from . import content as c
 from .build import build_demo_store
-from .runs import Run
+from .runs import LOAD_TICKS, Run
 from .server import TauServer
 from .sink import FleetSink
 from .writer import StoreWriter, num
@@ -42,7 +42,10 @@ class DemoFleet:
     """A simulated tau server over a demo store: a thread, or ``step()`` by hand."""
 
     def __init__(self, data_dir: Path | str, *, seed: int = 7, speed: float = 1.0,
-                 runtime_dir: Path | str | None = None, clock: Callable[[], int] | None = None) -> None:
+                 runtime_dir: Path | str | None = None, clock: Callable[[], int] | None = None,
+                 load_ticks: tuple[int, int] = LOAD_TICKS) -> None:
+        """``load_ticks``: the range of stream ticks a run spends live before its
+        prompt (history load and plugin start, TAU.md §5.2a)."""
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.data_dir = Path(data_dir)
@@ -50,6 +53,7 @@ class DemoFleet:
         self.tasks_path = self.data_dir / tauschema.TASKS_DB
         self.tau_path = self.data_dir / tauschema.TAU_DB
         self.seed, self.speed = seed, speed
+        self.load_ticks = load_ticks
         self.steps = 0
         self.skipped = 0  # changes given up because the store stayed busy
         self.error: BaseException | None = None  # what killed the thread, if anything
@@ -125,9 +129,13 @@ class DemoFleet:
                 self.server.shutdown(restart=True)
             self._runs.clear()
             self._attached = True  # tau never restores phases from disk
-            self.server.start()
-            resume.gc_empty(self)
-            resumed = self._resume_unfinished()
+            resumed: list[str] = []
+
+            def startup() -> None:  # mod.rs run: bound, not yet accepting
+                resume.gc_empty(self)
+                resumed.extend(self._resume_unfinished())
+
+            self.server.start(before_serving=startup)
         self._started = True
         if threaded:
             self._start_thread()
@@ -264,11 +272,16 @@ class DemoFleet:
         return f"{sid}: chat started"
 
     def start_run(self, sid: str, *, queued: int = 0) -> Run:
-        """Start a new turn of ``sid`` and advance it to its first disk write."""
+        """Start a new turn of ``sid``: by hand, advanced to its first disk
+        write (one step, one change); on the simulator's thread, only made live
+        (its history load and plugin start then take their ticks, as in tau)."""
         run = self._new_run(sid, "start")
         run.queued_chats = queued
         self._runs[sid] = run
-        run.flush()
+        if self._thread is not None and threading.current_thread() is self._thread:
+            run.tick()
+        else:
+            run.flush()
         self._reap(sid, run)
         return run
 
@@ -282,7 +295,8 @@ class DemoFleet:
             weights["succeeded"] = 3
         outcome = rng.choices(list(weights), list(weights.values()))[0]
         return Run(self._sink, sid, ctx, rng, chat=chat, first=n_users == 0, n_msgs=n_msgs, outcome=outcome,
-                   mode=mode, pending=pending, compact=chat and n_msgs >= 24 and rng.random() < 0.5)
+                   mode=mode, pending=pending, compact=chat and n_msgs >= 24 and rng.random() < 0.5,
+                   load_ticks=rng.randint(*self.load_ticks))
 
     def _ctx(self, sid: str) -> tuple[c.Ctx, int, int]:
         """What a session is about (role, task, model), and its message and user counts."""

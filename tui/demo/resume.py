@@ -57,7 +57,10 @@ def attach(fleet: Fleet, *, prime: bool) -> None:
 def unfinished(fleet: Fleet) -> list[str]:
     """db.rs ``sessions_needing_resume``: not archived, resume_on_restart, exit status
     not "completed", last message (≤ 24 h old) a user / tool result / tool_use or
-    error answer. tau resumes them itself: no preparing, no exit status."""
+    error answer. tau resumes them itself: no preparing, no exit status. Called
+    before the restarted server serves (mod.rs ``spawn_auto_resume_tasks``
+    comes before its accept loop): the info line is stored and the run is
+    live, its phase unset, until its Connecting rewrites the stale value."""
     w, now, out = fleet.writer(), fleet._clock(), []
     for sid, js, at in w.tau.execute(
             "SELECT s.id, m.message_json, m.created_at FROM sessions s JOIN messages m ON m.session_id = s.id"
@@ -68,12 +71,11 @@ def unfinished(fleet: Fleet) -> list[str]:
         if at < now - 24 * 3600 * 1000 or not (last["role"] in ("user", "tool_result") or (
                 last["role"] == "assistant" and last["stop_reason"] in ("tool_use", "error"))):
             continue
-        w.append(sid, [c.info("Resumed after server restart.", now)])
+        w.append(sid, [c.info("Resumed after server restart.", now)])  # mod.rs:254
         pending = [b for b in last.get("content", ()) if last["role"] == "assistant"
                    and last["stop_reason"] == "tool_use" and b.get("type") == "tool_call"]
         run = fleet._runs[sid] = fleet._new_run(sid, "resume", pending, chat=False)
-        run.flush()
-        fleet._reap(sid, run)
+        run.tick()  # live (agent_runner.rs:1064); Connecting comes after its load ticks
         out.append(sid)
     return out
 

@@ -29,6 +29,10 @@ OUTCOMES: dict[str, str] = {"completed": "completed", "llm_error": "completed", 
                             "succeeded": "succeeded"}
 #: Where a resumed run picks up, from its persisted phase and last message.
 MODES = ("start", "prepared", "throttled", "resume", "llm", "tools", "compacting")
+#: Ticks between a run going live and its prompt (or, for a resume, its
+#: Connecting): tau loads the history and starts the session's plugins there
+#: (agent_runner.rs run_child_chat :758-:840, resume_child_session :1064-).
+LOAD_TICKS = (3, 8)
 
 
 class Sink(Protocol):
@@ -57,7 +61,8 @@ class Run:
     def __init__(self, sink: Sink, sid: str, ctx: c.Ctx, rng: random.Random, *, chat: bool,
                  first: bool, n_msgs: int, outcome: str, mode: str = "start",
                  pending: list[dict[str, Any]] | None = None, compact: bool = False,
-                 throttle: bool | None = None, rounds: int | None = None) -> None:
+                 throttle: bool | None = None, rounds: int | None = None,
+                 load_ticks: int | None = None) -> None:
         if outcome not in OUTCOMES or mode not in MODES:
             raise ValueError(f"bad run: {outcome}/{mode}")
         self.sink, self.sid, self.ctx, self.rng = sink, sid, ctx, rng
@@ -68,6 +73,7 @@ class Run:
         self.done = False
         self.rounds = rounds if rounds is not None else rng.randint(1, 4)
         self.throttle = throttle
+        self.load_ticks = load_ticks if load_ticks is not None else rng.randint(*LOAD_TICKS)
         self._script = self._main()
 
     # driving
@@ -94,17 +100,20 @@ class Run:
     # the script
 
     def _main(self) -> Iterator[bool]:
+        """tau's order (TAU.md §5.2a): live first, with no phase (a subscribe
+        answers Idle); history and plugins; the prompt; only then Connecting,
+        which persists ``sending request``."""
         s, sid, mode = self.sink, self.sid, self.mode
         if mode == "start":
-            s.live(sid, True)
+            s.live(sid, True)  # agent_runner.rs:758 (dispatch.rs Chat: before Preparing)
             if self.chat:
                 s.phase(sid, "Preparing", persist=True)
                 yield True
-                yield from self._wait(2)
+            yield from self._wait(self.load_ticks)
             mode = "prepared"
         if mode == "prepared":
             text = c.prompt(self.rng, self.ctx, self.first)
-            s.write(sid, [c.user(text, s.now())])
+            s.write(sid, [c.user(text, s.now())])  # agent_runner.rs:840
             if self.chat:
                 s.chat_tagline(sid, c.chat_tagline(text))
             s.send(sid, {"type": "user_message", "text": text})
@@ -112,14 +121,17 @@ class Run:
             yield True
             if self.throttle if self.throttle is not None else self.rng.random() < 0.06:
                 yield from self._throttle()
-            mode = "throttled"
-        if mode == "throttled":
+            mode = "connect"
+        if mode == "throttled":  # picked up asleep in the provider throttle
             yield from self._wait(self.rng.randint(3, 8))
-            s.phase(sid, "Connecting", persist=True)  # agent_runner: once per run
-            yield True
-            mode = "llm"
-        if mode == "resume":  # mod.rs auto-resume: no new user message, straight to the run
-            s.live(sid, True)
+            mode = "connect"
+        if mode == "resume":  # resume_child_session: no new user message
+            s.live(sid, True)  # agent_runner.rs:1064
+            yield from self._wait(self.load_ticks)
+            mode = "connect"
+        if mode == "connect":
+            # run_agent_turn_inner :404, once per run: a resume after a crash
+            # writes the same `sending request` the crash left.
             s.phase(sid, "Connecting", persist=True)
             yield True
             mode = "tools" if self.pending else "llm"

@@ -11,7 +11,7 @@ hooks from its own thread: they update memory under a lock, serialise the
 line once, and hand it to the loop; they never wait for a client. As in tau,
 a subscriber's queue is unbounded.
 
-Test hooks (all thread-safe): ``requests``, ``subscriber_count()``,
+Test hooks (all thread-safe): ``requests``, ``answers()``, ``subscriber_count()``,
 ``connection_count()``, ``set_phase()``, ``emit()``, ``send()``,
 ``end_turn()``, ``shutdown()``, ``crash()``, ``start()`` again (a restart),
 ``stall()`` and ``inject_line()``.
@@ -48,6 +48,7 @@ class TauServer(Serving):
         self._phases: dict[str, tuple[str, int | None, int | None]] = {}
         self._live: set[str] = set()
         self._requests: list[dict[str, Any]] = []
+        self._answers: list[tuple[str, str]] = []  # (session, wire phase) each subscribe was answered
         self._subs: dict[str, list[Conn]] = {}
         self._conns: set[Conn] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -62,8 +63,11 @@ class TauServer(Serving):
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> TauServer:
-        """Start as tau does: mkdir, delete a stale tau.sock, bind, write tau.pid, serve."""
+    def start(self, before_serving: Callable[[], None] | None = None) -> TauServer:
+        """Start as tau does: mkdir, delete a stale tau.sock, bind, write tau.pid,
+        then ``before_serving`` (tau's start-up work: gc, the restart's info lines
+        and resumes, mod.rs ``run``) while connections wait in the backlog, then
+        serve."""
         if self.running:
             return self
         with self._lock:
@@ -75,6 +79,12 @@ class TauServer(Serving):
             self.socket_path.unlink()
         sock = bind_unix(self.socket_path)
         self.pid_path.write_text(str(os.getpid()), encoding="ascii")
+        if before_serving is not None:
+            try:
+                before_serving()
+            except BaseException:
+                sock.close()
+                raise
         loop = asyncio.new_event_loop()
         ready = threading.Event()
         self._loop = loop
@@ -228,6 +238,11 @@ class TauServer(Serving):
         """Every well-formed request received, in order (a copy)."""
         with self._lock:
             return list(self._requests)
+
+    def answers(self, session_id: str) -> list[str]:
+        """The phase each subscribe to this session was answered with, in order."""
+        with self._lock:
+            return [phase for sid, phase in self._answers if sid == session_id]
 
     def subscriber_count(self, session_id: str | None = None) -> int:
         with self._lock:

@@ -72,6 +72,7 @@ class Serving:
     _conns: set[Conn]
     _subs: dict[str, list[Conn]]
     _requests: list[dict[str, Any]]
+    _answers: list[tuple[str, str]]
     _phases: dict[str, tuple[str, int | None, int | None]]
     _listener: asyncio.base_events.Server | None
     _unstalled: asyncio.Event | None
@@ -164,6 +165,7 @@ class Serving:
         with self._lock:
             self._subs.setdefault(sid, []).append(conn)
             phase, turn_ms, phase_ms = self._phases.get(sid, ("Idle", None, None))
+            self._answers.append((sid, phase))
         conn.writer.write(line_of({"type": "stream", "event": phase_event(phase, turn_ms, phase_ms)}))
         await conn.writer.drain()
         reading = asyncio.ensure_future(conn.reader.read(1))

@@ -3,9 +3,10 @@
 tau's protocol (TAU.md §7) is one compact JSON object per line in both
 directions, no request ids, one connection per subscription. This module is
 the only place that writes bytes to tau: `encode_request` refuses every request
-type that is not on the read-only allowlist, so nothing that changes tau's
-state (TAU.md §7.5) or makes it call out (`get_subscription_usage`) can be
-sent, whatever a caller asks.
+type that is not on the allowlist (the two the dashboard uses), so nothing
+that changes tau's state (TAU.md §7.5), takes its lock per message (§7.6) or
+makes it call out (`get_subscription_usage`) can be sent, whatever a caller
+asks.
 
 Reading is bounded: a line longer than `MAX_LINE` is skipped (and said), never
 held whole, because a subscription's deltas carry the whole partial message
@@ -23,18 +24,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The request types this dashboard may send: tau's read-only ones (TAU.md
-#: §7.2), less `get_subscription_usage` (it can make tau call Anthropic).
-#: Of these, the dashboard uses `subscribe` and `task_overview`; the costly
-#: ones (list_sessions, get_session_info, task_get, get_messages: §7.6) are
-#: allowed by tau's rules but never sent on a timer or per change.
-ALLOWED_REQUESTS = frozenset({
-    "subscribe", "task_overview",
-    "list_sessions", "get_session_info", "get_session_ancestors", "get_messages",
-    "task_get", "task_list", "task_search", "task_status", "task_merge_queue",
-    "project_stats", "get_project_info", "resolve_successor", "get_task_session_role",
-    "list_models", "list_aliases", "auth_status",
-})
+#: The request types this dashboard sends, and so the only ones it can send:
+#: `subscribe` (the live truth, TAU.md §7.4) and `task_overview` (wait reasons,
+#: no per-message work, §7.6). Every other of tau's 49 types is refused here,
+#: before a byte is written: the state-changing ones (§7.5), the costly reads
+#: that take tau's state lock and parse messages (list_sessions,
+#: get_session_info, task_get, get_messages: §7.6), the rest of §7.2, and
+#: `get_subscription_usage` (it can make tau call Anthropic).
+ALLOWED_REQUESTS = frozenset({"subscribe", "task_overview"})
 #: The longest line kept (bytes). Longer ones are skipped as they stream past.
 MAX_LINE = 16 * 1024 * 1024
 #: How much is read from the socket at a time.
@@ -50,7 +47,7 @@ _STREAM_HEAD = re.compile(rb'\{"type":"stream","event":\{"type":"([a-z_]+)"')
 
 
 class RequestRefused(ValueError):
-    """A request type that is not on the read-only allowlist."""
+    """A request type that is not on the allowlist."""
 
 
 class ServerUnavailable(OSError):
@@ -63,10 +60,11 @@ class ServerUnavailable(OSError):
 
 
 def encode_request(request: dict[str, object]) -> bytes:
-    """The bytes of one request line; refuses anything not read-only."""
+    """The bytes of one request line; refuses anything not on the allowlist."""
     kind = request.get("type")
     if not isinstance(kind, str) or kind not in ALLOWED_REQUESTS:
-        raise RequestRefused(f"sessiontop never sends {kind!r} to tau (not a read-only request)")
+        raise RequestRefused(f"sessiontop never sends {kind!r} to tau (only "
+                             f"{' and '.join(sorted(ALLOWED_REQUESTS))})")
     return json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
 
@@ -95,6 +93,15 @@ class Line:
         if not isinstance(obj, dict):
             return Skipped(f"JSON {type(obj).__name__}, not an object", len(self.raw))
         return obj
+
+
+def socket_started_ms(path: Path) -> int | None:
+    """When the server bound its socket (the file's mtime, ms): tau binds it
+    first thing at start (mod.rs ``run``), so this is the server's start."""
+    try:
+        return os.stat(path).st_mtime_ns // 1_000_000
+    except OSError:
+        return None
 
 
 def socket_identity(path: Path) -> tuple[int, int] | None:

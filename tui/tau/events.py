@@ -33,6 +33,8 @@ DECODED = frozenset({"phase", "toolcall_end", "tool_result", "tool_output_delta"
 #: What a line means for its subscription: go on; the session is idle (the
 #: turn ended, or there was none); the server is leaving.
 GO_ON, IDLE, END = "go on", "idle", "end"
+#: tau's answer to a chat it refuses while it shuts down (protocol.rs:590).
+SHUTTING_DOWN = "__tau_server_shutting_down__"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +79,22 @@ def read_line(line: Line, old: LivePhase | None, now_ms: int) -> Step:
     if mtype == "stream":
         event = obj.get("event")
         return _event(event if isinstance(event, dict) else {}, old, now_ms)
-    if mtype in ("agent_done", "cancelled"):
+    if mtype == "cancelled":
+        # Only ever sent as a run ends (or for a cancel of an idle session),
+        # each time followed by Phase Idle (agent_runner.rs:910, dispatch.rs:885).
         return Step(IDLE, LivePhase("idle", False, None, now_ms, now_ms), visible=True)
+    if mtype == "agent_done":
+        # Not an end by itself: tau also sends it after refusing a chat during
+        # shutdown (after an ``error`` with the sentinel) and after a chat to a
+        # task's log session (after a ``status`` note), with no run ending and
+        # no Idle (dispatch.rs:1036-1070). Every real end is followed by Phase
+        # Idle (dispatch.rs:1462, agent_runner.rs:1007, :1301): that ends it.
+        return Step()
     if mtype == "server_shutdown":
         return Step(END)
     if mtype == "error" and old is not None:
-        note = str(obj.get("message", ""))[:300]
+        message = str(obj.get("message", ""))
+        note = "a chat was refused: tau server shutting down" if message == SHUTTING_DOWN else message[:300]
         return Step(phase=LivePhase(old.label, old.live, old.turn_started_ms, old.phase_started_ms,
                                     now_ms, note), visible=True)
     return Step()  # user_message, session_succeeded, subscription_usage: nothing for the phase
@@ -122,9 +134,23 @@ def _activity(etype: object, event: dict[str, object]) -> str:
         summary = event.get("summary")
         if summary:  # tau's summaries name their tool ("read: src/lib.rs (42 lines)")
             return str(summary)
-    elif etype in ("status", "error"):
-        return str(event.get("message") or event.get("reason") or "")
+    elif etype == "status":
+        return str(event.get("message") or "")
+    elif etype == "error":
+        return error_text(event)
     return ""
+
+
+def error_text(event: dict[str, object]) -> str:
+    """A streamed ``error`` event in words: the failed message's
+    ``error_message`` (types.rs ``StreamEvent::Error {reason, error}``; the
+    ``reason`` alone is just "error" or "aborted")."""
+    failed = event.get("error")
+    text = failed.get("error_message") if isinstance(failed, dict) else None
+    reason = event.get("reason")
+    if isinstance(text, str) and text.strip():
+        return f"error: {text}"
+    return f"error ({reason})" if isinstance(reason, str) and reason else "error"
 
 
 def _ms(value: object) -> int | None:

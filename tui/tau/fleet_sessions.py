@@ -79,6 +79,7 @@ class SessionTable:
         self.active: set[str] = set()  # sessions whose phase is not idle
         self.absent: set[str] = set()  # linked sessions not in tau.db
         self.recent: dict[str, float] = {}  # session → when it last had a new message (monotonic s)
+        self.newest: dict[str, int] = {}  # session → its newest message read as new (ms, tau's clock)
         self.untracked: set[str] = set()  # sessions on no kept task with new messages, for the side scan
         self.sweep_queue: list[str] = []  # relevant sessions this round has yet to re-read
         self.sweep_started = -SWEEP_SECONDS  # when this round began (monotonic s)
@@ -240,9 +241,12 @@ class SessionTable:
         # Sessions that can have changed (set operations: the relevant set is large).
         now = time.monotonic()
         known = self.rows.keys()
-        need = set(want) | {s for s in touched if s in relevant or s in known}
-        # A new message on a session no kept task has: the side scan reads it
-        # (a sub-agent or a chat starting a run, see tui.tau.loose).
+        # Every session with a new message is read, by key: one no kept task
+        # has too (the side scan, tui.tau.loose, would see it up to 30 s
+        # later), since a run may be starting on it: a queued-message resume
+        # of a parent chat persists `sending request` and then stores the
+        # message it drained (agent_runner.rs:404, agent.rs `drain_queued`).
+        need = set(want) | touched
         self.untracked.update(s for s in touched if s not in relevant and s not in known)
         recent = self.recent
         for sid in touched:
@@ -315,6 +319,7 @@ class SessionTable:
                 async for sid, count, last_created, max_id, compacted in cur:
                     sid = as_str(sid)
                     touched.add(sid)
+                    self.newest[sid] = max(self.newest.get(sid, 0), as_int(last_created))
                     st = self.stats.get(sid)
                     if compacted:
                         # A compaction deleted this session's older rows and

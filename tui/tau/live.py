@@ -12,8 +12,14 @@ tracker costs tau almost nothing instead:
 - each candidate gets a ``subscribe``: tau answers at once with the phase it
   holds in memory, and ``Idle`` unmasks a stale value left by a crash;
 - the subscription is kept while the turn runs (phases are derived from its
-  events as tau's own client does, §7.4) and closed at ``agent_done``,
-  ``cancelled`` or ``Idle``, so no idle session's plugins are kept alive;
+  events as tau's own client does, §7.4) and ends with tau's ``Idle`` phase
+  (not at ``agent_done``: tau also sends that after a refused chat, with no
+  run ending, dispatch.rs:1036-1070);
+- an ``Idle`` does not close it at once while the disk still says the session
+  may be live: tau sets a run's phase only at ``Connecting``, after history
+  load and plugin start, and a restart resume persists the same stale value,
+  so only the held subscription sees that run begin (`tui.tau.holds`); after
+  the hold it is closed, so no idle session's plugins are kept alive;
 - one more connection, idle, tells at once when the server goes away (EOF),
   shuts down (``server_shutdown``) or comes back (a new socket).
 
@@ -30,32 +36,36 @@ from pathlib import Path
 
 from ..model.snapshots import LiveTurn, Message, ServerStatus
 from .changes import Changes
-from .client import Connection, Line, ServerUnavailable, Skipped, connect, socket_identity
-from .events import END, IDLE, LivePhase, read_line
-from .stream import LINGER_MS, TurnStream
+from .client import Line, ServerUnavailable, connect, socket_identity, socket_started_ms
+from .events import LivePhase
+from .follow import ANSWER_TIMEOUT_S, Following
+from .holds import HOLD_S, RESUME_HOLD_S, Holds
+from .paths import ForeignSocket
+from .stream import TurnStream
 
 #: At most this many subscriptions at once (each is a connection, and keeps
 #: the session's plugins awake in tau).
 MAX_SUBSCRIPTIONS = 256
 #: Reconnect backoff while the server is away (s): back within about a second.
 BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.7, 1.0)
-#: A subscription that has not had its first answer after this long (s)
-#: means the server is not answering.
-ANSWER_TIMEOUT_S = 3.0
 STALLED = (f"tau server has not answered a subscribe in {ANSWER_TIMEOUT_S:g} s (busy, or stalled): "
            f"phases shown are the persisted ones")
 
 
-class LiveTracker:
+class LiveTracker(Following):
     """Subscriptions to the sessions that may be live, and what they say."""
 
     def __init__(self, locate: Callable[[], Path | None] | Path | None, *,
-                 cap: int = MAX_SUBSCRIPTIONS, clock: Callable[[], float] = time.time) -> None:
+                 cap: int = MAX_SUBSCRIPTIONS, clock: Callable[[], float] = time.time,
+                 hold_s: float = HOLD_S, resume_hold_s: float = RESUME_HOLD_S) -> None:
         # A path, or a function finding it anew each time (a per-process
         # runtime dir moves with every server start).
         self._locate = locate if callable(locate) else (lambda: locate)
         self.enabled = locate is not None
-        self.socket_path: Path | None = self._locate()
+        try:
+            self.socket_path: Path | None = self._locate()
+        except ForeignSocket:
+            self.socket_path = None
         self.cap = cap
         self._clock = clock
         self._state = "starting" if self.enabled else "off"
@@ -67,7 +77,9 @@ class LiveTracker:
         self._phases: dict[str, LivePhase] = {}
         self._subs: dict[str, asyncio.Task[None]] = {}
         self._answered: set[str] = set()
-        self._idle: dict[str, Hashable] = {}  # the server said idle while the disk said this
+        self._idle: dict[str, Hashable] = {}  # closed: the server said idle while the disk said this
+        self._holds = Holds(clock, hold_s=hold_s, resume_s=resume_hold_s)
+        self._timers: dict[str, asyncio.TimerHandle] = {}  # when each held subscription is looked at again
         self._wanted: dict[str, Hashable] = {}
         self._order: list[str] = []
         self._capped = False
@@ -91,6 +103,9 @@ class LiveTracker:
 
     async def stop(self) -> None:
         self._stopping = True
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
         tasks = [t for t in (self._monitor, *self._subs.values()) if t is not None]
         self._monitor = None
         for task in tasks:
@@ -137,8 +152,10 @@ class LiveTracker:
         return sum(1 for p in self._phases.values() if p.live)
 
     def said_idle(self, session_id: str) -> bool:
-        """The server answered: not running (a stale phase on disk, or a turn just ended)."""
-        return session_id in self._idle
+        """The server answered: not running (a stale phase on disk, or a turn
+        just ended), whether the subscription was closed or is held."""
+        p = self._phases.get(session_id)
+        return session_id in self._idle or (p is not None and not p.live)
 
     def pending(self, session_id: str) -> bool:
         """Subscribed, no answer yet (or over the cap): the server's word is unknown."""
@@ -168,13 +185,18 @@ class LiveTracker:
 
     # --- what the disk says may be live ------------------------------------------------
 
-    def want(self, candidates: Mapping[str, Hashable], order: list[str] | None = None) -> int:
+    def want(self, candidates: Mapping[str, Hashable], order: list[str] | None = None,
+             newest: Mapping[str, int] | None = None) -> int:
         """Sessions whose persisted phase is not idle, each with a stamp of what
         the disk said (phase, newest message…): a session the server called idle
-        is asked again only when its stamp moves (a new run on a stale value).
-        ``order``: the most interesting first, for when the cap bites."""
+        and whose subscription was closed is asked again when its stamp moves (a
+        new run on a stale value). ``order``: the most interesting first, for
+        when the cap bites. ``newest``: each one's newest message (ms), which
+        decides how long an ``Idle`` holds its subscription (`tui.tau.holds`)."""
         self._wanted = dict(candidates)
         self._order = order if order is not None else sorted(candidates)
+        if newest is not None:
+            self._holds.note(newest)
         for sid in list(self._idle):
             if self._wanted.get(sid, None) != self._idle[sid]:
                 del self._idle[sid]
@@ -183,6 +205,10 @@ class LiveTracker:
                 old = self._phases.get(sid)
                 if old is not None and not old.live:
                     del self._phases[sid]
+        for sid in list(self._subs):  # a held one's hold may have moved, or ended
+            p = self._phases.get(sid)
+            if p is not None and not p.live:
+                self._look_again(sid)
         return self._sync()
 
     def _sync(self) -> int:
@@ -223,9 +249,29 @@ class LiveTracker:
         return p is not None and p.live
 
     def _close(self, sid: str) -> None:
+        timer = self._timers.pop(sid, None)
+        if timer is not None:
+            timer.cancel()
         task = self._subs.pop(sid, None)
         if task is not None and task is not asyncio.current_task():
             task.cancel()
+
+    def _look_again(self, sid: str) -> None:
+        """A held subscription (tau said Idle): keep it while its hold runs and
+        the disk still says the session may be live; else close it, keeping the
+        server's word (asked again when the disk's stamp moves)."""
+        timer = self._timers.pop(sid, None)
+        if timer is not None:
+            timer.cancel()
+        p = self._phases.get(sid)
+        if sid not in self._subs or p is None or p.live or self._stopping:
+            return
+        left = self._holds.left(sid)
+        if sid in self._wanted and left > 0:
+            self._timers[sid] = asyncio.get_running_loop().call_later(left, self._look_again, sid)
+            return
+        self._idle[sid] = self._wanted.get(sid)
+        self._close(sid)
 
     # --- the server ---------------------------------------------------------------------
 
@@ -233,8 +279,12 @@ class LiveTracker:
         """Hold one idle connection: its end is the server's end."""
         attempt = 0
         while not self._stopping:
-            self.socket_path = self._locate()
             try:
+                try:
+                    self.socket_path = self._locate()
+                except ForeignSocket as exc:  # never connected to: named, and refused
+                    self.socket_path = None
+                    raise ServerUnavailable("denied", str(exc)) from exc
                 if self.socket_path is None:
                     raise ServerUnavailable("down", "tau server not running (no /tmp/tau-*/tau.sock)")
                 conn = await connect(self.socket_path)
@@ -248,6 +298,7 @@ class LiveTracker:
             if ident != self._server_ident:
                 self._server_ident = ident
                 self._forget_all()  # a new server: its memory starts empty
+                self._holds.server(socket_started_ms(self.socket_path))
                 self._set_state("up", "live from tau server")
             elif self._state != "draining":
                 self._set_state("up", "live from tau server")
@@ -287,6 +338,7 @@ class LiveTracker:
     def _forget_all(self) -> None:
         for sid in list(self._subs):
             self._close(sid)
+        self._holds.server(None)
         self._phases.clear()
         self._idle.clear()
         self._answered.clear()
@@ -294,92 +346,3 @@ class LiveTracker:
             self._stream = TurnStream()  # what streamed and was not stored is gone with the server
         self._stalled = False
         self.changes.everything()
-
-    # --- one subscription -------------------------------------------------------------
-
-    async def _follow(self, sid: str) -> None:
-        conn: Connection | None = None
-        timer: asyncio.TimerHandle | None = None
-        try:
-            if self.socket_path is None:
-                return
-            conn = await connect(self.socket_path)
-            await conn.send({"type": "subscribe", "session_id": sid})
-            timer = asyncio.get_running_loop().call_later(ANSWER_TIMEOUT_S, self._no_answer, sid)
-            async for item in conn.lines():
-                if isinstance(item, Skipped):
-                    self._note_problem(f"{sid}: {item.reason}")
-                    continue
-                outcome = self._take(sid, item)
-                if outcome == IDLE:
-                    # The server's word: not running. Ask again only when the
-                    # disk shows something new for it (a new run).
-                    self._idle[sid] = self._wanted.get(sid)
-                    break
-                if outcome == END:
-                    break
-        except ServerUnavailable:
-            self._poke.set()  # let the monitor find out what happened
-        except (OSError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            if timer is not None:
-                timer.cancel()
-            if conn is not None:
-                await conn.close()
-            if self._subs.get(sid) is asyncio.current_task():
-                del self._subs[sid]
-            self._answered.discard(sid)
-            if sid not in self._idle and self._phases.pop(sid, None) is not None:
-                if sid == self._focus:
-                    self._stream = TurnStream()  # not stored, and never will be by this stream
-                self.changes.session(sid)  # cut off mid-turn: the server's word is unknown again
-            if not self._stopping:
-                self._sync()
-
-    def _no_answer(self, sid: str) -> None:
-        if sid in self._subs and sid not in self._answered and not self._stalled:
-            self._stalled = True
-            self.changes.everything()
-
-    def _note_problem(self, text: str) -> None:
-        if text != self._problem:
-            self._problem = text
-            self.changes.everything()
-
-    def _take(self, sid: str, line: Line) -> object:
-        """Apply one line of a subscription; what it means for the subscription."""
-        now_ms = int(self._clock() * 1000)
-        step = read_line(line, self._phases.get(sid), now_ms)
-        stream = self._stream if sid == self._focus else None
-        streamed = stream is not None and stream.take(line, now_ms)
-        if stream is not None and step.outcome == IDLE:
-            streamed = stream.ended(now_ms)
-            # What is left is let go LINGER_MS on, if tau has not stored it by then.
-            asyncio.get_running_loop().call_later(LINGER_MS / 1000 + 0.05, self._linger_over, sid)
-        if step.answered:
-            self._answered.add(sid)
-            if self._stalled:
-                self._stalled = False
-                self.changes.everything()
-        if step.problem:
-            self._note_problem(f"{sid}: {step.problem}")
-        if step.phase is not None:
-            old = self._phases.get(sid)
-            self._phases[sid] = step.phase
-            if step.visible:
-                # A new newest streamed line alone shows on a pane, not on a
-                # task row: the rows of the session's tasks are rebuilt only
-                # when its liveness or phase changed.
-                same_row = old is not None and (old.live, old.label) == (step.phase.live, step.phase.label)
-                self.changes.session(sid, rows=not same_row)
-                streamed = False  # told
-        if streamed:
-            self.changes.session(sid, rows=False)  # only the open transcript shows it
-        if step.outcome == END:
-            self._poke.set()  # the server is leaving: the monitor finds out how
-        return step.outcome
-
-    def _linger_over(self, sid: str) -> None:
-        if sid == self._focus and not self._stopping:
-            self.changes.session(sid, rows=False)

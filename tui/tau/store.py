@@ -112,14 +112,20 @@ class Store:
         if self._settled:
             self.live.want(*self._candidates(self._fleet.sessions))
 
-    def _candidates(self, sessions: SessionTable) -> tuple[dict[str, tuple[object, ...]], list[str]]:
-        """The sessions the disk says may be live: the fleet's, then the side scan's."""
+    def _candidates(self, sessions: SessionTable) -> tuple[dict[str, tuple[object, ...]], list[str],
+                                                            dict[str, int]]:
+        """The sessions the disk says may be live: the fleet's, then the side
+        scan's; and each one's newest message (ms: how long tau's Idle holds
+        its subscription, see tui.tau.holds)."""
         stamps, order = sessions.candidates()
         for sid, phase in self._loose.found.items():
             if sid not in stamps and sid not in sessions.rows:
                 stamps[sid] = (phase, 0, 0)
                 order.append(sid)
-        return stamps, order
+        stats, seen = sessions.stats, sessions.newest
+        newest = {sid: max(stats[sid].last_created if sid in stats else 0, seen.get(sid, 0))
+                  for sid in stamps}
+        return stamps, order, newest
 
     def _liveness(self) -> ServerLiveness:
         """The liveness source for one read, taken after the disk was read

@@ -12,7 +12,8 @@ it for the one session whose transcript is open:
   partial's arguments stay ``{}`` until ``toolcall_end``): the piece is read
   from the head of the line, without decoding the partial after it;
 - streamed tool output is appended per call (a bounded tail), then the result;
-- status notices (retries, compaction, the tool-use limit) are kept, a few.
+- status notices (retries, compaction, the tool-use limit) are kept, a few,
+  and a failed answer's ``error_message`` with them.
 
 What tau has stored is dropped (`cover`): an answer by its timestamp (the
 stored message has the partial's), a tool by its call id. So the screen shows
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 
 from ..model.snapshots import LiveAnswer, LiveTool, LiveTurn, ToolCall
 from .client import Line
+from .events import error_text
 
 #: Events that carry the whole partial assistant message.
 PARTIAL = frozenset({"start", "text_start", "text_delta", "text_end", "thinking_start", "thinking_delta",
@@ -115,9 +117,16 @@ class TurnStream:
             self._parts.append(_Answer(stamp, line.raw, kind))
             self.ended_ms = None
             return self._moved()
+        if kind == "error":
+            # Why the answer failed is in the failed message's error_message,
+            # not in the event's reason ("error"): said as a notice of the turn.
+            obj = line.decode()  # once per failed answer
+            event = obj.get("event") if isinstance(obj, dict) else None
+            if isinstance(event, dict):
+                self._notices.append(error_text(event)[:300])
         answer = self._current()
         if answer is None:
-            return False  # subscribed mid-answer: the next start begins the picture
+            return kind == "error" and self._moved()  # subscribed mid-answer: the next start begins the picture
         answer.raw, answer.kind, answer.view = line.raw, kind, None
         if kind == "toolcall_delta":
             answer.forming.append(_delta_of(line.raw))
