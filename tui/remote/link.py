@@ -24,7 +24,7 @@ from ..model.text import one_line
 from .codec import DecodeError
 from .lines import LineReader, Overlong
 from .ssh import Transport, explain
-from .wire import LAGGING_BEATS, MAX_LINE, PROTOCOL, SCHEMA, VERSION, Hello, loads
+from .wire import KIND_OF, LAGGING_BEATS, MAX_LINE, PROTOCOL, SCHEMA, VERSION, Hello, loads
 
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 #: A hello must come this long (s) after the start (ssh's ConnectTimeout is 10).
@@ -94,6 +94,8 @@ class Link:
         #: Bytes and lines read from feeds so far (the benchmark's bytes on the wire).
         self.bytes_in = 0
         self.lines_in = 0
+        #: Bytes read per kind of message ("hello", "delta", "beat", …).
+        self.bytes_by_kind: dict[str, int] = {}
         #: s: the last line from a live feed (kept in the state when it changes).
         self.last_word_at: float | None = None
 
@@ -114,6 +116,11 @@ class Link:
                 await self._task
             self._task = None
         self._set(state="stopped", reason="", next_try_at=None)
+
+    @property
+    def pid(self) -> int | None:
+        """The feed's process here (ssh, or the feed itself), while there is one."""
+        return self._proc.pid if self._proc is not None else None
 
     def retry_now(self) -> None:
         """Skip the rest of a backoff wait (the operator asked to re-read)."""
@@ -227,6 +234,8 @@ class Link:
                     why.append(f"{self.host} did not speak sessiontop's wire: it printed {prelude[0]!r}")
                     return await self._kill(proc)
                 continue
+            kind = KIND_OF.get(type(msg), "?")
+            self.bytes_by_kind[kind] = self.bytes_by_kind.get(kind, 0) + len(item) + 1
             if self.hello is None:
                 problem = self._greet(msg)
                 if problem:

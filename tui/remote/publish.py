@@ -81,14 +81,10 @@ class Publisher:
             sent[r.id] = r
         for i in removed:
             sent.pop(i, None)
-        out: list[Snapshot | Delta] = [Delta(v=v, at=snap.taken_at, rows=chunk, more=True)
-                                       for chunk in _chunks(changed)]
-        last = Delta(v=v, at=snap.taken_at, removed=removed, order=order, status=status,
-                     live=live, counting=count)
-        if out and not (removed or order or status is not None or live is not None or count is not None):
-            out[-1] = Delta(v=v, at=snap.taken_at, rows=out[-1].rows)  # the last chunk ends it
-        else:
-            out.append(last)
+        chunks = list(_chunks(changed)) or [()]
+        out: list[Snapshot | Delta] = [Delta(v=v, at=snap.taken_at, rows=c, more=True) for c in chunks[:-1]]
+        out.append(Delta(v=v, at=snap.taken_at, rows=chunks[-1], removed=removed, order=order,
+                         status=status, live=live, counting=count))
         return out
 
     def failed(self, status: StoreStatus, v: Versions, at: float) -> list[Snapshot | Delta]:

@@ -183,7 +183,7 @@ REQUEST_OPS: dict[str, type] = {
     "task": TaskRequest, "transcript": TranscriptRequest, "focus": FocusRequest,
     "ping": PingRequest, "resync": ResyncRequest,
 }
-_KIND_OF = {cls: k for k, cls in FEED_KINDS.items()}
+KIND_OF = {cls: k for k, cls in FEED_KINDS.items()}
 _OP_OF = {cls: k for k, cls in REQUEST_OPS.items()}
 #: Both sides must agree on every field of every message.
 SCHEMA = fingerprint(*FEED_KINDS.values(), *REQUEST_OPS.values())
@@ -195,8 +195,8 @@ def dumps(msg: Any) -> bytes:
     (text decoded from bad bytes) goes as a JSON escape, so the line is valid
     UTF-8 and the other side reads the same string back."""
     cls = type(msg)
-    if cls in _KIND_OF:
-        body = {"k": _KIND_OF[cls], **encode(cls, msg)}
+    if cls in KIND_OF:
+        body = {"k": KIND_OF[cls], **encode(cls, msg)}
     else:
         body = {"op": _OP_OF[cls], **encode(cls, msg)}
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
