@@ -6,24 +6,29 @@ change shows up only because the watcher saw the write.
 
 from __future__ import annotations
 
-from tests.conftest import FIXED_NOW, screen_text, wait_for_all, wait_for_text, wait_gone, wait_until
+from tests.conftest import FIXED_NOW
+from tests.harness import make_app, screen_text, wait_for_all, wait_for_text, wait_gone, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, user
 from tui.ui.app import SessionTopApp
 from tui.ui.screens.session import TranscriptScreen
 from tui.ui.screens.task import TaskScreen
 from tui.ui.screens.tasks import TaskListScreen
-from tui.tau.store import Store
+from tui.ui.widgets.filter_box import FilterBox
 from tui.ui.widgets.task_table import TaskTable
 
 SIZE = (120, 34)
 
 
-def make_app(kit: StoreKit, **kwargs: object) -> SessionTopApp:
-    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir), **kwargs)  # type: ignore[arg-type]
-
-
 def cursor_key(app: SessionTopApp) -> str | None:
     return app.screen.query_one(TaskTable).cursor_key()
+
+
+def shown_outside_the_box(app: SessionTopApp, text: str) -> bool:
+    """``text`` on screen other than in the filter/search box: what was typed
+    there proves nothing about what the screen found."""
+    box = app.screen.query_one(FilterBox).region
+    lines = screen_text(app).splitlines()
+    return any(text in line for y, line in enumerate(lines) if not box.y <= y < box.bottom)
 
 
 async def test_walk_the_three_levels_with_the_keyboard(fleet: StoreKit) -> None:
@@ -69,8 +74,9 @@ async def test_bare_row_and_help_screen(fleet: StoreKit) -> None:
         await pilot.press("enter")  # task 2
         text = await wait_for_text(pilot, app, "session gone")
         assert "s99" in text and "reviewer" in text
-        await pilot.press("enter")  # the cursor is on the bare row: nothing to open
-        await pilot.pause(0.2)
+        await pilot.press("enter")  # the cursor is on the bare row: nothing to open, it says so
+        await wait_until(pilot, lambda: any("no transcript to show" in n.message
+                                            for n in app._notifications), what="the reason")
         assert isinstance(app.screen, TaskScreen)
         await pilot.press("question_mark")
         text = await wait_for_text(pilot, app, "sessiontop: keys")
@@ -182,8 +188,9 @@ async def test_filter_and_live_only(fleet: StoreKit) -> None:
         text = await wait_gone(pilot, app, "creator")
         assert "s3" in text and "s4" in text
         await pilot.press("l", "slash", *"planner")
-        text = await wait_gone(pilot, app, "creator")
-        assert "planner" in text
+        await wait_gone(pilot, app, "creator")
+        # the planner's pane, not the word typed in the box
+        await wait_until(pilot, lambda: shown_outside_the_box(app, "planner"), what="the planner's pane")
         await pilot.press("escape")
         await wait_for_text(pilot, app, "creator")
         assert isinstance(app.screen, TaskScreen)
@@ -195,9 +202,13 @@ async def test_pause_holds_the_screen_until_resumed(fleet: StoreKit) -> None:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         await pilot.press("p")
         await wait_for_text(pilot, app, "PAUSED")
-        applied = app.applied
+        applied, pictures = app.applied, app.notifier.pictures
         fleet.tasks.execute("UPDATE tasks SET title='Renamed while paused' WHERE id=2")
-        await pilot.pause(1.5)
+        # The app saw the commit: its notifier looks at the store, paused or not, and
+        # its second picture from now began after the commit. A read would have
+        # shown it; paused, the screen stays as it was.
+        await wait_until(pilot, lambda: app.notifier.pictures >= pictures + 2, 30,
+                         what="the app to look at the store after the commit")
         assert "Renamed while paused" not in screen_text(app)
         assert app.applied == applied
         await pilot.press("p")
@@ -229,9 +240,10 @@ async def test_transcript_follows_stops_and_resumes(kit: StoreKit) -> None:
         await pilot.press("end")
         await wait_for_text(pilot, app, "second new reply")
         assert "following new messages" in screen_text(app)
-        # search
+        # search: the match, read back from an older page, is scrolled into view
+        # (the box shows "line 7" as typed: that proves nothing)
         await pilot.press("slash", *"line 7", "enter")
-        await wait_for_text(pilot, app, "line 7")
+        await wait_until(pilot, lambda: shown_outside_the_box(app, "line 7"), what="line 7 in view")
         assert "not following" in screen_text(app)
 
 
@@ -254,10 +266,12 @@ async def test_transcript_loads_older_pages(kit: StoreKit) -> None:
         await wait_for_text(pilot, app, "entry 0410")
         assert "190 of 450 messages loaded" in screen_text(app)
         for _ in range(20):
-            await pilot.press("home")
-            await pilot.pause(0.1)
             if "start of session" in screen_text(app):
                 break
+            first = app.screen.first_id
+            await pilot.press("home")
+            await wait_until(pilot, lambda f=first: app.screen.first_id < f
+                             or "start of session" in screen_text(app), what="the page before")
         text = await wait_for_text(pilot, app, "start of session")
         assert "entry 0000" in text
 
@@ -348,7 +362,11 @@ async def test_keys_typed_in_a_burst_after_slash_land_in_the_filter(fleet: Store
         await wait_for_text(pilot, app, "Review the watcher debounce")
         for key, char in (("slash", "/"), ("number_sign", "#"), ("3", "3"), ("enter", "\r")):
             app.post_message(events.Key(key, char))  # all queued before any is handled
-        await pilot.pause(0.3)
+        # Every key handled: "#3" in the box and Enter left it (the filter kept), or
+        # Enter reached the table and opened a task.
+        await wait_until(pilot, lambda: not isinstance(app.screen, TaskListScreen)
+                         or (app.screen.needle == "#3" and isinstance(app.focused, TaskTable)),
+                         what="the four keys handled")
         assert isinstance(app.screen, TaskListScreen), "Enter went to the table"
         assert app.screen.needle == "#3"
         await wait_until(pilot, lambda: cursor_key(app) == "t:3", what="the cursor on task 3")
@@ -380,31 +398,33 @@ async def test_transcript_messages_take_a_new_theme(kit: StoreKit) -> None:
 
 async def test_the_cursor_row_keeps_its_line_when_rows_move(kit: StoreKit) -> None:
     """Thirty tasks become more recent than the one under the cursor: they sort
-    above it, and the view moves with it (its line on screen stays put), as the
-    operator expects of a list that re-sorts under them."""
-    for i in range(1, 81):  # long enough that the view can follow (not at the end)
-        kit.add_task(i, f"queued task {i:02d}", "ready", updated_at=BASE_MS - i * 60_000)
+    above it, and a view scrolled down the list moves with it (its line on
+    screen stays put), as the operator expects of a list that re-sorts under
+    them. (A view at the top of the list stays at the top: test_view_at_top.)"""
+    for i in range(1, 121):  # long enough that the view can follow (not at the end)
+        kit.add_task(i, f"queued task {i:03d}", "ready", updated_at=BASE_MS - i * 60_000)
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_text(pilot, app, "queued task 01")
-        await pilot.press("j", "j", "j")
+        await wait_for_text(pilot, app, "queued task 001")
+        await pilot.press(*["j"] * 40)
         key = cursor_key(app)
-        assert key == "t:4"
+        assert key == "t:41" and app.screen.query_one(TaskTable).scroll_y > 0
 
         def line_of(title: str) -> int | None:
             lines = screen_text(app).splitlines()
             return next((n for n, ln in enumerate(lines) if title in ln), None)
 
-        before = line_of("queued task 04")
+        before = line_of("queued task 041")
         assert before is not None
         with kit._tx(kit.tasks) as c:
-            for i in range(10, 40):  # newer than task 4: sorted above it
+            for i in range(50, 80):  # newer than task 41: sorted above it
                 c.execute("UPDATE tasks SET updated_at=? WHERE id=?", (BASE_MS + i * 1000, i))
-        await wait_until(pilot, lambda: app.screen.query_one(TaskTable).cursor_row >= 30,
+        await wait_until(pilot, lambda: app.screen.query_one(TaskTable).cursor_row >= 70,
                          what="the cursor's task moved down the list")
-        await pilot.pause(0.2)
         assert cursor_key(app) == key
-        assert line_of("queued task 04") == before
+        # The view follows a frame after the rows moved: the line comes back to its place.
+        await wait_until(pilot, lambda: line_of("queued task 041") == before,
+                         what=f"task 41 back on line {before}")
 
 
 async def test_clearing_the_filter_keeps_the_chosen_task_in_view(kit: StoreKit) -> None:
