@@ -7,6 +7,7 @@ import shutil
 import signal
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from .command.config import Config, ConfigError
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, config: Config) -> int:
     """Start the demo if asked, run the app, and always clean up after it."""
+    from .notify.settings import demo_table
     from .ui.app import SessionTopApp
     from .tau.store import Store
 
@@ -83,6 +85,9 @@ def _run(args: argparse.Namespace, config: Config) -> int:
             fleet = DemoFleet(data_dir, seed=args.seed, speed=args.speed)
             fleet.start()
             runtime_dir: Path | None = fleet.runtime_dir
+            # A made-up fleet rings no bell and sends nothing to the desktop or
+            # to the operator's notify_command (toasts and `!` as usual).
+            config = replace(config, notify=demo_table(config.notify))
         else:
             data_dir = args.data_dir or default_data_dir()
             runtime_dir = args.runtime_dir or default_runtime_dir()

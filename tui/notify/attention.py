@@ -8,7 +8,7 @@ screen gets it, and hands the lines to the screen, which only draws them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -89,11 +89,22 @@ def attention_lines(engine: Engine) -> list[Line]:
     return out
 
 
-def heading(engine: Engine) -> str:
-    """Since when transitions are told (the first look is the baseline)."""
+def heading(engine: Engine, new: int = 0) -> str:
+    """Since when transitions are told (the first look is the baseline), and how
+    many notifications are new since `!` was last open (toasts show one of a burst)."""
     if engine.since is None:
         return "Taking the first look…"
-    return f"Watching since {_when(engine.since)}: what changed after that is told"
+    news = f"\n{new} new since you last looked here" if new else ""
+    return f"Watching since {_when(engine.since)}: what changed after that is told{news}"
+
+
+def new_since(log: Sequence[Event], mark: Event | None) -> int:
+    """How many notifications came after ``mark`` (the newest one when `!` was
+    last closed); the log holds the newest first."""
+    for i, event in enumerate(log):
+        if event is mark:
+            return i
+    return len(log)
 
 
 def log_lines(log: Iterable[Event]) -> list[Line]:

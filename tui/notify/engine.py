@@ -42,6 +42,8 @@ class Event:
     old: str | None = None
     new: str | None = None
     title: str | None = None
+    #: How many more of its kind it stands for (sent together, `tui.notify.throttle`).
+    more: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -23,6 +23,7 @@ from .observe import Observer
 from .settings import NotifySettings
 from .stall import StallRule, median_gaps
 from .terminal import in_tmux, sequences
+from .throttle import Throttle
 
 #: The log screen keeps this many notifications.
 LOG_SIZE = 500
@@ -53,6 +54,8 @@ class Notifier:
         self.write = write
         self.tmux = in_tmux() if tmux is None else tmux
         self.hooks = Hooks(settings.command, settings.command_timeout)
+        #: The bell, OSC and the command: at most once per kind per repeat_s.
+        self.throttle = Throttle(settings.repeat_s)
         self.log: deque[Event] = deque(maxlen=LOG_SIZE)
         self._medians_at = -MEDIANS_EVERY_S
         self._seen: object = None
@@ -66,9 +69,8 @@ class Notifier:
     async def run(self, stop: asyncio.Event, on_change: Callable[[], None] | None = None,
                   on_error: Callable[[str], None] | None = None) -> None:
         """Look until ``stop``; ``on_change`` after a look that moved `version`."""
-        if self.toast is not None:
-            for problem in self.settings.problems:
-                self.toast(problem, "sessiontop: config", "warning")
+        if self.toast is not None and self.settings.problems:  # one toast for them all
+            self.toast("\n".join(self.settings.problems), "sessiontop: config", "warning")
         try:
             while not stop.is_set():
                 self._wake.clear()
@@ -80,11 +82,15 @@ class Notifier:
                         on_error(f"notifications: {exc!r}")
                 if self.version != version and on_change is not None:
                     on_change()
+                self._send_held()
                 await asyncio.sleep(LOOK_EVERY_S)
                 # Then until poked, a stall falls due, or a picture is owed: an
                 # idle dashboard does not ask the store four times a second.
                 due = self.engine.next_stall_at
                 wait = PICTURE_EVERY_S if due is None else min(PICTURE_EVERY_S, max(0.0, due - time.time()) + 0.05)
+                held = self.throttle.next_due()  # a burst's held rest goes out on time
+                if held is not None:
+                    wait = min(wait, max(0.0, held - time.monotonic()) + 0.05)
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
         finally:
@@ -121,16 +127,30 @@ class Notifier:
         return events
 
     def tell(self, event: Event) -> None:
-        """One notification to each sink switched on."""
+        """One notification: to the log and the toast each time; to the bell,
+        the terminal and the command unless one of its kind went out less than
+        repeat_s ago (then it goes with the rest of the burst, `_send_held`)."""
         self.log.appendleft(event)
         s = self.settings
-        title = f"sessiontop: {event.notify}"
         if s.toast and self.toast is not None:
             severity = "information" if event.kind == "server" and event.new == "up" else \
                 SEVERITY.get(event.notify or "", "warning")
-            self.toast(event.message, title, severity)
+            self.toast(event.message, f"sessiontop: {event.notify}", severity)
+        now = self.throttle.offer(event, time.monotonic())
+        if now is not None:
+            self._send(now)
+
+    def _send_held(self) -> None:
+        for event in self.throttle.due(time.monotonic()):
+            self._send(event)
+
+    def _send(self, event: Event) -> None:
+        """The bell, the terminal's notification and the command, for one event
+        (and the ``more`` it stands for)."""
         if self.write is not None:
-            seq = sequences(title, event.message, s, tmux=self.tmux)
+            more = f" (+{event.more} more)" if event.more else ""
+            seq = sequences(f"sessiontop: {event.notify}", event.message + more, self.settings,
+                            tmux=self.tmux)
             if seq:
                 self.write(seq)
         self.hooks.fire(event)

@@ -9,6 +9,7 @@ bell = true             # BEL
 notify_command = "notify-send sessiontop \"$SESSIONTOP_MESSAGE\""
 command_timeout = 10    # s, then the command is killed
 events = ["exit", "review", "approval", "failed", "stall", "server"]  # which kinds notify
+repeat_seconds = 10     # the bell, OSC and command at most once per kind in this time (0: each)
 stall_factor = 5        # a stall: this many times the role's median gap…
 stall_floor_minutes = 10  # …and never less than this
 stall_minutes = { default = 20, worker = 30, "worker/compacting" = 60 }  # overrides both
@@ -27,6 +28,13 @@ from typing import Any
 
 #: The kinds of notification (see `tui.notify.engine`).
 KINDS = ("exit", "review", "approval", "failed", "stall", "server")
+#: The bell, the terminal's notification and the command: at most once per kind
+#: in this many seconds (the rest of a burst go out as one, `tui.notify.throttle`).
+REPEAT_S = 10.0
+#: The demo's fleet is made up: it never rings the bell, pops a desktop
+#: notification or runs the operator's command, whatever the config file says
+#: (toasts and `!` as usual). Laid over the ``[notify]`` table by `demo_table`.
+DEMO_OFF = {"osc9": False, "osc777": False, "bell": False, "notify_command": ""}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,7 @@ class NotifySettings:
     stall_factor: float = 5.0
     stall_floor_s: float = 600.0
     stall_override_s: Mapping[str, float] = field(default_factory=dict)
+    repeat_s: float = REPEAT_S
     problems: tuple[str, ...] = ()
 
 
@@ -75,6 +84,12 @@ def parse(table: Mapping[str, Any] | None) -> NotifySettings:
         elif v not in ("", None):
             problems.append("notify.notify_command must be a string")
     number("command_timeout", "command_timeout")
+    if "repeat_seconds" in table:
+        v = table.pop("repeat_seconds")
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 86_400:
+            out["repeat_s"] = float(v)
+        else:
+            problems.append("notify.repeat_seconds must be a number of seconds from 0 to 86400")
     number("stall_factor", "stall_factor")
     number("stall_floor_minutes", "stall_floor_s", 60.0)
     if "events" in table:
@@ -101,6 +116,11 @@ def parse(table: Mapping[str, Any] | None) -> NotifySettings:
     for key in table:
         problems.append(f"notify.{key}: unknown setting")
     return NotifySettings(problems=tuple(problems), **out)
+
+
+def demo_table(table: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``[notify]`` table for ``--demo``: the operator's, with `DEMO_OFF` over it."""
+    return {**dict(table or {}), **DEMO_OFF}
 
 
 def load(path: Path | None = None) -> NotifySettings:

@@ -23,10 +23,11 @@ from textual.css.query import NoMatches
 
 from .. import __version__
 from . import heap
+from .alerts import AlertToasts
 from .commands import TaskCommands
 from .app_settings import SettingsMixin
 from ..command.config import Config
-from ..notify.attention import attention_lines, heading, log_lines, mark
+from ..notify.attention import attention_lines, heading, log_lines, mark, new_since
 from ..notify.notifier import Notifier
 from ..notify.settings import NotifySettings
 from ..notify.settings import load as load_notify_settings
@@ -102,6 +103,10 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         if notify is None:  # the [notify] table of the config file (--config's, if given)
             notify = parse_notify(config.notify) if config is not None else load_notify_settings()
         self.notifier = Notifier(store, notify, toast=self._toast, write=self._write_terminal)
+        #: One notification toast at a time, none over a modal (tui/ui/alerts.py).
+        self._alerts = AlertToasts(self)
+        #: The newest notification when `!` was last closed (what is new since).
+        self._seen_mark: object = None
         self.poll = poll
         self.clock = clock
         self._tick_enabled = tick
@@ -135,6 +140,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         # waiting for the disk: the tracker asks for a re-read of the screen.
         self.store.live.add_listener(self._live_changed)
         self._apply_config_theme()
+        self._alerts.start()
         await self.store.open()
         await self.push_screen(TaskListScreen(sort=self.config.sort, reverse=self.config.reverse))
         self._refresher()
@@ -330,7 +336,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         await self.notifier.run(self._stop, on_change=lambda: self.request_refresh(force=True))
 
     def _toast(self, message: str, title: str, severity: str) -> None:
-        self.notify(message, title=title, severity=severity, timeout=8)  # type: ignore[arg-type]
+        self._alerts.show(message, title, severity)
 
     def _write_terminal(self, sequence: str) -> None:
         """OSC 9 / 777 and the bell, straight to the terminal (under the screen)."""
@@ -341,9 +347,14 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
     def action_notifications(self) -> None:
         if not isinstance(self.screen, NotificationsScreen):
             notifier = self.notifier
+            new = new_since(notifier.log, self._seen_mark)  # type: ignore[arg-type]
+
+            def seen(_: object = None) -> None:
+                self._seen_mark = notifier.log[0] if notifier.log else None
+
             self.push_screen(NotificationsScreen(
-                lambda: (heading(notifier.engine), attention_lines(notifier.engine),
-                         log_lines(notifier.log))))
+                lambda: (heading(notifier.engine, new), attention_lines(notifier.engine),
+                         log_lines(notifier.log))), callback=seen)
 
     # --- actions -----------------------------------------------------------------------------
 
