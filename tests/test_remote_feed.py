@@ -89,10 +89,11 @@ async def test_a_phase_change_and_a_state_change_are_pushed_with_their_events(fl
         source.live.add_listener(lambda: changes.append(time.monotonic()))
         await settled(source)
         versions = await source.data_versions()
-        before = source.link.bytes_in
+        kinds = source.link.bytes_by_kind
+        before = kinds["delta"]
         fleet.live("s3", "Responding")  # in the server's memory only: nothing on disk moves
         await apoll(lambda: source.mirror.rows[1].busiest_phase == "working", what="s3 working")
-        phase_bytes = source.link.bytes_in - before
+        phase_bytes = kinds["delta"] - before
         assert await source.data_versions() != versions and changes
         fleet.set_state(2, "failed", at=BASE_MS + 1000)  # stored: tasks.db
         await apoll(lambda: source.mirror.rows[2].state == "failed", what="#2 failed")

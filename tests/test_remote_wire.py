@@ -172,3 +172,18 @@ def test_order_and_removal_follow_the_feed() -> None:
     assert send((row(4), c, a)) == []  # nothing changed: nothing sent
     with pytest.raises(Inconsistent):
         mirror.apply(Delta(v=(1, 1, 1), at=1.0, order=(4, 3, 99)))
+
+
+def test_a_10_mb_title_goes_cut_and_is_not_sent_again() -> None:
+    """tau keeps a title of any length (test_hostile); the wire's line is bounded:
+    the row goes with its title cut and says so, once."""
+    from tui.model.snapshots import StoreStatus, TaskListSnapshot
+
+    huge = row(1, title="t" * (10 * 1024 * 1024))
+    snap = TaskListSnapshot(tasks=(huge, row(2)), status=StoreStatus(data_dir="/d"), taken_at=1.0)
+    pub = Publisher()
+    (line,) = [dumps(m) for m in pub.messages(snap, (1, 1, 1), False)]
+    assert len(line) < wire.MAX_LINE
+    title = loads(line).rows[0].title
+    assert title.startswith("t" * 1000) and title.endswith(" more characters, not sent)")
+    assert pub.messages(snap, (1, 1, 1), False) == []  # the same row: nothing to send

@@ -93,6 +93,7 @@ class Feed:
         self._lost = 0
         self._counting: asyncio.Task[None] | None = None
         self._rechecks: list[asyncio.TimerHandle] = []
+        self.status = 0  # the exit status
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -110,6 +111,8 @@ class Feed:
                              server=store.live.view(), heartbeat_s=self.heartbeat, max_line=MAX_LINE))
             tasks = [asyncio.create_task(self._files()), asyncio.create_task(self._requests()),
                      asyncio.create_task(self._publish())]
+            for task in tasks:
+                task.add_done_callback(self._ended)
             await self.stop.wait()
         except Closed:
             pass
@@ -124,7 +127,14 @@ class Feed:
             await self.alerts.close()
             await store.close()
             await self.out.close()
-        return 0
+        return self.status
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A part of the feed ended: the feed ends (said on stderr if it failed)."""
+        if not task.cancelled() and task.exception() is not None:
+            print(f"sessiontop feed: {task.exception()!r}", file=sys.stderr, flush=True)
+            self.status = 1
+        self.stop.set()
 
     def _send(self, msg: object) -> None:
         line = dumps(msg)
@@ -191,7 +201,13 @@ class Feed:
                 # Coalescing: while the link is full nothing is read; the next
                 # delta is against what was sent, so each task's newest row wins.
                 await self.out.wait_room()
-                if await self._look():
+                try:
+                    if await self._look():
+                        last = time.monotonic()
+                except Closed:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - said on the wire; the feed goes on
+                    self._send(Error(None, f"unexpected error while reading: {exc!r}"[:300]))
                     last = time.monotonic()
                 if time.monotonic() - self.out.last_sent >= self.heartbeat:
                     self.out.send(dumps(Beat(time.time())))

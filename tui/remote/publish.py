@@ -5,17 +5,37 @@ task whose inputs did not change, so a delta is found by identity (then
 equality, for a row built anew with the same values) in one pass over the
 list. What was *sent* is the reference, not what was read: a read the link
 had no room for is simply not sent, and the next delta covers it (coalescing).
+(``sent`` holds the rows as read; a row with a text too long goes cut.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ..model.snapshots import StoreStatus, TaskListSnapshot, TaskRow
 from .wire import CHUNK_BYTES, Delta, Snapshot, Versions
 
 #: A row's JSON is about this many bytes beyond its text fields.
 ROW_BYTES = 260
+#: A row's text longer than this (a 10 MB title) goes cut, saying how much was
+#: left out: a screen shows a line of it, and a line of the wire stays bounded.
+MAX_TEXT = 64 * 1024
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else \
+        text[:MAX_TEXT] + f" … ({len(text) - MAX_TEXT:,} more characters, not sent)"
+
+
+def _fit(row: TaskRow) -> TaskRow:
+    """The row as sent: the same object unless a text of it is too long."""
+    if len(row.title) <= MAX_TEXT and len(row.project) <= MAX_TEXT and len(row.owner or "") <= MAX_TEXT \
+            and sum(map(len, row.waits)) <= MAX_TEXT:
+        return row
+    return replace(row, title=_cut(row.title), project=_cut(row.project),
+                   owner=None if row.owner is None else _cut(row.owner),
+                   waits=tuple(_cut(w) for w in row.waits[:64]))
 
 
 def _size(row: TaskRow) -> int:
@@ -25,10 +45,10 @@ def _size(row: TaskRow) -> int:
 
 
 def _chunks(rows: list[TaskRow]) -> Iterator[tuple[TaskRow, ...]]:
-    """``rows`` in runs of about CHUNK_BYTES (at least one row each; none if no rows)."""
+    """``rows`` (as sent) in runs of about CHUNK_BYTES (at least one row each; none if no rows)."""
     run: list[TaskRow] = []
     size = 0
-    for row in rows:
+    for row in map(_fit, rows):
         n = _size(row)
         if run and size + n > CHUNK_BYTES:
             yield tuple(run)
