@@ -30,7 +30,7 @@ QUICK = (0.2, 0.4)
 
 FAKE = textwrap.dedent('''
     import sys, time
-    from tui.model.snapshots import NO_SERVER, StoreStatus
+    from tui.model.snapshots import NO_SERVER, StoreStatus, TaskRow
     from tui.remote import wire
 
     mode = sys.argv[1]
@@ -60,6 +60,17 @@ FAKE = textwrap.dedent('''
         hello(); beats(2); out.write(b"x" * (10 * 1024 * 1024) + b"\\n"); out.flush(); beats(1000)
     elif mode == "stall":
         hello(); time.sleep(600)
+    elif mode == "bad-delta":  # an order naming a task it never sent, then the whole list when asked
+        hello()
+        out.write(wire.dumps(wire.Delta(v=(2, 1, 1), at=time.time(), order=(99,)))); out.flush()
+        for line in sys.stdin.buffer:
+            if b'"resync"' in line:
+                row = TaskRow(id=99, title="after the resync", state="active", priority=0, project="p",
+                              parent_id=None, held=False, created_at=1, updated_at=1, session_count=0,
+                              live_count=0, busiest_phase=None, last_activity=None)
+                out.write(wire.dumps(wire.Snapshot(v=(3, 1, 1), at=time.time(), rows=(row,),
+                                                   status=StoreStatus("/srv/tau"))))
+                out.flush()
     elif mode == "other-version":
         hello(protocol=99, version="9.9.9")
         time.sleep(600)
@@ -117,6 +128,14 @@ async def test_a_feed_that_stalls_is_lagging_then_given_up(tmp_path: Path) -> No
         assert any("lagging" in n for n in source.status().notices) and source.status().error is None
         st = await state_is(source, "reconnecting")  # 12 heartbeats of 0.2 s without a word
         assert st.reason.startswith("no word from gpu1 for ") and st.reason.endswith(" s: starting again")
+
+
+async def test_a_delta_that_does_not_fit_asks_for_the_whole_list_once(tmp_path: Path) -> None:
+    async with faulty(tmp_path, "bad-delta") as source:
+        await apoll(lambda: [t.title for t in source.mirror.tasks()] == ["after the resync"],
+                    what="the list after the resync")
+        assert "an order that names other tasks than the ones held: asking for the whole list again" \
+            in (source.problem or "")
 
 
 async def test_another_protocol_is_unreachable_naming_both_versions(tmp_path: Path) -> None:

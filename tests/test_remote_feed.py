@@ -207,6 +207,11 @@ def test_a_bad_request_is_an_error_line_and_the_feed_goes_on(feed: Feed) -> None
     assert "unknown field 'path'" in errors[2] and "transcript.session_id: expected a string" in errors[3]
     assert "limit: 1 to 1000" in errors[4] and "over 65,536 bytes" in errors[5]
     assert all("\n" not in e for e in errors) and feed.proc.poll() is None
+    # A resync: the whole list again, after the answer.
+    snapshots = sum(x["k"] == "snapshot" for x in feed.lines)
+    feed.send(json.dumps({"id": 9, "op": "resync"}).encode())
+    assert feed.answer(9)["k"] == "done"
+    poll(lambda: sum(x["k"] == "snapshot" for x in feed.lines) > snapshots, what="the snapshot again")
 
 
 @pytest.mark.parametrize("how", ["stdin closed", signal.SIGTERM, signal.SIGHUP])

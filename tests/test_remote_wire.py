@@ -187,3 +187,15 @@ def test_a_10_mb_title_goes_cut_and_is_not_sent_again() -> None:
     title = loads(line).rows[0].title
     assert title.startswith("t" * 1000) and title.endswith(" more characters, not sent)")
     assert pub.messages(snap, (1, 1, 1), False) == []  # the same row: nothing to send
+
+
+def test_the_hosts_notifications_cross_as_watch_prints_them() -> None:
+    from tui.notify.engine import Event, Stall
+
+    ev = Event("task_state", 12.5, "task #2 'x': review → failed", notify="failed", task_id=2,
+               old="review", new="failed", title="x")
+    line = dumps(wire.Events((ev,), lost=3))
+    assert json.loads(line)["events"] == [ev.to_json()]  # the line `sessiontop watch --json` prints
+    assert loads(line) == wire.Events((ev,), lost=3)
+    stalls = wire.Stalls({"s3": Stall(tasks=frozenset({1, 4}), since=100.0, after_s=600.0)})
+    assert loads(dumps(stalls)) == stalls

@@ -22,6 +22,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from ..notify.engine import Event
 from ..tau.errors import StoreError
 from ..tau.paths import default_data_dir, default_runtime_dir, find_socket
 from ..tau.store import Store
@@ -74,6 +75,8 @@ def main(argv: list[str]) -> int:
 
 
 class Feed:
+    """The feed's parts: the store, what wakes it, what it sends, what it answers."""
+
     def __init__(self, args: argparse.Namespace, wire_fd: int) -> None:
         data_dir = args.data_dir or default_data_dir()
         runtime_dir = args.runtime_dir or default_runtime_dir()
@@ -89,7 +92,7 @@ class Feed:
         self._force = True
         self._event = False
         self._key: object = None
-        self._held: list = []
+        self._held: list[Event] = []
         self._lost = 0
         self._counting: asyncio.Task[None] | None = None
         self._rechecks: list[asyncio.TimerHandle] = []

@@ -93,6 +93,7 @@ class RemoteSource:
         self._focus: str | None = None
         self._events: list[EventListener] = []
         self._generation = 0  # moves with each new connection
+        self._resyncing = False  # a resync was asked; its snapshot has not come yet
 
     # --- the Store API ---------------------------------------------------------------------
 
@@ -234,13 +235,17 @@ class RemoteSource:
             try:
                 applied = self.mirror.apply(msg)
             except Inconsistent as exc:
-                self._problem(f"{self.host}: {exc}: asking for the whole list again")
                 self.mirror.clear()
-                try:
-                    self.link.send(dumps(ResyncRequest(next(self._ids))))
-                except LinkDown:
-                    pass
+                if not self._resyncing:  # once, until the whole list has come
+                    self._resyncing = True
+                    self._problem(f"{self.host}: {exc}: asking for the whole list again")
+                    try:
+                        self.link.send(dumps(ResyncRequest(next(self._ids))))
+                    except LinkDown:
+                        pass
                 return
+            if isinstance(msg, Snapshot) and applied:
+                self._resyncing = False
             if applied:
                 self._skew(msg.at)
                 self.live.changed()
@@ -261,6 +266,7 @@ class RemoteSource:
             self.live.changed()
         elif isinstance(msg, Hello):
             self.hello = msg
+            self._resyncing = False
             self._generation += 1
             self.problem = None
             self.mirror.clear()
