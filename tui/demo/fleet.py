@@ -4,8 +4,8 @@ Why: sessiontop reads tau's files and talks to tau's socket; on a machine
 without tau there is nothing to watch. The fleet writes the files exactly as
 tau does (only the six persisted phases, exit statuses only for socket chats,
 whole messages only) and keeps the live truth in a ``TauServer`` in the same
-process, as tau does. Two clocks drive it: ``step()`` makes one disk-level
-change (a board move, or a run advanced to its next write), ``stream_step()``
+process, as tau does. Two clocks drive it: ``step()`` makes one change (a
+board move, a run started, or a run advanced to its next write), ``stream_step()``
 advances every live run by one streamed event. The thread does both, the
 stream every ~70 ms and the board every ~120 ms at speed 1.
 
@@ -198,7 +198,9 @@ class DemoFleet:
             raise RuntimeError("the simulator thread is running; stop() it before stepping by hand")
 
     def step(self) -> str:
-        """Perform exactly one disk-level change, synchronously; return what it was."""
+        """Perform one change of the board or of a run, synchronously; return
+        what it was. A run advanced goes to its next disk write; a run started
+        is only made live (tau writes nothing then, TAU.md §5.2a)."""
         self._check_thread()
         return self._change(advance_runs=True)
 
@@ -272,16 +274,13 @@ class DemoFleet:
         return f"{sid}: chat started"
 
     def start_run(self, sid: str, *, queued: int = 0) -> Run:
-        """Start a new turn of ``sid``: by hand, advanced to its first disk
-        write (one step, one change); on the simulator's thread, only made live
-        (its history load and plugin start then take their ticks, as in tau)."""
+        """Start a new turn of ``sid``: its first tick, as tau starts one (live,
+        with no phase; a chat also persists ``preparing``). Its history load,
+        plugin start, prompt and Connecting come with the next ticks."""
         run = self._new_run(sid, "start")
         run.queued_chats = queued
         self._runs[sid] = run
-        if self._thread is not None and threading.current_thread() is self._thread:
-            run.tick()
-        else:
-            run.flush()
+        run.tick()
         self._reap(sid, run)
         return run
 

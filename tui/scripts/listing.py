@@ -26,11 +26,15 @@ from .common import check_readable, one_line, open_store
 
 
 def record(info: TaskSessionInfo) -> dict[str, Any]:
-    """The record as tau's serde writes it (key order of the Rust struct)."""
+    """The record as tau's serde writes it (key order of the Rust struct).
+    ``last_phase`` is always one of tau's labels, as tau always fills it
+    (task_handlers.rs:188): the server's word, or (server down, or not
+    answered yet: ``sessiontop.phase_source`` says which) the persisted label,
+    a NULL column read as tau's default, ``idle``."""
     out: dict[str, Any] = {
         "session_id": info.session_id, "role": info.role, "created_at": info.created_at,
         "message_count": info.message_count, "archived": info.archived,
-        "last_activity": info.last_activity, "last_phase": info.last_phase,
+        "last_activity": info.last_activity, "last_phase": info.last_phase or "idle",
     }
     if info.last_exit_status is not None:
         out["last_exit_status"] = info.last_exit_status
@@ -79,8 +83,10 @@ def text_lines(doc: dict[str, Any]) -> list[str]:
         out.append(f"#{t['id']:<5} {t['state']:<11} {t['title']}  ({len(t['sessions'])} sessions, {live} live)")
         for s in t["sessions"]:
             flag = " STALLED" if s["sessiontop"]["stalled"] else ""
+            # Not tau's word (server down, or not answered yet): said, as on screen.
+            told = "" if s["sessiontop"]["phase_source"] == "server" else " (persisted)"
             out.append(f"       {s['role']:<11} {s['session_id']:<14} {'live ' if s['is_live'] else ''}"
-                       f"{s['last_phase'] or '-'}  {s['message_count']} msgs"
+                       f"{s['last_phase']}{told}  {s['message_count']} msgs"
                        f"{'  last turn ' + s['last_exit_status'] if 'last_exit_status' in s else ''}{flag}")
     return out
 
