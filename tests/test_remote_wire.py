@@ -199,3 +199,17 @@ def test_the_hosts_notifications_cross_as_watch_prints_them() -> None:
     assert loads(line) == wire.Events((ev,), lost=3)
     stalls = wire.Stalls({"s3": Stall(tasks=frozenset({1, 4}), since=100.0, after_s=600.0)})
     assert loads(dumps(stalls)) == stalls
+
+
+def test_a_field_added_on_one_side_changes_the_schema() -> None:
+    """Phase 2 adds a host to the rows: a host that runs the other version says
+    so in its hello (the link refuses it by name) rather than failing on each row."""
+    from dataclasses import make_dataclass
+
+    from tui.remote.codec import fingerprint
+
+    Row = make_dataclass("Row", [("id", int), ("title", "str | None", None)], frozen=True)
+    Again = make_dataclass("Row", [("id", int), ("title", "str | None", None)], frozen=True)
+    Wider = make_dataclass("Row", [("id", int), ("title", "str | None", None), ("host", str, "")],
+                           frozen=True)
+    assert fingerprint(Row) == fingerprint(Again) != fingerprint(Wider)

@@ -48,7 +48,8 @@ def decode(tp: Any, value: Any, where: str = "") -> Any:
 
 def fingerprint(*roots: type) -> str:
     """A short hash of the field names and hints reachable from ``roots``: two
-    sides with the same fingerprint decode each other's values."""
+    sides with the same fingerprint decode each other's values (the same on
+    every Python version: hints are spelled here, not by ``repr``)."""
     seen: dict[str, str] = {}
 
     def visit(tp: Any) -> None:
@@ -56,7 +57,7 @@ def fingerprint(*roots: type) -> str:
             visit(arg)
         if dataclasses.is_dataclass(tp) and tp.__qualname__ not in seen:
             hints = _hints(tp)
-            seen[tp.__qualname__] = ",".join(f"{f.name}:{hints[f.name]!r}" for f in dataclasses.fields(tp))
+            seen[tp.__qualname__] = ",".join(f"{f.name}:{_spell(hints[f.name])}" for f in dataclasses.fields(tp))
             for f in dataclasses.fields(tp):
                 visit(hints[f.name])
 
@@ -64,6 +65,17 @@ def fingerprint(*roots: type) -> str:
         visit(root)
     text = ";".join(f"{k}({v})" for k, v in sorted(seen.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _spell(tp: Any) -> str:
+    if tp is Ellipsis:
+        return "..."
+    if _is_union(tp):
+        return "|".join(sorted(_spell(a) for a in typing.get_args(tp)))
+    origin = typing.get_origin(tp)
+    if origin is not None:
+        return f"{_name(origin)}[{','.join(_spell(a) for a in typing.get_args(tp))}]"
+    return "None" if tp is type(None) else _name(tp)
 
 
 # --- building the functions once per hint -----------------------------------------
