@@ -40,18 +40,22 @@ ALT_SCREEN, ANY_MOTION_MOUSE, BASIC_MOUSE, CURSOR = 1049, 1003, 1000, 25
 
 class PtyApp:
     """One run of the CLI (``python -m tui ARGS``, or ``command``) on a pty of
-    ``cols`` x ``rows``."""
+    ``cols`` x ``rows``. ``stdin``/``stdout``: another file for that stream
+    (a second pty's slave, ``subprocess.DEVNULL``, ``subprocess.PIPE``) instead
+    of the pty (which stays stderr, where Textual draws)."""
 
     def __init__(self, *args: str, cols: int = 100, rows: int = 30,
                  env: Mapping[str, str] | None = None, cwd: Path = REPO,
-                 command: Sequence[str] | None = None) -> None:
+                 command: Sequence[str] | None = None,
+                 stdin: int | None = None, stdout: int | None = None) -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         full_env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
         full_env.pop("TEXTUAL", None)
         full_env.update(env or {})
         argv = list(command) if command is not None else [sys.executable, "-m", "tui", *args]
-        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=slave, stdout=slave, stderr=slave,
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=slave if stdin is None else stdin,
+                                     stdout=slave if stdout is None else stdout, stderr=slave,
                                      env=full_env, start_new_session=True, close_fds=True)
         os.close(slave)
         self.fd: int | None = master

@@ -396,15 +396,18 @@ def test_unreadable_tau_db_shows_tasks_with_a_notice(fleet: StoreKit) -> None:
 
 
 def test_another_users_server_is_said_and_phases_are_the_persisted_ones(fleet: StoreKit) -> None:
-    """connect() needs write permission on the socket file: as another user it
-    is refused (EACCES). The dashboard says so and shows the persisted phases."""
+    """connect() needs write permission on the socket file: another user's
+    (tau binds it 0755) refuses this one (EACCES). The dashboard says so and
+    shows the persisted phases."""
     sock = fleet.socket_path
-    sock.chmod(0o000)
+    owner = sock.stat()
+    os.chown(sock, 65534, 65534)  # nobody's
+    sock.chmod(0o755)
     try:
         run = render_in_subprocess(fleet.data_dir, fleet.runtime_dir, drop_dac=True,
                                    until=(TITLE, "phases shown are the persisted ones"))
     finally:
-        sock.chmod(0o755)
+        os.chown(sock, owner.st_uid, owner.st_gid)
     assert run.returncode == 0, run.stderr
     text = flat(run.stdout)
     assert "tau.sock belongs to another user (permission denied)" in text

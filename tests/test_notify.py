@@ -64,7 +64,7 @@ def test_list_json_is_the_record_and_imports_no_textual(kit: StoreKit) -> None:
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=30)
     assert r.stderr.strip().endswith("False False"), r.stderr
     r = run_cli("list", "--json", "--data-dir", str(kit.data_dir / "nowhere"))
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1  # a store not there
 
 
 def test_watch_json_prints_one_line_per_transition(kit: StoreKit) -> None:

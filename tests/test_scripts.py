@@ -45,7 +45,7 @@ def test_list_json_of_one_task_is_what_tau_says_of_it(kit: StoreKit) -> None:
     three_tasks(kit)
     r = run_cli("list", "--json", "2", "99", "--data-dir", str(kit.data_dir),
                 "--runtime-dir", str(kit.runtime_dir))
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1, r.stderr  # #2 is printed; #99, not there, fails the run
     assert r.stderr.strip() == "sessiontop: no task #99"
     doc = json.loads(r.stdout)
     (task,) = doc["tasks"]

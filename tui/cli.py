@@ -3,50 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import shutil
-import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from .command.config import Config, ConfigError
 from .command.config import load as load_config
-from .command.options import fail, merge, missing_store, parse_args
+from .command.options import fail, merge, missing_store, no_terminal, parse_args
+from .scripts import HELP as SCRIPTS_HELP
 from .tau.paths import default_data_dir, default_runtime_dir, find_socket
+from .ui.exits import LEAVING, Terminated, exit_status
+
+#: The subcommands: no terminal, no Textual. Name → (what it does, the
+#: "module:function" run with the arguments after the name). `sessiontop
+#: --help` lists them; one more is one line here.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "list": (SCRIPTS_HELP["list"], "tui.scripts:list_main"),  # issue 12: for scripts
+    "watch": (SCRIPTS_HELP["watch"], "tui.scripts:watch_main"),
+    # issue 23: this host's tau for a remote sessiontop (tui/remote)
+    "feed": ("serve this host's tau to a remote sessiontop (run over ssh)", "tui.remote.feed:main"),
+}
 
 
-class Terminated(Exception):
-    """SIGTERM or SIGHUP outside the app's event loop (while starting or
-    stopping the demo): unwind through the ``finally`` that cleans up."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise_terminated(signum: int, _frame: object) -> None:
-    raise Terminated(signum)
-
-
-def _catch_exit_signals() -> None:
-    """Outside the app's loop a signal unwinds (inside it, the app quits)."""
-    from .ui.terminal import EXIT_SIGNALS
-
-    for sig in EXIT_SIGNALS:
-        signal.signal(sig, _raise_terminated)
+def run_subcommand(name: str, argv: list[str]) -> int:
+    module, function = SUBCOMMANDS[name][1].split(":")
+    return int(getattr(importlib.import_module(module), function)(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
-    # issue 12: `sessiontop list` / `watch`, for scripts: no Textual on that path (tui/scripts).
     script_argv = sys.argv[1:] if argv is None else argv
-    if script_argv[:1] == ["feed"]:  # issue 23: this host's tau for a remote sessiontop (tui/remote)
-        from .remote.feed import main as feed_main
-        return feed_main(script_argv[1:])
-    if script_argv and script_argv[0] in ("list", "watch"):
-        from .scripts import main as scripts_main
-        return scripts_main(script_argv)
-    args = parse_args(argv)
+    if script_argv and script_argv[0] in SUBCOMMANDS:
+        return run_subcommand(script_argv[0], script_argv[1:])
+    args = parse_args(argv, {name: text for name, (text, _) in SUBCOMMANDS.items()})
     try:
         config = merge(args, load_config(args.config))
     except ConfigError as exc:
@@ -55,9 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         problem = missing_store(args.data_dir or default_data_dir(), explicit=args.data_dir is not None)
         if problem:
             return fail(problem)
-    from .ui.terminal import exit_status
-
-    _catch_exit_signals()
+    # Without a terminal on stdin, Textual read end-of-file again and again on a core.
+    problem = no_terminal()
+    if problem:
+        return fail(problem)
+    # From here every exit signal is heard, at every moment (tui/ui/exits.py).
+    LEAVING.install()
+    LEAVING.unwind = True
     try:
         return _run(args, config)
     except Terminated as exc:
@@ -72,13 +69,16 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
     fleet = None
     temp_dir: Path | None = None
-    status = 0
+    forget: Callable[[], None] = lambda: None
+    status, gone = 0, False
     try:
         if args.demo:
             from .demo import DemoFleet
 
             if args.data_dir is None:
                 temp_dir = Path(tempfile.mkdtemp(prefix="sessiontop-demo-"))
+                made = temp_dir
+                forget = LEAVING.last_resort(lambda: shutil.rmtree(made, ignore_errors=True))
                 data_dir = temp_dir
             else:
                 data_dir = args.data_dir
@@ -97,21 +97,35 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         # The [notify] table goes on in app.config.notify (tui.notify parses it).
         app = SessionTopApp(Store(data_dir, runtime_dir, socket=socket), poll=config.poll,
                             config=config)
+        # The app hears a signal from here (one that comes first waits for it).
+        LEAVING.unwind = False
         try:
             app.run(mouse=config.mouse)
-        except KeyboardInterrupt:
-            pass
-        status = app.return_code or 0
+        except OSError:
+            if not app.output_gone:
+                raise
+        status, gone = app.return_code or 0, app.output_gone
+        if gone:
+            _silence()  # nothing more can be said; nor may a flush at exit fail
     finally:
-        # The app's own signal handlers are gone now: a signal here unwinds too.
-        _catch_exit_signals()
+        # A signal now lets this finish (the deadline still holds).
+        LEAVING.unwind = False
         if fleet is not None:
             fleet.stop()
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
-    if args.demo and args.data_dir is not None:
+            forget()
+    if args.demo and args.data_dir is not None and not gone:
         print(f"The demo store is kept in {args.data_dir}")
     return status
+
+
+def _silence() -> None:
+    """Point stdout and stderr at /dev/null: the terminal they wrote to is gone."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        os.dup2(null, fd)
+    os.close(null)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
@@ -46,12 +48,25 @@ def bounded(name: str, low: float, high: float):  # type: ignore[no-untyped-def]
     return parse
 
 
-def build_parser() -> OneLineParser:
+def commands_epilog(commands: Mapping[str, str]) -> str | None:
+    """The subcommands, one line each, under the flags of ``--help``."""
+    if not commands:
+        return None
+    width = max(len(name) for name in commands)
+    lines = [f"  sessiontop {name:<{width}}  {text}" for name, text in commands.items()]
+    return ("commands (no terminal needed; `sessiontop COMMAND --help` for theirs):\n"
+            + "\n".join(lines))
+
+
+def build_parser(commands: Mapping[str, str] | None = None) -> OneLineParser:
+    """``commands``: the subcommands (name → what it does) that ``--help`` lists."""
     parser = OneLineParser(
         prog="sessiontop",
         description="A live terminal dashboard of tau agent sessions: which task, which phase, "
         "how each turn ended. Reads tau's SQLite store read-only and redraws when it changes. "
         "Settings: $XDG_CONFIG_HOME/sessiontop/config.toml (flags override it).",
+        epilog=commands_epilog(commands or {}),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="tau's data directory (default: $XDG_DATA_HOME/tau, else "
@@ -77,8 +92,9 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    return build_parser().parse_args(argv)
+def parse_args(argv: list[str] | None = None,
+               commands: Mapping[str, str] | None = None) -> argparse.Namespace:
+    return build_parser(commands).parse_args(argv)
 
 
 def merge(args: argparse.Namespace, config: Config) -> Config:
@@ -101,6 +117,33 @@ def missing_store(data_dir: Path, *, explicit: bool) -> str | None:
     where = "" if explicit else " (tau's default data directory: tau has not run here)"
     return (f"{data_dir} does not exist{where}. Start tau (its server creates it), "
             f"pass --data-dir with tau's data directory, or try `sessiontop --demo`")
+
+
+#: Where the dashboard's place is taken by a command for scripts.
+FOR_SCRIPTS = "for scripts: `sessiontop list` prints the fleet once, `sessiontop watch` a line per change"
+STREAMS = (("standard input", "stdin"), ("standard output", "stdout"), ("standard error", "stderr"))
+
+
+def no_terminal(environ: Mapping[str, str] | None = None) -> str | None:
+    """Why the dashboard cannot run here (one line), else None.
+
+    It reads keys from stdin and draws on stderr (Textual's way), and a
+    dashboard piped into another program is a mistake: all three must be a
+    terminal. A terminal that says it cannot move the cursor (TERM=dumb: an
+    editor's shell buffer) would get a full-colour screen it cannot show.
+    """
+    for name, attr in STREAMS:
+        stream = getattr(sys, attr)
+        try:
+            tty = stream is not None and stream.isatty()
+        except (AttributeError, ValueError):  # closed or not a file
+            tty = False
+        if not tty:
+            return f"the dashboard needs a terminal, and its {name} is not one ({FOR_SCRIPTS})"
+    term = (os.environ if environ is None else environ).get("TERM", "")
+    if term == "dumb":
+        return f"the dashboard needs a terminal that can draw a full screen, not TERM=dumb ({FOR_SCRIPTS})"
+    return None
 
 
 def fail(message: str) -> int:

@@ -2,6 +2,9 @@
 
 No Textual on this path (a script has no terminal, and must start at once):
 these modules import the store, the engine and the standard library only.
+
+Exit status: 0 done; 1 the store cannot be read, or a task asked for is not
+there; 2 a usage mistake. Each failure is one line on stderr with its reason.
 """
 
 from __future__ import annotations
@@ -11,12 +14,18 @@ import asyncio
 import sys
 from pathlib import Path
 
+from ..command.options import OneLineParser
+
+#: What each command does (its --help, and `sessiontop --help`).
+HELP = {
+    "list": "print each task with its sessions, then exit",
+    "watch": "print one line per transition until interrupted",
+}
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="sessiontop", description="tau's fleet, for scripts")
+    parser = OneLineParser(prog="sessiontop", description="tau's fleet, for scripts")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("list", "print each task with its sessions, then exit"),
-                       ("watch", "print one line per transition until interrupted")):
+    for name, text in HELP.items():
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("--json", action="store_true", help="JSON (list: one document; watch: one object a line)")
         p.add_argument("--data-dir", type=Path, default=None,
@@ -34,6 +43,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
+    """``argv``: the command's name, then its arguments."""
     args = parse(argv)
     try:
         if args.command == "list":
@@ -48,3 +58,13 @@ def main(argv: list[str]) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def list_main(argv: list[str]) -> int:
+    """``sessiontop list ARGS`` (``argv``: the arguments after ``list``)."""
+    return main(["list", *argv])
+
+
+def watch_main(argv: list[str]) -> int:
+    """``sessiontop watch ARGS`` (``argv``: the arguments after ``watch``)."""
+    return main(["watch", *argv])

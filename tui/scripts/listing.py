@@ -22,7 +22,7 @@ from ..model.snapshots import TaskSessionInfo
 from ..notify.observe import FleetState, Observer
 from ..notify.settings import load
 from ..notify.stall import StallRule, median_gaps
-from .common import check_readable, one_line, open_store
+from .common import OK, FAILED, check_readable, one_line, open_store
 
 
 def record(info: TaskSessionInfo) -> dict[str, Any]:
@@ -92,7 +92,8 @@ def text_lines(doc: dict[str, Any]) -> list[str]:
 
 
 async def run_list(args: argparse.Namespace) -> int:
-    """Print the document; 0, or 2 with one line on stderr if the store cannot be read."""
+    """Print the document; 0, or 1 with one line on stderr if the store cannot
+    be read or a task asked for is not there (nothing printed if none is)."""
     store = None
     try:
         store = await open_store(args)
@@ -102,13 +103,16 @@ async def run_list(args: argparse.Namespace) -> int:
         live = any(s.info.is_live for s in state.sessions.values())
         rule = StallRule(load(), await median_gaps(store) if live else None)
         doc = document(state, rule)
-    except Exception as exc:  # noqa: BLE001 - one line, exit 2
-        print(f"sessiontop: {one_line(exc)}", file=sys.stderr)
-        return 2
+    except Exception as exc:  # noqa: BLE001 - one line, exit 1
+        print(f"sessiontop: {one_line(exc, store)}", file=sys.stderr)
+        return FAILED
     finally:
         if store is not None:
             await store.close()
     missing = [t for t in args.task_ids if t not in state.tasks]
+    if missing and len(missing) == len(set(args.task_ids)):
+        print(f"sessiontop: no task {', '.join(f'#{t}' for t in missing)}", file=sys.stderr)
+        return FAILED
     if args.json:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
     else:
@@ -116,4 +120,5 @@ async def run_list(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if missing:
         print(f"sessiontop: no task {', '.join(f'#{t}' for t in missing)}", file=sys.stderr)
-    return 0
+        return FAILED
+    return OK

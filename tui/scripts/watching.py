@@ -30,7 +30,7 @@ from ..notify.settings import load
 from ..notify.stall import StallRule, median_gaps
 from ..tau.store import Store
 from ..tau.watcher import watch_store
-from .common import check_readable, one_line, open_store
+from .common import FAILED, OK, USAGE, check_readable, one_line, open_store
 
 #: A look this often with nothing changing (s) at most.
 IDLE_LOOK_S = 5.0
@@ -104,12 +104,13 @@ async def replay(store: Store, since: float) -> list[dict[str, Any]]:
 
 
 async def run_watch(args: argparse.Namespace) -> int:
-    """Print transitions until SIGINT / SIGTERM; 0, or 2 if the store cannot be read."""
+    """Print transitions until SIGINT / SIGTERM; 0, 1 if the store cannot be
+    read, 2 for a ``--since`` that means no time."""
     try:
         since = parse_since(args.since) if args.since else None
     except ValueError as exc:
         print(f"sessiontop: {exc}", file=sys.stderr)
-        return 2
+        return USAGE
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -142,15 +143,15 @@ async def run_watch(args: argparse.Namespace) -> int:
             medians.cancel()
     except BrokenPipeError:
         raise
-    except Exception as exc:  # noqa: BLE001 - one line, exit 2
-        print(f"sessiontop: {one_line(exc)}", file=sys.stderr)
-        return 2
+    except Exception as exc:  # noqa: BLE001 - one line, exit 1
+        print(f"sessiontop: {one_line(exc, store)}", file=sys.stderr)
+        return FAILED
     finally:
         if follower is not None:
             await follower.close()
         if store is not None:
             await store.close()
-    return 0
+    return OK
 
 
 class Follower:
@@ -202,7 +203,7 @@ class Follower:
             except BrokenPipeError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a bad read is said, the watch goes on
-                print(f"sessiontop: {one_line(exc)}", file=sys.stderr, flush=True)
+                print(f"sessiontop: {one_line(exc, self.store)}", file=sys.stderr, flush=True)
 
     async def close(self) -> None:
         self.stop.set()

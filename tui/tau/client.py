@@ -24,6 +24,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import denied
+
 #: The request types this dashboard sends, and so the only ones it can send:
 #: `subscribe` (the live truth, TAU.md §7.4) and `task_overview` (wait reasons,
 #: no per-message work, §7.6). Every other of tau's 49 types is refused here,
@@ -136,7 +138,7 @@ async def connect(path: Path, *, timeout: float = CONNECT_TIMEOUT_S) -> Connecti
         raise ServerUnavailable("down", f"tau server not running ({_why(exc)})") from exc
     except PermissionError as exc:
         sock.close()
-        raise ServerUnavailable("denied", f"{path.name} belongs to another user (permission denied)") from exc
+        raise ServerUnavailable("denied", _why_denied(path)) from exc
     except asyncio.TimeoutError as exc:
         sock.close()
         raise ServerUnavailable("unreachable", f"tau server does not accept connections "
@@ -148,6 +150,21 @@ async def connect(path: Path, *, timeout: float = CONNECT_TIMEOUT_S) -> Connecti
         if dir_fd is not None:
             os.close(dir_fd)
     return Connection(reader, writer)
+
+
+def _why_denied(path: Path) -> str:
+    """A refused connect: a directory on the way this user may not enter, or
+    a socket that is not this user's (another user's server)."""
+    refused = denied(path)
+    if refused is not None:
+        return refused
+    try:
+        owner = os.stat(path).st_uid
+    except OSError:
+        owner = None
+    if owner is not None and owner != os.geteuid():
+        return f"{path.name} belongs to another user (permission denied)"
+    return f"{path.name}: permission denied (its mode does not let this user connect)"
 
 
 def _why(exc: OSError) -> str:

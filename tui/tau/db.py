@@ -22,7 +22,7 @@ import aiosqlite
 
 from .paths import file_identity
 from .ddl import TASKS_DB, TAU_DB
-from .errors import StoreError, describe_error, is_busy, schema_moved
+from .errors import StoreError, denied, describe_error, is_busy, schema_moved
 from .schema import Schema, discover
 
 #: How long a read waits on a locked database before it gives up quietly (the
@@ -128,7 +128,8 @@ class Connections:
                 self._on_forget(which)
             f.drop()
             if ident is None:
-                self.problem(which, f"{path.name}: not found", missing=True)
+                refused = denied(path)  # not missing: this user may not look
+                self.problem(which, refused or f"{path.name}: not found", missing=refused is None)
                 continue
             try:
                 conn, schema = await self._connect(path)
@@ -283,7 +284,8 @@ class Connections:
                          f"{self.tau.path.name} not found or empty "
                          f"(waiting for tau to create them)")
         elif tasks_problem:
-            error = f"{tasks_problem}; {tau_problem}" if tau_problem else tasks_problem
+            both = tau_problem and tau_problem != tasks_problem  # one denied directory: once
+            error = f"{tasks_problem}; {tau_problem}" if both else tasks_problem
         elif tau_problem:
             notices.append(f"{tau_problem} (sessions shown as bare rows: no phase, "
                            f"no messages)")

@@ -72,3 +72,29 @@ def why_cannot_open(path: Path) -> str:
         return (f"{locked[0]} is not readable and writable by this user "
                 f"(run as tau's user, or grant access to it)")
     return "SQLite cannot read it (check the permissions of the file, its -wal/-shm and directory)"
+
+
+def denied(path: Path) -> str | None:
+    """If this user may not reach ``path`` (a directory on the way withholds
+    its search permission, or the file its read permission): one line that
+    says so and the fix; else None. A denied file looked missing: the status
+    said "no tau store yet" for a data directory this user cannot open."""
+    try:
+        os.stat(path)
+    except PermissionError:
+        parent = next((p for p in path.parents if _searchable(p) is False), path.parent)
+        return f"{parent}: permission denied (run as tau's user, or grant this user access to it)"
+    except OSError:
+        return None
+    if path.is_dir() and not os.access(path, os.R_OK | os.X_OK):
+        return f"{path}: permission denied (run as tau's user, or grant this user access to it)"
+    return None
+
+
+def _searchable(directory: Path) -> bool | None:
+    """Whether this user may look inside ``directory`` (None: it is not there)."""
+    try:
+        os.stat(directory)
+    except OSError:
+        return None
+    return os.access(directory, os.X_OK)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -114,6 +115,11 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         self._force_polling = force_polling
         self._dirty = asyncio.Event()
         self._force = False
+        #: A read asked for that `p` does not hold back (`r`).
+        self._through = False
+        #: The screens that have had a snapshot: paused, only a new one is read.
+        self._fed: weakref.WeakSet[DataScreen] = weakref.WeakSet()
+        self._in_round = False
         self._event = False
         self._stop = asyncio.Event()
         self._seen: dict[Query, tuple[int | None, int | None, int | None]] = {}
@@ -190,8 +196,12 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
                 await asyncio.sleep(pause)
             self._dirty.clear()
             force, self._force = self._force, False
-            if self.paused and not force:
+            through, self._through = self._through, False
+            # Paused, nothing that arrives changes the screen (a notification's
+            # forced read included); a screen opened meanwhile gets its first.
+            if self.paused and not through and self._data_screen() in self._fed:
                 continue
+            self._in_round = True
             try:
                 event, self._event = self._event, False
                 changed = await self._read_for_screen(force)
@@ -201,6 +211,13 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
                     self._look_again()
             except Exception as exc:  # noqa: BLE001 - the dashboard must keep running
                 self._note_error(f"unexpected error while reading: {exc!r}")
+            finally:
+                self._in_round = False
+
+    @property
+    def refresh_idle(self) -> bool:
+        """No read asked for and none under way (tests wait on it)."""
+        return not self._dirty.is_set() and not self._in_round
 
     @work(group="usage", exit_on_error=False)
     async def _count_usage(self) -> None:
@@ -216,10 +233,13 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         if not self._stop.is_set() and not self.paused:
             self.request_refresh(force=True)
 
-    def request_refresh(self, *, force: bool = False, event: bool = False) -> None:
+    def request_refresh(self, *, force: bool = False, event: bool = False,
+                        through_pause: bool = False) -> None:
         """Ask for a re-read of what the current screen shows (``event``: a
-        file event asked, so a commit is on its way)."""
+        file event asked, so a commit is on its way; ``through_pause``: the
+        operator asked, `p` does not hold it back)."""
         self._force = self._force or force
+        self._through = self._through or through_pause
         self._event = self._event or event
         self._dirty.set()
         self.notifier.poke()  # it looks too, paused or not
@@ -238,13 +258,18 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         for delay in RECHECK_DELAYS:
             self.set_timer(delay, self.request_refresh)
 
+    def _data_screen(self) -> DataScreen | None:
+        """The screen the data is for: the current one, or the one under a modal."""
+        screen = self.screen
+        if isinstance(screen, DataScreen):
+            return screen
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, DataScreen)), None)
+
     async def _read_for_screen(self, force: bool) -> bool:
         """Read what the screen shows if the store changed; False if it had not."""
-        screen = self.screen
-        if not isinstance(screen, DataScreen):
-            screen = next((s for s in reversed(self.screen_stack) if isinstance(s, DataScreen)), None)
-            if screen is None:
-                return True
+        screen = self._data_screen()
+        if screen is None:
+            return True
         query = screen.data_query()
         if query is None:
             return True
@@ -271,6 +296,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         if screen.is_mounted and screen.is_attached and not self._stop.is_set():
             screen.apply(mark(data, self.notifier.engine), self.store.status(), self.refresh_state)
             self.applied += 1
+            self._fed.add(screen)
         if big_read or not self._settled:
             self._settled = True
             heap.settle()
@@ -363,7 +389,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
             self.push_screen(HelpScreen())
 
     def action_reload(self) -> None:
-        self.request_refresh(force=True)
+        self.request_refresh(force=True, through_pause=True)
         self.notify("Re-reading the store", timeout=1.5)
 
     def open_task(self, task_id: int) -> None:

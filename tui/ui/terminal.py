@@ -10,9 +10,17 @@ keeps it.)
 
 SIGTERM and SIGHUP would otherwise kill the process where it stands,
 leaving the terminal in the alternate screen with mouse tracking on and the
-cursor hidden: `install_exit_signals` turns them into an ordinary exit, so
-the driver restores the terminal, the store and the watcher close, and the
-command line removes what it made; it exits with 128 + the signal's number.
+cursor hidden: they end the app as an ordinary exit does, so the driver
+restores the terminal, the store and the watcher close, and the command line
+removes what it made; it exits with 128 + the signal's number (SIGINT, as
+Ctrl+C: 0). Under the command line the signals are `tui.ui.exits`'s, which
+reach the app at every moment and bound the time to leave; elsewhere (an app
+run in a test) `install_exit_signals` asks asyncio for SIGTERM and SIGHUP.
+
+The terminal can also go while the app runs. Its output failing (the window
+closed, the pipe gone) ends the app with status 1 (`tui.ui.output`); its
+input reaching the end (a hung-up terminal reads as end of file) is no
+longer read, at no cost, and the app runs on until it is told to stop.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import asyncio
 import os
 import selectors
 import signal
+import sys
+import termios
 import threading
 from codecs import getincrementaldecoder
 from collections.abc import Callable, Iterable
@@ -33,22 +43,29 @@ from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 from textual.keys import _character_to_key
 
-#: Signals that end the app as a quit does (SIGINT keeps Python's
-#: KeyboardInterrupt: the command line treats it as Ctrl+C, status 0).
-EXIT_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP)
+from .exits import LEAVING, exit_status
+from .output import TerminalOutput
 
+__all__ = ["SessionTopDriver", "TerminalMixin", "exit_status", "install_exit_signals"]
 
-def exit_status(signum: int) -> int:
-    """The shell's convention for "ended by signal N"."""
-    return 128 + signum
+#: The status of an app whose terminal took no more output.
+OUTPUT_GONE = 1
+#: What the driver leaves the terminal in, written at once if leaving is wedged:
+#: no Kitty keys, the main screen, the cursor, no focus reports, no bracketed
+#: paste, no mouse reports, line wrap.
+RESTORE = ("\x1b[<u\x1b[?1049l\x1b[?25h\x1b[?1004l\x1b[?2004l"
+           "\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?7h")
 
 
 def install_exit_signals(on_signal: Callable[[int], None]) -> Callable[[], None]:
     """Call ``on_signal(signum)`` from the event loop on SIGTERM/SIGHUP;
-    returns the undo (the default handlers come back)."""
+    returns the undo (the default handlers come back). Under the command line
+    (`tui.ui.exits` installed) the app is already told, from `run_async` on."""
+    if LEAVING.installed:
+        return lambda: None
     loop = asyncio.get_running_loop()
     installed: list[int] = []
-    for sig in EXIT_SIGNALS:
+    for sig in (signal.SIGTERM, signal.SIGHUP):
         try:
             loop.add_signal_handler(sig, on_signal, int(sig))
         except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover - not a main thread
@@ -149,19 +166,84 @@ ESCAPE_TICK_S = 0.1
 
 
 class SessionTopDriver(LinuxDriver):
-    """Textual's Linux driver reading keys with `EscAwareParser`.
+    """Textual's Linux driver reading keys with `EscAwareParser`, writing
+    through `TerminalOutput`.
 
     `run_input_thread` is Textual 8.2.8's own (the version is pinned) with
     the parser swapped (the driver makes its parser inside this method), and
-    one change: Textual wakes every 0.1 s to tick its parser; here the thread
+    two changes: Textual wakes every 0.1 s to tick its parser; here the thread
     waits without a timeout unless an escape sequence is half read (only then
     does the tick have anything to do), and the exit event wakes it. An idle
-    dashboard's input thread then costs nothing.
+    dashboard's input thread then costs nothing. And at the end of its input
+    (a zero-byte read) it stops reading: Textual read again at once, for ever,
+    on a whole core.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.exit_event = _WakingEvent()
+        stream = sys.__stderr__  # where Textual draws
+        assert stream is not None
+        self._output = TerminalOutput(stream.fileno(), self._output_gone, stream.encoding)
+        self._file = self._output  # type: ignore[assignment]  # the writer thread's file
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._forget_restore: Callable[[], None] | None = None
+
+    # --- output -------------------------------------------------------------------------
+
+    def start_application_mode(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._forget_restore = LEAVING.last_resort(self._restore_now)
+        super().start_application_mode()
+
+    def write(self, data: str) -> None:
+        """Queue ``data`` for the terminal: it waits for room as Textual's
+        does, but never for a terminal that is gone, nor, leaving, for one
+        that takes nothing more."""
+        writer = self._writer_thread
+        assert writer is not None, "Driver must be in application mode"
+        self._output.put(writer._queue, data, lambda: LEAVING.leaving)  # noqa: SLF001
+
+    def close(self) -> None:
+        """Stop the writer thread once it has written the rest (Textual's
+        `stop` would wait for room, and for the thread, for ever)."""
+        writer = self._writer_thread
+        if writer is not None:
+            queued = self._output.put(writer._queue, None, lambda: LEAVING.leaving)  # noqa: SLF001
+            # A thread stuck writing to a terminal that takes nothing is left to the exit.
+            writer.join(None if queued and not self._output.gone else 0.5)
+        if self._forget_restore is not None:
+            self._forget_restore()
+
+    def _output_gone(self) -> None:
+        """From the writer thread: a write failed, the terminal is gone. The
+        app ends (status 1; a signal that came says its own)."""
+        LEAVING.leave_soon(OUTPUT_GONE)
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self._end_without_output)
+        except RuntimeError:  # the loop is closed: the app has ended
+            pass
+
+    def _end_without_output(self) -> None:
+        app = self._app
+        app.output_gone = True  # type: ignore[attr-defined]
+        if LEAVING.signum is None:
+            app.exit(return_code=OUTPUT_GONE)
+
+    def _restore_now(self) -> None:  # pragma: no cover - the last resort of a wedged exit
+        """Put the terminal back at once, without waiting on it."""
+        fd = os.open(f"/proc/self/fd/{self._output.fd}", os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            os.write(fd, RESTORE.encode())
+        finally:
+            os.close(fd)
+        if self.attrs_before is not None:
+            termios.tcsetattr(self.fileno, termios.TCSANOW, self.attrs_before)
+
+    # --- input --------------------------------------------------------------------------
 
     def run_input_thread(self) -> None:
         wake = self.exit_event
@@ -183,6 +265,9 @@ class SessionTopDriver(LinuxDriver):
                     try:
                         raw = os.read(fileno, 1024 * 4)
                     except OSError:  # the terminal is gone (SIGHUP follows): stop reading
+                        gone.append(True)
+                        return
+                    if not raw:  # the end of the input (a hung-up terminal): stop reading
                         gone.append(True)
                         return
                     data = decode(raw, final=final and last)
@@ -219,6 +304,19 @@ class TerminalMixin:
     """
 
     exit_signal: int | None = None
+    #: The terminal took no more output (the app ended for it).
+    output_gone: bool = False
+
+    async def run_async(self, *args: Any, **kwargs: Any) -> Any:
+        """Under the command line, a signal reaches the app from the very start
+        of its run to its very end (`tui.ui.exits`)."""
+        detach = LEAVING.attach(asyncio.get_running_loop(), self._exit_on_signal) \
+            if LEAVING.installed else None
+        try:
+            return await super().run_async(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            if detach is not None:
+                detach()
 
     def get_driver_class(self):  # type: ignore[no-untyped-def]
         """Textual's driver with keys read so that Esc then a key is never lost."""
@@ -226,8 +324,8 @@ class TerminalMixin:
         return SessionTopDriver if driver.__name__ == "LinuxDriver" else driver
 
     def _exit_on_signal(self, signum: int) -> None:
-        """SIGTERM/SIGHUP: quit as `q` does (the terminal is restored, the store
-        and the watcher closed), with the shell's status for the signal."""
+        """SIGTERM/SIGHUP/SIGINT: quit as `q` does (the terminal is restored, the
+        store and the watcher closed), with the shell's status for the signal."""
         self.exit_signal = signum
         self.exit(return_code=exit_status(signum))  # type: ignore[attr-defined]
 

@@ -25,7 +25,7 @@ class NotificationsScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close"),
         Binding("exclamation_mark", "dismiss", "Close", show=False),
-        Binding("q", "dismiss", "Close", show=False),
+        Binding("q", "app.quit", "Quit", show=False),  # q quits from every screen
     ]
     DEFAULT_CSS = """
     NotificationsScreen { align: center middle; }
@@ -69,5 +69,5 @@ class NotificationsScreen(ModalScreen[None]):
             t.append(f"  {when}  ", style="dim")
             t.append(f"{kind:<8} ", style="bold red" if kind in BAD_KINDS else "bold")
             t.append(f"{msg}\n")
-        t.append("\nEsc closes.", style="dim")
+        t.append("\nEsc closes; q quits.", style="dim")
         self.query_one("#notifications-body", Static).update(t)
