@@ -28,6 +28,9 @@ from typing import Any
 
 #: The kinds of notification (see `tui.notify.engine`).
 KINDS = ("exit", "review", "approval", "failed", "stall", "server")
+#: The keys of the ``[notify]`` table (README.md documents each, in "Settings").
+TABLE_KEYS = ("toast", "osc9", "osc777", "bell", "notify_command", "command_timeout", "events",
+              "repeat_seconds", "stall_factor", "stall_floor_minutes", "stall_minutes")
 #: The bell, the terminal's notification and the command: at most once per kind
 #: in this many seconds (the rest of a burst go out as one, `tui.notify.throttle`).
 REPEAT_S = 10.0
