@@ -9,12 +9,13 @@ Pure functions over `TaskRow`s so the rules can be tested without a screen.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from .snapshots import IN_FLIGHT_STATES, TASK_STATES, TaskRow
+from .snapshots import IN_FLIGHT_STATES, TASK_STATES, TaskDelta, TaskRow
 from .text import one_line
 
 #: (key, heading) in the order the groups are shown.
@@ -175,23 +176,60 @@ def _sorted_group(gkey: str, rows: list[TaskRow], sort: str, unfold_finished: bo
     return Group(gkey, heading, tuple(rows))
 
 
+class _Bucket:
+    """One group's shown tasks in order, kept sorted by insertion (bisect):
+    a task that changes moves in O(log n), no group is sorted again."""
+
+    __slots__ = ("keys", "rows", "key")
+
+    def __init__(self, key: Callable[[TaskRow], object], rows: Iterable[TaskRow]) -> None:
+        self.key = key
+        pairs = sorted(((key(t), t) for t in rows), key=lambda kt: kt[0])
+        self.keys = [k for k, _ in pairs]
+        self.rows = [t for _, t in pairs]
+
+    def add(self, task: TaskRow) -> None:
+        k = self.key(task)
+        i = bisect.bisect_left(self.keys, k)
+        self.keys.insert(i, k)
+        self.rows.insert(i, task)
+
+    def remove(self, task: TaskRow) -> None:
+        i = bisect.bisect_left(self.keys, self.key(task))
+        if i < len(self.rows) and self.rows[i].id == task.id:
+            del self.keys[i], self.rows[i]
+        else:  # (not where its key says: a row whose key cannot be compared alike)
+            j = next(j for j, t in enumerate(self.rows) if t.id == task.id)
+            del self.keys[j], self.rows[j]
+
+
+def _running(task: TaskRow) -> bool:
+    """Counted as running in the title: Active, with a live working session."""
+    return bool(task.live_count) and group_of(task) == "active"
+
+
 class Grouper:
     """`group_tasks`, kept up to date from one snapshot to the next.
 
     The store hands the same `TaskRow` object for a task that did not change,
-    so the rows that changed are found by identity; only their groups are sorted
-    again, and the finished group (thousands of rows on a big store) only when
-    a finished task is among them. The budget counts of the Active heading are
-    kept the same way. The result is always what `group_tasks` would return
-    for the same rows.
+    and says which rows it built again (`TaskDelta`) when the snapshot follows
+    the one before it; so only the changed tasks are regrouped: each moves
+    out of its old group and into its new one by bisection, and only those
+    groups' tuples are made again. Without a delta the changed rows are found
+    by identity. The budget counts of the Active heading and the title's
+    running count are kept the same way. The result is always what
+    `group_tasks` would return for the same rows.
     """
 
     def __init__(self) -> None:
         self._params: tuple[str, str, bool, bool] | None = None
         self._by_id: dict[int, TaskRow] = {}
-        self._buckets: dict[str, dict[int, TaskRow]] = {}
+        self._buckets: dict[str, _Bucket] = {}
         self._groups: dict[str, Group] = {}
         self._budget: Counter[str] = Counter()
+        self._seq = 0
+        #: Tasks counted as running in the title (Active with a live working session).
+        self.running = 0
 
     def group(
         self,
@@ -201,36 +239,58 @@ class Grouper:
         needle: str = "",
         live_only: bool = False,
         unfold_finished: bool = False,
+        seq: int = 0,
+        delta: TaskDelta | None = None,
     ) -> list[Group]:
+        """The groups of ``tasks``; ``seq`` and ``delta`` as the snapshot has
+        them (a delta counts only when this grouper saw list ``seq - 1``)."""
         params = (sort, needle, live_only, unfold_finished)
         by_id = self._by_id
-        changed: list[TaskRow] = []
-        fresh = params != self._params or len(tasks) != len(by_id)  # tasks came or went
-        if not fresh:
-            for task in tasks:
-                if by_id.get(task.id) is not task:
-                    changed.append(task)
-            # a task replaced by another, or most of them changed: start over
-            fresh = any(t.id not in by_id for t in changed) or len(changed) > len(tasks) // 4 + 1
-        if fresh:
+        follows = bool(seq) and seq == self._seq + 1 and delta is not None
+        self._seq = seq
+        if params != self._params:
             return self._rebuild(tasks, params)
+        if follows:
+            assert delta is not None
+            changed = list(delta.rows)
+            gone = [by_id[tid] for tid in delta.removed if tid in by_id]
+            if any(t.id in delta.removed for t in changed) or len(changed) > len(tasks) // 4 + 1:
+                return self._rebuild(tasks, params)
+        else:
+            if len(tasks) != len(by_id):  # tasks came or went
+                return self._rebuild(tasks, params)
+            changed = [t for t in tasks if by_id.get(t.id) is not t]
+            gone = []
+            # a task replaced by another, or most of them changed: start over
+            if any(t.id not in by_id for t in changed) or len(changed) > len(tasks) // 4 + 1:
+                return self._rebuild(tasks, params)
         dirty: set[str] = set()
-        for task in changed:
-            old = by_id[task.id]
-            by_id[task.id] = task
-            for row, add in ((old, False), (task, True)):
+        for old, new in [(by_id.get(t.id), t) for t in changed] + [(t, None) for t in gone]:
+            if old is not None and new is not None and old is new:
+                continue
+            for row, add in ((old, False), (new, True)):
+                if row is None:
+                    continue
                 if in_budget(row):
                     self._budget[row.project] += 1 if add else -1
+                if _running(row):
+                    self.running += 1 if add else -1
                 if not _shown(row, needle, live_only):
                     continue
                 g = group_of(row)
                 dirty.add(g)
                 if add:
-                    self._buckets[g][row.id] = row
+                    self._buckets[g].add(row)
                 else:
-                    self._buckets[g].pop(row.id, None)
+                    self._buckets[g].remove(row)
+            if new is None:
+                del by_id[old.id]  # type: ignore[union-attr]
+            else:
+                by_id[new.id] = new
+        if follows and len(by_id) != len(tasks):  # the delta did not account for every row
+            return self._rebuild(tasks, params)
         for g in dirty:
-            self._sort(g)
+            self._make(g)
         return self._ordered()
 
     def _rebuild(self, tasks: tuple[TaskRow, ...] | list[TaskRow],
@@ -238,28 +298,36 @@ class Grouper:
         sort, needle, live_only, _ = params
         self._params = params
         self._by_id = {t.id: t for t in tasks}
+        self.running = sum(1 for t in tasks if _running(t))
         if len(self._by_id) != len(tasks):  # duplicate ids: no identity bookkeeping
             self._params = None
             return group_tasks(tasks, sort=sort, needle=needle, live_only=live_only,
                                unfold_finished=params[3])
-        self._buckets = {key: {} for key, _ in GROUPS}
+        shown: dict[str, list[TaskRow]] = {key: [] for key, _ in GROUPS}
         for task in tasks:
             if _shown(task, needle, live_only):
-                self._buckets[group_of(task)][task.id] = task
+                shown[group_of(task)].append(task)
+        self._buckets = {key: _Bucket(_newest if key == "finished" else sort_key(sort), rows)
+                         for key, rows in shown.items()}
         self._budget = budget(tasks)
         self._groups = {}
         for key, _ in GROUPS:
-            self._sort(key)
+            self._make(key)
         return self._ordered()
 
-    def _sort(self, gkey: str) -> None:
+    def _make(self, gkey: str) -> None:
+        """The group's `Group` from its bucket (as `_sorted_group` makes it)."""
         assert self._params is not None
-        sort, _, _, unfold = self._params
-        group = _sorted_group(gkey, list(self._buckets[gkey].values()), sort, unfold)
-        if group is None:
+        rows = self._buckets[gkey].rows
+        if not rows:
             self._groups.pop(gkey, None)
+            return
+        heading = HEADINGS[gkey]
+        if gkey == "finished" and not self._params[3] and len(rows) > FINISHED_SHOWN + 1:
+            group = Group(gkey, heading, tuple(rows[:FINISHED_SHOWN]), folded=len(rows) - FINISHED_SHOWN)
         else:
-            self._groups[gkey] = group
+            group = Group(gkey, heading, tuple(rows))
+        self._groups[gkey] = group
 
     def _ordered(self) -> list[Group]:
         active = self._groups.get("active")

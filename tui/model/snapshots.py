@@ -330,6 +330,16 @@ class StoreStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskDelta:
+    """What one task list differs by from the list before it: the rows built
+    again (new tasks among them) and the tasks gone. Every other row is the
+    same object as before."""
+
+    rows: tuple[TaskRow, ...] = ()
+    removed: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class TaskListSnapshot:
     tasks: tuple[TaskRow, ...]
     status: StoreStatus
@@ -337,3 +347,8 @@ class TaskListSnapshot:
     #: Distinct sessions live now (the server's word), on a task or not: one
     #: session linked to ten tasks counts once.
     live_sessions: int = 0
+    #: The list's number from its store (0: not from a chain of lists), and
+    #: what it differs by from list ``seq - 1`` (None: anything may), so a
+    #: screen that applied that one does the work of the change only.
+    seq: int = 0
+    delta: TaskDelta | None = None

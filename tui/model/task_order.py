@@ -43,3 +43,30 @@ def freeze(groups: Iterable[Group]) -> dict[int, int]:
         for task in group.tasks:
             order.setdefault(task.id, len(order))
     return order
+
+
+class Arranger:
+    """`arrange`, remembered per group: a group that is the same object as
+    last time, under the same order, is handed back as it was arranged (a
+    frozen order sorts its group; only the groups that changed pay that)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[Group, bool, dict[int, int] | None, Group]] = {}
+
+    def arrange(self, groups: Sequence[Group], *, reverse: bool = False,
+                frozen: dict[int, int] | None = None) -> list[Group]:
+        if not reverse and frozen is None:
+            self._seen = {}
+            return list(groups)
+        out: list[Group] = []
+        seen: dict[str, tuple[Group, bool, dict[int, int] | None, Group]] = {}
+        for group in groups:
+            hit = self._seen.get(group.key)
+            if hit is not None and hit[0] is group and hit[1] == reverse and hit[2] is frozen:
+                done = hit[3]
+            else:
+                done = arrange((group,), reverse=reverse, frozen=frozen)[0]
+            seen[group.key] = (group, reverse, frozen, done)
+            out.append(done)
+        self._seen = seen
+        return out

@@ -3,11 +3,14 @@
 tasks by ``updated_at`` (tau bumps it on every change of a task), task_sessions
 by rowid (rows are only ever added), depends_on whole (it is small); from these,
 which sessions are "relevant" (kept current by the sessions side) and which
-task rows must be rebuilt.
+task rows must be rebuilt. A change to one task costs that task: the relevant
+sessions are kept by task (each relevant task's links counted once), so a task
+that starts, finishes or gains a session adds or drops its own sessions only.
 """
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 
 import aiosqlite
@@ -52,7 +55,16 @@ class TaskTables:
         self.links_rowid = 0
         self.links_total = 0
         self.deps: dict[int, list[int]] = {}
+        self._dependents: dict[int, list[int]] = {}  # depends_on target → the tasks waiting on it
         self.relevant: set[str] = set()
+        #: What `relevant` is made of: each relevant task's session ids as
+        #: counted, how many relevant tasks hold each session, the finished
+        #: tasks by (updated_at, id) and the newest RELEVANT_FINISHED of them.
+        self._counted: dict[int, tuple[str, ...]] = {}
+        self._holders: dict[str, int] = {}
+        self._finished: list[tuple[int, int]] = []
+        self._recent: set[int] = set()
+        self._recount = True
         #: Only some tasks were read (`read_some`): the next refresh starts afresh.
         self.partial = False
 
@@ -83,86 +95,102 @@ class TaskTables:
         if dv == self.dv:
             return
         base = _task_select(schema)
-        async with conn.execute("SELECT COUNT(*) FROM tasks") as cur:
-            count = (await cur.fetchone())[0]
-        changed_states = False
+        # (Each query is one trip to the connection's thread: execute, fetch
+        # and close would be three, and under load a trip costs ~0.3 ms.)
+        count = (await conn.execute_fetchall("SELECT COUNT(*) FROM tasks"))[0][0]  # type: ignore[index]
+        #: Tasks whose state changed, came or went: those that depend on them
+        #: are blocked or not anew.
+        moved: set[int] = set()
         seen_change = False
+        #: Task id → its row before this read (None: new), for the relevant sessions.
+        before: dict[int, tuple | None] = {}
+        replaced = False  # ``rows`` is a new dict (tasks came, went or moved)
         full = not self.rows or not schema.has("tasks", "updated_at")
         if not full:
             # tau bumps updated_at on every change of a task.
-            async with conn.execute(base + " WHERE updated_at >= ?", (self.max_updated,)) as cur:
-                rows = await cur.fetchall()
+            rows = list(await conn.execute_fetchall(base + " WHERE updated_at >= ?", (self.max_updated,)))
             for r in rows:
                 tid = as_int(r[0])
                 old = self.rows.get(tid)
                 if old != r:
                     seen_change = True
-                    changed_states = changed_states or old is None or old[3] != r[3]
+                    if old is None or old[3] != r[3]:
+                        moved.add(tid)
+                    before.setdefault(tid, old)
                     self.rows[tid] = r
                     mark(tid)
                 self.max_updated = max(self.max_updated, as_int(r[8]))
             full = len(self.rows) != count  # a task deleted, or rows without a key
-        links_changed = await self._refresh_links(conn, schema)
+        links_changed, linked = await self._refresh_links(conn, schema)
         if not (full or seen_change or links_changed):
             # Something committed that updated_at does not show (a hand edit, a
             # relation, a task message): compare the whole table, it is small.
             full = True
         if full:
-            async with conn.execute(base) as cur:
-                rows = await cur.fetchall()
+            rows = list(await conn.execute_fetchall(base))
             fresh: dict[int, tuple] = {}
             for r in rows:
                 fresh.setdefault(as_int(r[0]), r)  # a table without its key: each id once
             if fresh != self.rows:
-                changed_states = changed_states or any(
-                    as_str(r[3]) != as_str(self.rows.get(tid, (None,) * 4)[3])
-                    for tid, r in fresh.items())
+                moved.update(tid for tid, r in fresh.items()
+                             if as_str(r[3]) != as_str(self.rows.get(tid, (None,) * 4)[3]))
                 for tid in set(fresh) ^ set(self.rows):
                     mark(tid)
+                    moved.add(tid)
                 for tid, r in fresh.items():
-                    if self.rows.get(tid) != r:
+                    old = self.rows.get(tid)
+                    if old != r:
                         mark(tid)
-                if len(fresh) != len(self.rows):
-                    changed_states = True
-            self.rows = fresh
+                        before.setdefault(tid, old)
+                if fresh.keys() == self.rows.keys() and list(fresh) == list(self.rows):
+                    self.rows.update(fresh)  # the same tasks in the same order: in place
+                else:
+                    self.rows = fresh  # (the fleet model then builds its list afresh)
+                    replaced = True
             self.max_updated = max((as_int(r[8]) for r in rows), default=0)
         deps: dict[int, list[int]] = {}
         if schema.has("task_relations", "from_task", "to_task", "relation"):
-            async with conn.execute(
-                "SELECT from_task, to_task FROM task_relations WHERE relation='depends_on'"
-            ) as cur:
-                async for a, b in cur:
-                    deps.setdefault(as_int(a), []).append(as_int(b))
-        if deps != self.deps or changed_states:
-            for tid in set(deps) | set(self.deps):  # "blocked" hangs on other tasks' states
+            for a, b in await conn.execute_fetchall(
+                    "SELECT from_task, to_task FROM task_relations WHERE relation='depends_on'"):
+                deps.setdefault(as_int(a), []).append(as_int(b))
+        if deps != self.deps:
+            for tid in set(deps) | set(self.deps):  # a relation came or went (the table is small)
                 mark(tid)
             self.deps = deps
-        if full or changed_states or links_changed:
+            self._dependents = {}
+            for a, targets in deps.items():
+                for b in targets:
+                    self._dependents.setdefault(b, []).append(a)
+        for tid in moved:  # "blocked" hangs on other tasks' states
+            self.marks.mark_many(self._dependents.get(tid, ()))
+        if replaced or self._recount:
             self._find_relevant()
+        elif before or linked:
+            self._update_relevant(before, linked)
         self.dv = dv
 
-    async def _refresh_links(self, conn: aiosqlite.Connection, schema: Schema) -> bool:
+    async def _refresh_links(self, conn: aiosqlite.Connection, schema: Schema) -> tuple[bool, set[int]]:
         """task_sessions rows are only ever added ("insert or ignore"): read new
-        rowids; re-read the table when its count says rows went away."""
+        rowids; re-read the table when its count says rows went away. Returns
+        whether anything changed, and the tasks that gained links (after a full
+        read the caller counts the relevant sessions afresh)."""
         if not schema.has("task_sessions", "task_id", "session_id"):
             if self.links:
                 self.links, self.session_tasks = {}, {}
                 self.marks.mark_all()
-                return True
-            return False
+                self._recount = True
+                return True, set()
+            return False, set()
         ts = lambda c: schema.col("task_sessions", c)  # noqa: E731
         cols = f"task_id, session_id, {ts('role')}, {ts('created_at')}"
-        async with conn.execute("SELECT COUNT(*) FROM task_sessions") as cur:
-            count = (await cur.fetchone())[0]
+        count = (await conn.execute_fetchall("SELECT COUNT(*) FROM task_sessions"))[0][0]  # type: ignore[index]
         rows: list = []
         full = not self.links_total
         if not full:
             try:
-                async with conn.execute(
+                rows = list(await conn.execute_fetchall(
                     f"SELECT rowid, {cols} FROM task_sessions WHERE rowid > ? ORDER BY rowid",
-                    (self.links_rowid,),
-                ) as cur:
-                    rows = await cur.fetchall()
+                    (self.links_rowid,)))
             except sqlite3.OperationalError:  # a table without rowid: read it whole
                 full = True
             full = full or self.links_total + len(rows) != count
@@ -170,12 +198,10 @@ class TaskTables:
             self.links, self.session_tasks, self.links_total = {}, {}, 0
             self.marks.mark_all()
             try:
-                async with conn.execute(
-                    f"SELECT rowid, {cols} FROM task_sessions ORDER BY rowid") as cur:
-                    rows = await cur.fetchall()
+                rows = list(await conn.execute_fetchall(
+                    f"SELECT rowid, {cols} FROM task_sessions ORDER BY rowid"))
             except sqlite3.OperationalError:
-                async with conn.execute(f"SELECT 0, {cols} FROM task_sessions") as cur:
-                    rows = await cur.fetchall()
+                rows = list(await conn.execute_fetchall(f"SELECT 0, {cols} FROM task_sessions"))
         links, session_tasks, top = self.links, self.session_tasks, self.links_rowid
         touched: set[int] = set()
         for rowid, task_id, sid, role, created in rows:
@@ -196,7 +222,9 @@ class TaskTables:
         self.links_total = count if full else self.links_total + len(rows)
         for tid in touched:
             links[tid].sort(key=lambda link: link[2])  # by created_at, then rowid (stable)
-        return bool(rows) or full
+        if full:
+            self._recount = True  # counted afresh by the caller
+        return bool(rows) or full, touched
 
     async def read_some(self, f: DbFile, ids: set[int]) -> None:
         """Only these tasks, their links and their depends_on edges, by key: what
@@ -234,15 +262,74 @@ class TaskTables:
                     self.deps.setdefault(as_int(a), []).append(as_int(b))
         self.relevant = {sid for links in self.links.values() for sid, _, _ in links}
 
+    # --- the relevant sessions -------------------------------------------------------
+
     def _find_relevant(self) -> None:
-        """The sessions kept current: of unfinished tasks and recent finished ones."""
+        """The sessions kept current: of unfinished tasks and recent finished
+        ones. Counted afresh (the first read, a full read); later changes go
+        through `_update_relevant`. ``relevant`` stays the same set object."""
         finished: list[tuple[int, int]] = []
-        keep: set[int] = set()
+        keep: list[int] = []
         for tid, r in self.rows.items():
             if as_str(r[3]) in TERMINAL_STATES:
                 finished.append((as_int(r[8]), tid))
             else:
-                keep.add(tid)
-        finished.sort(reverse=True)
-        keep.update(tid for _, tid in finished[:RELEVANT_FINISHED])
-        self.relevant = {sid for tid in keep for sid, _, _ in self.links.get(tid, ())}
+                keep.append(tid)
+        finished.sort()
+        self._finished = finished
+        self._recent = {tid for _, tid in finished[-RELEVANT_FINISHED:]} if finished else set()
+        keep.extend(self._recent)
+        self._counted, self._holders = {}, {}
+        self._recount = False
+        self.relevant.clear()
+        for tid in keep:
+            self._count(tid)
+
+    def _count(self, tid: int) -> None:
+        """Count a relevant task's sessions (those it has now)."""
+        sids = tuple(sid for sid, _, _ in self.links.get(tid, ()))
+        self._counted[tid] = sids
+        holders, relevant = self._holders, self.relevant
+        for sid in sids:
+            n = holders.get(sid, 0)
+            holders[sid] = n + 1
+            if not n:
+                relevant.add(sid)
+
+    def _uncount(self, tid: int) -> None:
+        holders, relevant = self._holders, self.relevant
+        for sid in self._counted.pop(tid, ()):
+            n = holders[sid] - 1
+            if n:
+                holders[sid] = n
+            else:
+                del holders[sid]
+                relevant.discard(sid)
+
+    def _update_relevant(self, before: dict[int, tuple | None], linked: set[int]) -> None:
+        """The relevant sessions after these tasks changed (``before``: their
+        rows before) or gained links: the cost of those tasks, plus the window
+        of recent finished ones when it moved."""
+        finished = self._finished
+        for tid, old in before.items():
+            if old is not None and as_str(old[3]) in TERMINAL_STATES:
+                key = (as_int(old[8]), tid)
+                i = bisect.bisect_left(finished, key)
+                if i < len(finished) and finished[i] == key:
+                    del finished[i]
+            new = self.rows.get(tid)
+            if new is not None and as_str(new[3]) in TERMINAL_STATES:
+                bisect.insort(finished, (as_int(new[8]), tid))
+        recent = {tid for _, tid in finished[-RELEVANT_FINISHED:]} if finished else set()
+        todo = set(before) | linked | (recent ^ self._recent)
+        self._recent = recent
+        rows = self.rows
+        for tid in todo:
+            r = rows.get(tid)
+            wanted = r is not None and (as_str(r[3]) not in TERMINAL_STATES or tid in recent)
+            if tid in self._counted:
+                if wanted and tid not in linked and tid not in before:
+                    continue  # still relevant, the same links
+                self._uncount(tid)
+            if wanted:
+                self._count(tid)

@@ -24,6 +24,9 @@ from ..model.snapshots import TaskRow
 
 from .client import Line, ServerUnavailable, connect
 
+#: The states tau's scheduler gives wait reasons for (queued, blocked, and
+#: active ones with a dependency: TAU.md §7.3).
+WAITING_STATES = frozenset({"ready", "planning", "active", "review", "merging", "refining"})
 #: At most one ask per project in this many seconds.
 MIN_INTERVAL_S = 1.0
 #: An answer that takes longer than this is given up (the next change asks again).
@@ -66,7 +69,11 @@ def parse_overview(obj: Mapping[str, object]) -> dict[int, tuple[str, ...]]:
 
 
 class WaitReasons:
-    """The newest wait reasons tau's scheduler gave, per project."""
+    """The newest wait reasons tau's scheduler gave, per project.
+
+    The tasks whose reasons changed are kept (`take_changed`), so that only
+    their rows are built again, not the list.
+    """
 
     def __init__(self, socket: Callable[[], Path | None], on_change: Callable[[], None], *,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -79,12 +86,30 @@ class WaitReasons:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.problem: str | None = None
+        self._merged: dict[int, tuple[str, ...]] | None = None
+        self._changed: set[int] = set()
 
     def reasons(self) -> dict[int, tuple[str, ...]]:
-        merged: dict[int, tuple[str, ...]] = {}
-        for per in self._by_project.values():
-            merged.update(per)
-        return merged
+        """Task id → its reasons (the caller must not change it)."""
+        if self._merged is None:
+            merged: dict[int, tuple[str, ...]] = {}
+            for per in self._by_project.values():
+                merged.update(per)
+            self._merged = merged
+        return self._merged
+
+    def take_changed(self) -> set[int]:
+        """The tasks whose reasons changed since the last call."""
+        changed, self._changed = self._changed, set()
+        return changed
+
+    def _replace(self, project: str, reasons: dict[int, tuple[str, ...]] | None) -> None:
+        old = self._by_project.pop(project, None) or {}
+        if reasons is not None:
+            self._by_project[project] = reasons
+        new = reasons or {}
+        self._changed.update(tid for tid in old.keys() | new.keys() if old.get(tid) != new.get(tid))
+        self._merged = None
 
     def want(self, versions: Mapping[str, object]) -> None:
         """These projects are on screen, each at a version of what tau's
@@ -96,7 +121,7 @@ class WaitReasons:
                 self._want[p] = version
         for p in list(self._by_project):
             if p not in projects:
-                del self._by_project[p]
+                self._replace(p, None)
                 self._asked.pop(p, None)
         if self._want:
             if self._task is None or self._task.done():
@@ -107,7 +132,8 @@ class WaitReasons:
         """The server went away: its reasons with it."""
         self._asked.clear()
         if self._by_project:
-            self._by_project.clear()
+            for p in list(self._by_project):
+                self._replace(p, None)
             self._on_change()
 
     async def stop(self) -> None:
@@ -154,7 +180,7 @@ class WaitReasons:
         self.problem = None
         reasons = parse_overview(answer)
         if reasons != self._by_project.get(project):
-            self._by_project[project] = reasons
+            self._replace(project, reasons)
             self._on_change()
 
     @staticmethod

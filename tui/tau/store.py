@@ -32,7 +32,7 @@ from .fleet_sessions import SessionTable
 from .live import LiveTracker
 from .loose import LooseSessions
 from .merge import ServerLiveness
-from .overview import ProjectVersions, WaitReasons
+from .overview import WAITING_STATES, ProjectVersions, WaitReasons
 from .paths import SOCKET
 from .task_read import TaskReader
 from .transcript_read import TranscriptReader
@@ -40,9 +40,6 @@ from .usage import UsageSums
 
 __all__ = ["Store", "StoreError", "decode_message", "describe_error"]
 
-#: The states tau's scheduler gives wait reasons for (queued, blocked, and
-#: active ones with a dependency: TAU.md §7.3).
-WAITING_STATES = frozenset({"ready", "planning", "active", "review", "merging", "refining"})
 #: How long the first read waits for tau's server to answer its subscribes (s).
 FIRST_ANSWER_WAIT_S = 0.5
 
@@ -85,6 +82,7 @@ class Store:
         self._waits_on = True
         self._versions = ProjectVersions()
         self._with_waits: dict[int, tuple[TaskRow, tuple[str, ...], TaskRow]] = {}
+        self._list_seq = 0  # the number of the last task list handed out
         self._task_reader = TaskReader(self._db, self._fleet, self._usage, self._transcripts)
 
     def _forget(self, which: Which) -> None:
@@ -200,9 +198,12 @@ class Store:
             await self._fleet.refresh_tau()
             db.listed = True
             liveness = self._liveness()
-            tasks = self._add_waits(self._fleet.task_rows(liveness))
+            tasks = self._fleet.task_rows(liveness, self._list_waits())
+            self._ask_waits()
+            self._list_seq += 1
             return TaskListSnapshot(tasks=tasks, status=self.status(), taken_at=time.time(),
-                                    live_sessions=self.live.live_count() if liveness.up else 0)
+                                    live_sessions=self.live.live_count() if liveness.up else 0,
+                                    seq=self._list_seq, delta=self._fleet.delta)
 
     async def read_task(self, task_id: int, *, recent: int = 3, include_archived: bool = True,
                         ask_waits: bool = True) -> TaskDetail | None:
@@ -245,22 +246,37 @@ class Store:
         self.live.focus(session_id)
         self._waits_on = session_id is None
 
-    def _add_waits(self, rows: tuple[TaskRow, ...], version: object = None, *,
+    def _list_waits(self) -> dict[int, tuple[str, ...]]:
+        """tau's wait reasons for the whole list; the tasks whose reasons
+        changed are marked, so only their rows are built again."""
+        waits = self._waits
+        if not self.live.up:
+            waits.forget()
+        changed = waits.take_changed()
+        if changed:
+            self._fleet.marks.mark_many(changed)
+        return waits.reasons()
+
+    def _ask_waits(self) -> None:
+        """Ask tau's scheduler again for the projects whose tasks changed (per
+        `ProjectVersions`: the cost follows the change, not the list)."""
+        if self.live.up and self._waits_on:
+            fleet = self._fleet
+            every = self._versions.update(fleet.row_map(), fleet.rebuilt, fleet.tasks.deps)
+            self._waits.want({p: every.get(p, 0) for p, n in fleet.waiting.items() if n > 0})
+
+    def _add_waits(self, rows: tuple[TaskRow, ...], version: object, *,
                    ask: bool = True) -> tuple[TaskRow, ...]:
-        """Rows with tau's wait reasons (asked when tasks.db moved, within the
-        rate); a row is the same object while its reasons are."""
+        """One task's screen: its row with tau's wait reasons (asked when
+        tasks.db moved, within the rate); a row is the same object while its
+        reasons are."""
         live = self.live
         if not live.up:
             self._waits.forget()
             return rows
         if self._waits_on and ask:
             projects = {r.project for r in rows if r.state in WAITING_STATES}
-            if version is None:  # the whole list: per project, what changed in it
-                fleet = self._fleet
-                every = self._versions.update(fleet.row_map(), fleet.rebuilt, fleet.tasks.deps)
-                self._waits.want({p: every.get(p, 0) for p in projects})
-            else:  # one task's screen: tasks.db moved at all
-                self._waits.want({p: ("dv", version) for p in projects})
+            self._waits.want({p: ("dv", version) for p in projects})
         reasons = self._waits.reasons()
         out = []
         for row in rows:

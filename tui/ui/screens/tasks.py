@@ -11,9 +11,9 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.widgets import Input
 
-from ...model.groups import SORTS, Grouper, group_of
+from ...model.groups import SORTS, Grouper
 from ...model.snapshots import StoreStatus, TaskDetail, TaskListSnapshot, TaskRow
-from ...model.task_order import SORT_COLUMN, arrange, freeze
+from ...model.task_order import SORT_COLUMN, Arranger, freeze
 from ...model.queries import Query, RefreshState, TaskListQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.footer import FitFooter
@@ -53,6 +53,7 @@ class TaskListScreen(DataScreen):
         #: htop's F: the order held as it was (task id → place), None: sorted live.
         self.frozen: dict[int, int] | None = None
         self._grouper = Grouper()  # regroups only the tasks that changed
+        self._arranger = Arranger()  # reverses or holds only the groups that changed
         self._shown_groups: list = []
         #: The detail line's read of the selected task: (its row then, the detail).
         self._detail: tuple[TaskRow, TaskDetail | None] | None = None
@@ -82,7 +83,7 @@ class TaskListScreen(DataScreen):
         super().apply(data, status, refresh)
         if isinstance(data, TaskListSnapshot):
             self.snapshot = data
-            self._redraw()
+            self._redraw(from_data=True)
 
     def tick(self, now: float) -> None:
         super().tick(now)
@@ -91,19 +92,23 @@ class TaskListScreen(DataScreen):
     def on_resize(self) -> None:
         self.query_one(TaskTable).fit_width(self.size.width)
 
-    def _redraw(self) -> None:
+    def _redraw(self, *, from_data: bool = False) -> None:
+        """The list again: for new data (``from_data``: a view at the top of
+        the list stays there), or for the operator's own change."""
         table = self.query_one(TaskTable)
         empty = self.query_one("#empty", TextLine)
         snap = self.snapshot
         if snap is None:
             return
         groups = self._grouper.group(snap.tasks, sort=self.sort, needle=self.needle,
-                             live_only=self.live_only, unfold_finished=self.unfold_finished)
-        groups = arrange(groups, reverse=self.reverse, frozen=self.frozen)
+                                     live_only=self.live_only, unfold_finished=self.unfold_finished,
+                                     seq=snap.seq, delta=snap.delta)
+        groups = self._arranger.arrange(groups, reverse=self.reverse, frozen=self.frozen)
         self._shown_groups = groups
         table.set_sort_mark(None if self.frozen is not None else SORT_COLUMN.get(self.sort),
                             self.reverse)
-        table.show(groups, self.now(), unfolded=self.unfold_finished, folded=self.folded)
+        table.show(groups, self.now(), unfolded=self.unfold_finished, folded=self.folded,
+                   keep_top=from_data)
         if not snap.tasks:
             message = "No tasks in this store yet."
             if snap.status.error:
@@ -123,12 +128,12 @@ class TaskListScreen(DataScreen):
         snap = self.snapshot
         title = Text("sessiontop", style="bold")
         if snap is not None:
-            tasks = snap.tasks
             # Running: in the Active group with a live working session (a
-            # live chat that filed the task is not work on it).
-            running = sum(1 for t in tasks if t.live_count and group_of(t) == "active")
+            # live chat that filed the task is not work on it); counted as the
+            # grouper regroups what changed.
+            running = self._grouper.running
             live = snap.live_sessions  # distinct sessions, on a task or not
-            title.append(f"  {len(tasks)} tasks · {running} running · {live} live sessions")
+            title.append(f"  {len(snap.tasks)} tasks · {running} running · {live} live sessions")
         bits = [f"sort: {self.sort}" + (" reversed" if self.reverse else "")]
         if self.frozen is not None:
             bits = ["order frozen (F: sort again)"]

@@ -35,7 +35,10 @@ class TaskTable(ScrollView, can_focus=True):
     Drawn with Textual's line API: each row is rendered once into a `Strip`
     and kept until its cells change, so a change to one task redraws one line
     (a DataTable re-renders every visible cell on any update, ~100 ms for a
-    full screen). `show` keeps the cursor on the same task and the view still.
+    full screen). The rows of a group that is the same object as last time are
+    kept as they were, so a change costs the groups it touched. `show` keeps
+    the cursor on the same task; the view holds still, and a view at its top
+    stays at its top (new work above the cursor comes into sight).
     """
 
     COMPONENT_CLASSES = {
@@ -72,8 +75,14 @@ class TaskTable(ScrollView, can_focus=True):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        #: (key, cells) of every row, in order.
         self._rows: list[tuple[str, Cells]] = []
+        #: Row key → its task (task rows only).
         self._tasks: dict[str, TaskRow] = {}
+        #: Row key → its index in ``_rows`` (None: to be made again).
+        self._index: dict[str, int] | None = {}
+        #: group key → (the group, folded by the operator, unfolded, its rows).
+        self._parts: dict[str, tuple[Group, bool, bool, list[tuple[str, Cells]]]] = {}
         self._columns, self._title_width = columns_for(120)
         self._last: tuple[Sequence[Group], float] | None = None
         self._unfolded = False
@@ -93,6 +102,7 @@ class TaskTable(ScrollView, can_focus=True):
     def _restyle(self, _theme: object = None) -> None:
         """Colours come from the stylesheet: a new theme means new cells."""
         self._cell_cache = {}
+        self._parts, self._tasks = {}, {}
         self._strips = {}
         self._painter.clear()
         self._header = None
@@ -127,70 +137,123 @@ class TaskTable(ScrollView, can_focus=True):
         return fold_cells(group, unfolded, self._columns, self._style)
 
     def build_rows(self, groups: Sequence[Group], now: float, unfolded: bool) -> list[tuple[str, Cells]]:
-        """Rows for these groups. A task whose row is unchanged keeps its cells
-        (the same objects), so `show` skips it at the cost of an identity check;
-        its age may be stale until `tick` refreshes the rows on screen."""
-        rows: list[tuple[str, Cells]] = []
-        tasks: dict[str, TaskRow] = {}
-        cache = self._cell_cache
-        fresh_cache: dict[int, tuple[TaskRow, Cells]] = {}
+        """Rows for these groups. A group that is the same object as last time
+        keeps its rows; in another, a task whose row is unchanged keeps its
+        cells (the same objects), so `show` skips it at the cost of an
+        identity check; its age may be stale until `tick` refreshes the rows
+        on screen."""
+        old_parts = self._parts
+        keep: dict[str, bool] = {}
         for group in groups:
-            if group.key in self._folded:  # folded by the operator: the heading alone
-                rows.append((f"g:{group.key}", self._heading_cells(group, folded=True)))
-                continue
-            rows.append((f"g:{group.key}", self._heading_cells(group)))
-            for t in group.tasks:
-                key = f"t:{t.id}"
-                tasks[key] = t
-                hit = cache.get(t.id)
-                cells = hit[1] if hit is not None and hit[0] == t else self._task_cells(t, now)
-                fresh_cache[t.id] = (t, cells)
-                rows.append((key, cells))
-            if group.folded or (unfolded and group.key == "finished"):
-                rows.append((f"fold:{group.key}", self._fold_cells(group, unfolded)))
-        self._tasks = tasks
-        self._cell_cache = fresh_cache
+            folded = group.key in self._folded
+            hit = old_parts.get(group.key)
+            keep[group.key] = (hit is not None and hit[0] is group and hit[1] == folded
+                               and hit[2] == unfolded)
+        tasks = self._tasks
+        dropped: list[str] = []
+        for key, hit in old_parts.items():  # first out: a task may move between groups
+            if not keep.get(key):
+                for row_key, _ in hit[3]:
+                    if tasks.pop(row_key, None) is not None:
+                        dropped.append(row_key)
+        rows: list[tuple[str, Cells]] = []
+        parts: dict[str, tuple[Group, bool, bool, list[tuple[str, Cells]]]] = {}
+        for group in groups:
+            folded = group.key in self._folded
+            part = old_parts[group.key][3] if keep[group.key] else self._group_rows(
+                group, folded, unfolded, now, old_parts.get(group.key))
+            parts[group.key] = (group, folded, unfolded, part)
+            rows.extend(part)
+        for row_key in dropped:  # tasks no longer shown: their cells go too
+            if row_key not in tasks:
+                self._cell_cache.pop(int(row_key[2:]), None)
+        self._parts = parts
         return rows
+
+    def _group_rows(self, group: Group, folded: bool, unfolded: bool, now: float,
+                    was: tuple[Group, bool, bool, list[tuple[str, Cells]]] | None,
+                    ) -> list[tuple[str, Cells]]:
+        """One group's rows: its heading, its tasks, its fold row."""
+        if folded:  # folded by the operator: the heading alone
+            return [(f"g:{group.key}", self._heading_cells(group, folded=True))]
+        heading = (f"g:{group.key}", self._heading_cells(group))
+        if was is not None and was[3] and was[3][0][1] == heading[1]:
+            heading = was[3][0]  # (the same cells: the line is not repainted)
+        part = [heading]
+        cache, tasks = self._cell_cache, self._tasks
+        for t in group.tasks:
+            hit = cache.get(t.id)
+            if hit is not None and (hit[0] is t or hit[0] == t):
+                cells = hit[1]
+            else:
+                cells = self._task_cells(t, now)
+            cache[t.id] = (t, cells)
+            key = f"t:{t.id}"
+            tasks[key] = t
+            part.append((key, cells))
+        if group.folded or (unfolded and group.key == "finished"):
+            part.append((f"fold:{group.key}", self._fold_cells(group, unfolded)))
+        return part
 
     # --- updating --------------------------------------------------------------------
 
     def show(self, groups: Sequence[Group], now: float, *, unfolded: bool = False,
-             folded: frozenset[str] = frozenset()) -> None:
+             folded: frozenset[str] = frozenset(), keep_top: bool = True) -> None:
         """Put these groups on screen: lines whose cells did not change keep
-        their rendering; the cursor stays on the same task, the view still.
-        ``folded``: the groups shown as their heading alone."""
+        their rendering; the cursor stays on the same task, and the view with
+        it, except at the top of the list: a view showing the top keeps
+        showing it, so a task added above the cursor comes into sight (the
+        cursor, on its task, moves down). ``keep_top=False``: the operator
+        changed the list (a filter, a sort): the view follows the cursor's
+        task wherever it is. ``folded``: the groups shown as their heading
+        alone."""
         self._last = (groups, now)
         self._unfolded = unfolded
         refold = folded != self._folded  # rows come or go under a heading: redraw all
         self._folded = folded
         cursor_key = self.cursor_key()
         cursor_index = self.cursor_row
-        offset = cursor_index - int(self.scroll_y)  # the cursor's line on screen
-        new = self.build_rows(groups, now, unfolded)
-        keys = [k for k, _ in new]
+        top = int(self.scroll_y)
+        offset = cursor_index - top  # the cursor's line on screen
         old = self._rows
+        new = self.build_rows(groups, now, unfolded)
         # The same rows in the same places (a phase, a count, an age changed):
         # repaint just the lines whose cells changed, not the whole table.
-        in_place = (not refold and len(old) == len(new)
-                    and all(a[0] == b[0] for a, b in zip(old, new)))
-        changed = [i for i, (a, b) in enumerate(zip(old, new)) if a[1] is not b[1]] if in_place else []
+        in_place = not refold and len(old) == len(new)
+        changed: list[int] = []
+        if in_place:
+            for i, (a, b) in enumerate(zip(old, new)):
+                if a is b:
+                    continue
+                if a[0] != b[0]:
+                    in_place = False
+                    break
+                if a[1] is not b[1]:
+                    changed.append(i)
         self._rows = new
-        live = set(keys)
-        for key in [k for k in self._strips if k not in live]:
-            del self._strips[key]
-        if cursor_key in live:
-            index = keys.index(cursor_key)
+        if not in_place:
+            self._index = None
+            index_of = self._key_index()
+            for key in [k for k in self._strips if k not in index_of]:
+                del self._strips[key]
+        index_of = self._key_index()
+        if cursor_key is not None and cursor_key in index_of:
+            index = index_of[cursor_key]
         else:
-            index = min(cursor_index, len(keys) - 1)
+            index = min(cursor_index, len(new) - 1)
             # Prefer a task row to a heading when the old task vanished.
-            while 0 <= index < len(keys) - 1 and not keys[index].startswith("t:"):
+            while 0 <= index < len(new) - 1 and not new[index][0].startswith("t:"):
                 index += 1
         moved = self.cursor_row != max(0, index)
         self.cursor_row = max(0, index)
         self.virtual_size = Size(self.size.width, len(new) + 1)
-        if moved and cursor_key in live and 0 <= offset < self._visible_rows():
-            # Its task moved (re-sorted, rows came or went above it): the view
-            # moves with it, so the operator's row stays on the line it was on.
+        if (moved and (top > 0 or not keep_top) and cursor_key in index_of
+                and 0 <= offset < self._visible_rows()):
+            # Its task moved (re-sorted, rows came or went above it): a view
+            # scrolled down the list moves with it, so the operator's row stays
+            # on the line it was on. A view at the top stays there: new work
+            # shows up where the operator watches for it (the cursor stays on
+            # its task, lower down, off screen if that is where it went).
             # (after the refresh: the new virtual size must be in place first)
             self.call_after_refresh(self.scroll_to, y=max(0, self.cursor_row - offset),
                                     animate=False, immediate=True)
@@ -201,6 +264,12 @@ class TaskTable(ScrollView, can_focus=True):
                 self._refresh_row(i)
         else:
             self.refresh()
+
+    def _key_index(self) -> dict[str, int]:
+        """Row key → its index (made again after rows moved)."""
+        if self._index is None:
+            self._index = {key: i for i, (key, _) in enumerate(self._rows)}
+        return self._index
 
     def _visible_rows(self) -> int:
         """Rows the view shows at once (the header takes a line)."""
@@ -228,8 +297,19 @@ class TaskTable(ScrollView, can_focus=True):
             if age.plain != cells[col].plain:  # (a paused app does not tick: ages hold)
                 fresh = cells[:col] + (age,) + cells[col + 1:]
                 self._cell_cache[task.id] = (task, fresh)
-                self._rows[i] = (key, fresh)
+                self._rows[i] = row = (key, fresh)
+                self._retick(i, row)
                 self._refresh_row(i)
+
+    def _retick(self, index: int, row: tuple[str, Cells]) -> None:
+        """A row's new age, also in its group's kept rows (which `show` reuses)."""
+        start = 0
+        for _, _, _, part in self._parts.values():
+            if index < start + len(part):
+                if part[index - start][0] == row[0]:
+                    part[index - start] = row
+                return
+            start += len(part)
 
     def fit_width(self, width: int) -> None:
         """Choose the columns for this width; redraw if they changed."""
@@ -361,10 +441,10 @@ class TaskTable(ScrollView, can_focus=True):
 
     def get_row(self, key: str) -> Cells:
         """The cells of the row ``key`` (as DataTable's get_row); KeyError if absent."""
-        for row_key, cells in self._rows:
-            if row_key == key:
-                return cells
-        raise KeyError(key)
+        index = self._key_index().get(key)
+        if index is None:
+            raise KeyError(key)
+        return self._rows[index][1]
 
     def cursor_key(self) -> str | None:
         if not self._rows or not (0 <= self.cursor_row < len(self._rows)):
@@ -389,8 +469,8 @@ class TaskTable(ScrollView, can_focus=True):
 
     def select_key(self, key: str) -> bool:
         """Put the cursor on row ``key`` (a task, a heading); False if absent."""
-        keys = [k for k, _ in self._rows]
-        if key in keys:
-            self.move_cursor(keys.index(key))
+        index = self._key_index().get(key)
+        if index is not None:
+            self.move_cursor(index)
             return True
         return False
