@@ -16,6 +16,7 @@ from textual.strip import Strip
 from ...model.groups import Group
 from ...model.snapshots import TaskRow
 from .row_paint import RowPainter, line_text
+from .table_rows import TableRows
 from .task_cells import (  # noqa: F401  (the column sets, re-exported)
     NARROW_BELOW,
     NARROW_COLUMNS,
@@ -77,12 +78,10 @@ class TaskTable(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         #: (key, cells) of every row, in order.
         self._rows: list[tuple[str, Cells]] = []
-        #: Row key → its task (task rows only).
-        self._tasks: dict[str, TaskRow] = {}
         #: Row key → its index in ``_rows`` (None: to be made again).
         self._index: dict[str, int] | None = {}
-        #: group key → (the group, folded by the operator, unfolded, its rows).
-        self._parts: dict[str, tuple[Group, bool, bool, list[tuple[str, Cells]]]] = {}
+        self._made = TableRows(self._task_cells, self._heading_cells, self._fold_cells)
+        self._tasks = self._made.tasks  # row key → its task (the same dict, kept by _made)
         self._columns, self._title_width = columns_for(120)
         self._last: tuple[Sequence[Group], float] | None = None
         self._unfolded = False
@@ -90,7 +89,6 @@ class TaskTable(ScrollView, can_focus=True):
         #: (column key, reversed) of the sort: its header gets ▼ (or ▲).
         self.sort_mark: tuple[str, bool] | None = None
         self._announced: str | None = None
-        self._cell_cache: dict[int, tuple[TaskRow, Cells]] = {}
         self._strips: dict[str, tuple[Cells, bool, int, Strip]] = {}
         self._painter = RowPainter()
         self._header: tuple[int, Strip] | None = None
@@ -101,8 +99,8 @@ class TaskTable(ScrollView, can_focus=True):
 
     def _restyle(self, _theme: object = None) -> None:
         """Colours come from the stylesheet: a new theme means new cells."""
-        self._cell_cache = {}
-        self._parts, self._tasks = {}, {}
+        self._made.clear()
+        self._tasks = self._made.tasks
         self._strips = {}
         self._painter.clear()
         self._header = None
@@ -137,63 +135,10 @@ class TaskTable(ScrollView, can_focus=True):
         return fold_cells(group, unfolded, self._columns, self._style)
 
     def build_rows(self, groups: Sequence[Group], now: float, unfolded: bool) -> list[tuple[str, Cells]]:
-        """Rows for these groups. A group that is the same object as last time
-        keeps its rows; in another, a task whose row is unchanged keeps its
-        cells (the same objects), so `show` skips it at the cost of an
-        identity check; its age may be stale until `tick` refreshes the rows
-        on screen."""
-        old_parts = self._parts
-        keep: dict[str, bool] = {}
-        for group in groups:
-            folded = group.key in self._folded
-            hit = old_parts.get(group.key)
-            keep[group.key] = (hit is not None and hit[0] is group and hit[1] == folded
-                               and hit[2] == unfolded)
-        tasks = self._tasks
-        dropped: list[str] = []
-        for key, hit in old_parts.items():  # first out: a task may move between groups
-            if not keep.get(key):
-                for row_key, _ in hit[3]:
-                    if tasks.pop(row_key, None) is not None:
-                        dropped.append(row_key)
-        rows: list[tuple[str, Cells]] = []
-        parts: dict[str, tuple[Group, bool, bool, list[tuple[str, Cells]]]] = {}
-        for group in groups:
-            folded = group.key in self._folded
-            part = old_parts[group.key][3] if keep[group.key] else self._group_rows(
-                group, folded, unfolded, now, old_parts.get(group.key))
-            parts[group.key] = (group, folded, unfolded, part)
-            rows.extend(part)
-        for row_key in dropped:  # tasks no longer shown: their cells go too
-            if row_key not in tasks:
-                self._cell_cache.pop(int(row_key[2:]), None)
-        self._parts = parts
+        """Rows for these groups (see `TableRows.build`)."""
+        rows = self._made.build(groups, now, unfolded=unfolded, folded=self._folded)
+        self._tasks = self._made.tasks
         return rows
-
-    def _group_rows(self, group: Group, folded: bool, unfolded: bool, now: float,
-                    was: tuple[Group, bool, bool, list[tuple[str, Cells]]] | None,
-                    ) -> list[tuple[str, Cells]]:
-        """One group's rows: its heading, its tasks, its fold row."""
-        if folded:  # folded by the operator: the heading alone
-            return [(f"g:{group.key}", self._heading_cells(group, folded=True))]
-        heading = (f"g:{group.key}", self._heading_cells(group))
-        if was is not None and was[3] and was[3][0][1] == heading[1]:
-            heading = was[3][0]  # (the same cells: the line is not repainted)
-        part = [heading]
-        cache, tasks = self._cell_cache, self._tasks
-        for t in group.tasks:
-            hit = cache.get(t.id)
-            if hit is not None and (hit[0] is t or hit[0] == t):
-                cells = hit[1]
-            else:
-                cells = self._task_cells(t, now)
-            cache[t.id] = (t, cells)
-            key = f"t:{t.id}"
-            tasks[key] = t
-            part.append((key, cells))
-        if group.folded or (unfolded and group.key == "finished"):
-            part.append((f"fold:{group.key}", self._fold_cells(group, unfolded)))
-        return part
 
     # --- updating --------------------------------------------------------------------
 
@@ -296,20 +241,9 @@ class TaskTable(ScrollView, can_focus=True):
             age = self._age_cell(task, now)  # the only cell the clock moves
             if age.plain != cells[col].plain:  # (a paused app does not tick: ages hold)
                 fresh = cells[:col] + (age,) + cells[col + 1:]
-                self._cell_cache[task.id] = (task, fresh)
                 self._rows[i] = row = (key, fresh)
-                self._retick(i, row)
+                self._made.retick(i, row, task)
                 self._refresh_row(i)
-
-    def _retick(self, index: int, row: tuple[str, Cells]) -> None:
-        """A row's new age, also in its group's kept rows (which `show` reuses)."""
-        start = 0
-        for _, _, _, part in self._parts.values():
-            if index < start + len(part):
-                if part[index - start][0] == row[0]:
-                    part[index - start] = row
-                return
-            start += len(part)
 
     def fit_width(self, width: int) -> None:
         """Choose the columns for this width; redraw if they changed."""
