@@ -97,8 +97,8 @@ def test_without_a_terminal_the_dashboard_says_so_in_one_line(fleet: StoreKit, c
         assert len(said) == 1, said
         assert said[0].startswith("sessiontop: the dashboard needs a terminal")
         assert "sessiontop list" in said[0] and "sessiontop watch" in said[0]
-        assert {"stdin /dev/null": "standard input", "stdout a pipe": "standard output",
-                "TERM=dumb": "TERM=dumb"}[case] in said[0]
+        assert {"stdin /dev/null": "stdin is not one", "stdout a pipe": "stdout is not one",
+                "TERM=dumb": "not TERM=dumb"}[case] in said[0]
         assert ALT_SCREEN not in app.modes(), "a screen was drawn"
     finally:
         app.close()

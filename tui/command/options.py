@@ -120,8 +120,8 @@ def missing_store(data_dir: Path, *, explicit: bool) -> str | None:
 
 
 #: Where the dashboard's place is taken by a command for scripts.
-FOR_SCRIPTS = "for scripts: `sessiontop list` prints the fleet once, `sessiontop watch` a line per change"
-STREAMS = (("standard input", "stdin"), ("standard output", "stdout"), ("standard error", "stderr"))
+FOR_SCRIPTS = "for scripts: `sessiontop list`, `sessiontop watch`"
+STREAMS = ("stdin", "stdout", "stderr")
 
 
 def no_terminal(environ: Mapping[str, str] | None = None) -> str | None:
@@ -132,17 +132,17 @@ def no_terminal(environ: Mapping[str, str] | None = None) -> str | None:
     terminal. A terminal that says it cannot move the cursor (TERM=dumb: an
     editor's shell buffer) would get a full-colour screen it cannot show.
     """
-    for name, attr in STREAMS:
-        stream = getattr(sys, attr)
+    for name in STREAMS:
+        stream = getattr(sys, name)
         try:
             tty = stream is not None and stream.isatty()
         except (AttributeError, ValueError):  # closed or not a file
             tty = False
         if not tty:
-            return f"the dashboard needs a terminal, and its {name} is not one ({FOR_SCRIPTS})"
+            return f"the dashboard needs a terminal, and {name} is not one ({FOR_SCRIPTS})"
     term = (os.environ if environ is None else environ).get("TERM", "")
     if term == "dumb":
-        return f"the dashboard needs a terminal that can draw a full screen, not TERM=dumb ({FOR_SCRIPTS})"
+        return f"the dashboard needs a terminal that draws a full screen, not TERM=dumb ({FOR_SCRIPTS})"
     return None
 
 
