@@ -16,6 +16,7 @@ import json
 import re
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 from tests.conftest import wait_for_text, wait_until
@@ -70,9 +71,21 @@ def test_a_burst_is_one_toast_and_one_bell_and_none_over_help_at_80x24(kit: Stor
     try:
         app.wait_for("Fix the parser")
         # One notification first: it proves the baseline is taken (what was so
-        # at start-up is never told), and it is a kind of its own.
-        kit.set_state(4, "review")
-        app.wait(lambda: osc9(bytes(app.output), "review"), what="the review told")
+        # at start-up is never told), and it is a kind of its own. A review
+        # that lands before the first look is the baseline: task 4 goes to
+        # review again, every few seconds, until one is told.
+        tries: list[float] = []
+
+        def review_told() -> bool:
+            if osc9(bytes(app.output), "review"):
+                return True
+            if not tries or time.monotonic() - tries[-1] > 3:
+                tries.append(time.monotonic())
+                kit.set_state(4, "active")
+                kit.set_state(4, "review")
+            return False
+
+        app.wait(review_told, what="a review told")
         app.wait_for("sessiontop: review")
         # A burst: three failed turns in a few milliseconds.
         turn_ended(kit, "s1", "error")
@@ -107,8 +120,11 @@ def test_a_burst_is_one_toast_and_one_bell_and_none_over_help_at_80x24(kit: Stor
                  what="the burst's rest, as one")
         out = bytes(app.output)
         assert osc9(out, "exit")[1] == b"worker s3 of task #3: turn ended max_turns (+1 more)"
-        # review, the first exit, failed, the burst's rest: four bells for six notifications
-        assert bells(out) == 4, bells(out)
+        # A bell with each terminal notification, none more: review, the first
+        # exit, failed, the burst's rest (4 for 6 notifications; more only if a
+        # second review try was told as well).
+        sent = sum(len(osc9(out, kind)) for kind in KINDS)
+        assert bells(out) == sent and sent <= 4 + len(tries) - 1, (bells(out), sent)
         app.send(b"q")
         assert app.wait_exit() == 0
     finally:
@@ -128,13 +144,22 @@ def test_the_demo_rings_no_bell_and_sends_nothing_to_the_desktop(tmp_path: Path)
     app = PtyApp("--demo", "--data-dir", str(data), "--config", str(config), cols=80, rows=24)
     try:
         app.wait(lambda: "tasks" in app.text() and "running" in app.text(), what="the demo's list")
-        app.read(1.0)  # the baseline
-        # A task fails, written into the demo's store as tau writes a state change.
-        with sqlite3.connect(data / "tasks.db", timeout=30) as db:
-            tid = db.execute("SELECT id FROM tasks WHERE state NOT IN ('failed') ORDER BY id LIMIT 1"
-                             ).fetchone()[0]
-            db.execute("UPDATE tasks SET state='failed', updated_at=updated_at+1 WHERE id=?", (tid,))
-        app.wait(lambda: "sessiontop: failed" in app.text(), what="the toast")
+        failed: list[float] = []
+
+        def a_task_fails() -> bool:
+            """A task fails, written into the demo's store as tau writes a state
+            change, again every few seconds until one is told (one that lands
+            before the dashboard's first look is its baseline, not news)."""
+            if toast_titles(app):
+                return True
+            if not failed or time.monotonic() - failed[-1] > 3:
+                failed.append(time.monotonic())
+                with sqlite3.connect(data / "tasks.db", timeout=30) as db:
+                    db.execute("UPDATE tasks SET state='failed', updated_at=updated_at+1 WHERE id="
+                               "(SELECT id FROM tasks WHERE state != 'failed' ORDER BY id LIMIT 1)")
+            return False
+
+        app.wait(a_task_fails, what="a notification's toast")
         out = bytes(app.output)
         assert b"\x1b]9;" not in out and b"\x1b]777;" not in out
         assert bells(out) == 0
