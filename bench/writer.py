@@ -60,7 +60,7 @@ from typing import Any
 from tui.demo import TauServer
 from tui.tau.ddl import TASKS_DB, TAU_DB, connect_writer
 
-from .gen import MODELS, TERMINAL, WIRE, _system_prompts
+from .content import MODELS, TERMINAL, WIRE, _system_prompts
 
 #: In-memory phases of a running turn, as the load moves through them (one LLM
 #: call: sending request, thinking or working, running tools).
