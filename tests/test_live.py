@@ -13,30 +13,56 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import FIXED_NOW, screen_text, wait_for_all, wait_for_text, wait_until
+from tests.conftest import FIXED_NOW
+from tests.harness import apoll, make_app, screen_text, wait_for_all, wait_for_text, wait_until, watched
 from tests.storekit import StoreKit, user
-from tui.ui.app import SessionTopApp
-from tui.tau.store import Store
 from tui.tau.watcher import watch_store
+from tui.ui.app import RECHECK_DELAYS, SessionTopApp
 
 SIZE = (120, 34)
 
 
-def make_app(kit: StoreKit, **kwargs: object) -> SessionTopApp:
-    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir), **kwargs)  # type: ignore[arg-type]
+def count_reads(app: SessionTopApp) -> list[bool]:
+    """Every pass of the refresher from now on: True for a read that showed
+    something, False for a look that found nothing changed (two PRAGMAs)."""
+    passes: list[bool] = []
+    inner = app._read_for_screen  # noqa: SLF001 - counted, not replaced
+
+    async def counted(force: bool) -> bool:
+        changed = await inner(force)
+        passes.append(changed)
+        return changed
+
+    app._read_for_screen = counted  # type: ignore[method-assign]  # noqa: SLF001
+    return passes
+
+
+async def caught_up(pilot, app: SessionTopApp, passes: list[bool]) -> None:  # type: ignore[no-untyped-def]
+    """Until the start-up work is done (the server's first answers in, the
+    usage sums counted) and a look finds nothing more to show."""
+    assert await app.store.live.settle(15), "the server's first answers"
+    await wait_until(pilot, lambda: not app.store.usage_pending(), what="the usage sums")
+    for _ in range(50):
+        n = len(passes)
+        app.request_refresh()
+        await wait_until(pilot, lambda: len(passes) > n, what="a look")
+        if passes[-1] is False:
+            return
+    raise AssertionError(f"every look read the store again: {passes[-10:]}")
 
 
 async def test_a_burst_of_commits_coalesces_into_few_reads(fleet: StoreKit) -> None:
     app = make_app(fleet)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
-        await pilot.pause(0.3)
         before = app.applied
+        # 61 commits in a row, the event loop not running meanwhile: they reach
+        # the app together, however fast this machine is, and make a read or two
+        # (a start-up read or the server's first answers may add a few).
         for i in range(60):
             fleet.add_message("s3", user(f"burst {i}"))
         fleet.tasks.execute("UPDATE tasks SET title='After the burst' WHERE id=1")
         await wait_for_text(pilot, app, "After the burst")
-        await pilot.pause(0.5)
         reads = app.applied - before
         assert 1 <= reads < 30, f"{reads} reads for 61 commits"
 
@@ -45,32 +71,46 @@ async def test_a_change_that_is_not_data_costs_no_read(fleet: StoreKit) -> None:
     app = make_app(fleet)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
-        await pilot.pause(0.5)
-        before = app.applied
+        passes = count_reads(app)
+        await caught_up(pilot, app, passes)
+        looked = len(passes)
         for _ in range(5):
             # The watcher sees these files change, but no transaction committed.
             os.utime(fleet.data_dir / "tau.db-wal")
             os.utime(fleet.data_dir / "tasks.db")
-            await pilot.pause(0.1)
-        await pilot.pause(0.5)
-        assert app.applied == before
+        # The events reached the refresher: it looked (and found nothing new).
+        await wait_until(pilot, lambda: False in passes[looked:], what="a look after the events")
+        # The scenario: the looks again that a file event with no visible commit
+        # schedules (up to RECHECK_DELAYS[-1] later) all find nothing either.
+        await pilot.pause(RECHECK_DELAYS[-1] + 0.3)
+        assert True not in passes[looked:], passes[looked:]
+        applied = app.applied
         fleet.run("s5", "compacting")
         await wait_for_text(pilot, app, "compacting")
-        assert app.applied == before + 1
+        assert app.applied == applied + 1
 
 
 async def test_ages_tick_without_reading_the_store(fleet: StoreKit) -> None:
+    """The once-a-second tick moves ages on screen from the clock alone: it
+    neither reads the store nor asks for a read. (The app's own timer is off
+    here: the test ticks, so no read the server's answers cause is counted.)"""
     now = [FIXED_NOW]
-    app = make_app(fleet, clock=lambda: now[0])
+    app = make_app(fleet, clock=lambda: now[0], tick=False)
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for_text(pilot, app, "Review the watcher debounce")
         assert " 2m " in text + " "
-        await pilot.pause(0.3)
-        reads = app.applied
+        asked: list[object] = []
+        refresh, store = app.request_refresh, app.store
+        app.request_refresh = lambda **kw: (asked.append(kw), refresh(**kw))  # type: ignore[method-assign]
+        for name in ("data_versions", "read_task_list", "read_task", "read_transcript"):
+            real = getattr(store, name)
+            setattr(store, name, lambda *a, _n=name, _r=real, **k: (asked.append(_n), _r(*a, **k))[1])
         now[0] += 3600
-        await wait_until(pilot, lambda: "1h" in screen_text(app).splitlines()[3], timeout=5,
+        app._tick()  # noqa: SLF001 - what the 1 s timer calls
+        assert asked == [], asked
+        app.request_refresh = refresh  # type: ignore[method-assign]
+        await wait_until(pilot, lambda: "1h" in screen_text(app).splitlines()[3],
                          what="the age of task 2 to tick to 1h")
-        assert app.applied == reads
 
 
 async def test_poll_mode_sees_changes_without_events(fleet: StoreKit) -> None:
@@ -90,15 +130,13 @@ async def test_watcher_reports_store_files_and_slow_ticks(kit: StoreKit) -> None
             batches.append(batch)
 
     task = asyncio.create_task(collect())
-    await asyncio.sleep(0.5)
+    await apoll(lambda: watched(kit.data_dir), what="the watch on the data directory")
     (kit.data_dir / "unrelated.txt").write_text("not a store file")
     kit.add_task(1, "x")
-    for _ in range(100):
-        if any("tasks.db-wal" in b for b in batches):
-            break
-        await asyncio.sleep(0.05)
+    await apoll(lambda: any("tasks.db-wal" in b for b in batches), what="the commit's batch")
+    await apoll(lambda: set() in batches, what="a slow tick")
     stop.set()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 10)
     names = set().union(*batches)
     assert "<attached>" in names and "tasks.db-wal" in names
     assert "unrelated.txt" not in names
@@ -110,7 +148,7 @@ async def test_command_palette_jumps_to_a_task(fleet: StoreKit) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
         await pilot.press(*"flaky merge")
         await wait_for_text(pilot, app, "#6 Fix the flaky merge")
         await pilot.press("enter")
