@@ -163,6 +163,35 @@ async def one_more_read(pilot, app, force: bool = True) -> None:  # type: ignore
                      30, "one more read")
 
 
+def refresher_passes(app) -> list[bool]:  # type: ignore[no-untyped-def]
+    """Every pass of the refresher from now on: True for a read that showed
+    something, False for a look that found nothing changed (two PRAGMAs)."""
+    passes: list[bool] = []
+    inner = app._read_for_screen  # noqa: SLF001 - counted, not replaced
+
+    async def counted(force: bool) -> bool:
+        changed = await inner(force)
+        passes.append(changed)
+        return changed
+
+    app._read_for_screen = counted  # type: ignore[method-assign]  # noqa: SLF001
+    return passes
+
+
+async def caught_up(pilot, app, passes: list[bool]) -> None:  # type: ignore[no-untyped-def]
+    """Until the start-up work is done (the server's first answers in, the
+    usage sums counted) and a look finds nothing more to show."""
+    assert await app.store.live.settle(15), "the server's first answers"
+    await wait_until(pilot, lambda: not app.store.usage_pending(), what="the usage sums")
+    for _ in range(50):
+        n = len(passes)
+        app.request_refresh()
+        await wait_until(pilot, lambda: len(passes) > n, what="a look")
+        if passes[-1] is False:
+            return
+    raise AssertionError(f"every look read the store again: {passes[-10:]}")
+
+
 # --- the kernel's side of a file watch -------------------------------------------------------
 
 

@@ -14,41 +14,22 @@ import sys
 from pathlib import Path
 
 from tests.conftest import FIXED_NOW
-from tests.harness import apoll, make_app, screen_text, wait_for_all, wait_for_text, wait_until, watched
+from tests.harness import (
+    apoll,
+    caught_up,
+    make_app,
+    refresher_passes,
+    screen_text,
+    wait_for_all,
+    wait_for_text,
+    wait_until,
+    watched,
+)
 from tests.storekit import StoreKit, user
 from tui.tau.watcher import watch_store
-from tui.ui.app import RECHECK_DELAYS, SessionTopApp
+from tui.ui.app import RECHECK_DELAYS
 
 SIZE = (120, 34)
-
-
-def count_reads(app: SessionTopApp) -> list[bool]:
-    """Every pass of the refresher from now on: True for a read that showed
-    something, False for a look that found nothing changed (two PRAGMAs)."""
-    passes: list[bool] = []
-    inner = app._read_for_screen  # noqa: SLF001 - counted, not replaced
-
-    async def counted(force: bool) -> bool:
-        changed = await inner(force)
-        passes.append(changed)
-        return changed
-
-    app._read_for_screen = counted  # type: ignore[method-assign]  # noqa: SLF001
-    return passes
-
-
-async def caught_up(pilot, app: SessionTopApp, passes: list[bool]) -> None:  # type: ignore[no-untyped-def]
-    """Until the start-up work is done (the server's first answers in, the
-    usage sums counted) and a look finds nothing more to show."""
-    assert await app.store.live.settle(15), "the server's first answers"
-    await wait_until(pilot, lambda: not app.store.usage_pending(), what="the usage sums")
-    for _ in range(50):
-        n = len(passes)
-        app.request_refresh()
-        await wait_until(pilot, lambda: len(passes) > n, what="a look")
-        if passes[-1] is False:
-            return
-    raise AssertionError(f"every look read the store again: {passes[-10:]}")
 
 
 async def test_a_burst_of_commits_coalesces_into_few_reads(fleet: StoreKit) -> None:
@@ -71,7 +52,7 @@ async def test_a_change_that_is_not_data_costs_no_read(fleet: StoreKit) -> None:
     app = make_app(fleet)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
-        passes = count_reads(app)
+        passes = refresher_passes(app)
         await caught_up(pilot, app, passes)
         looked = len(passes)
         for _ in range(5):

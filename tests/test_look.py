@@ -16,9 +16,9 @@ from textual.widgets import Footer, OptionList
 from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
-from tests.conftest import FIXED_NOW, screen_text, wait_for_text, wait_until
+from tests.conftest import FIXED_NOW
+from tests.harness import apoll, make_app, screen_text, wait_for_text, wait_until
 from tests.storekit import StoreKit
-from tests.test_app import make_app
 from tui.ui.commands import CURRENT_MARK
 from tui.ui.screens.task import TaskScreen
 from tui.ui.widgets.session_card import SessionCard
@@ -129,18 +129,27 @@ async def test_toasts_stand_above_the_status_line_and_the_footer(fleet: StoreKit
 
 
 async def test_the_footer_drops_whole_keys_and_keeps_quit_and_help(fleet: StoreKit) -> None:
-    async def check(pilot, app, width: int, name: str) -> None:  # type: ignore[no-untyped-def]
-        await pilot.pause(0.2)
+    def problems(app, width: int, name: str) -> list[object]:  # type: ignore[no-untyped-def]
         keys = list(app.screen.query_one(Footer).query(FooterKey))
         (palette,) = [k for k in keys if k.has_class("-command-palette")]
         shown = [k for k in keys if k.display and k is not palette]
+        out: list[object] = []
         actions = {k.action for k in shown}
-        assert {"quit", "help"} <= actions, (width, name, actions)
+        if not {"quit", "help"} <= actions:
+            out.append((width, name, actions))
         for k in shown:  # each whole, left of the palette key
-            assert k.region.width == len(k.key_display) + len(k.description) + 3, (width, name, k)
-            assert k.region.right <= palette.region.x, (width, name, k.description)
-        if width >= 200:
-            assert len(shown) == len(keys) - 1, (width, name, "room for every key")
+            if k.region.width != len(k.key_display) + len(k.description) + 3:
+                out.append((width, name, k, "cut"))
+            if k.region.right > palette.region.x:
+                out.append((width, name, k.description, "under the palette key"))
+        if width >= 200 and len(shown) != len(keys) - 1:
+            out.append((width, name, "room for every key"))
+        return out
+
+    async def check(pilot, app, width: int, name: str) -> None:  # type: ignore[no-untyped-def]
+        # The footer is laid out a frame after the screen: wait for it to be right.
+        await apoll(lambda: not problems(app, width, name), what=f"the footer at {width} ({name})",
+                    sleep=pilot.pause, details=lambda: str(problems(app, width, name)))
 
     for width in (60, 80, 100, 132, 220):
         app = make_app(fleet, clock=lambda: FIXED_NOW)

@@ -8,17 +8,19 @@ come from its memory; the disk says only what tau persists.
 
 from __future__ import annotations
 
-from tests.conftest import wait_for_all, wait_for_text, wait_gone, wait_until
+from tests.harness import (
+    caught_up,
+    make_app,
+    refresher_passes,
+    wait_for_all,
+    wait_for_text,
+    wait_gone,
+    wait_until,
+)
 from tests.storekit import StoreKit, user
-from tui.ui.app import SessionTopApp
 from tui.ui.screens.task import TaskScreen
-from tui.tau.store import Store
 
 SIZE = (130, 40)
-
-
-def make_app(kit: StoreKit) -> SessionTopApp:
-    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
 
 
 def one_task(kit: StoreKit, sid: str = "s1") -> None:
@@ -84,14 +86,14 @@ async def test_server_killed_then_restarted(kit: StoreKit) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "1 (1 live)")
         kit.server.crash()  # killed: tau.sock and the stale phase stay behind
-        text = await wait_for_text(pilot, app, "tau server not running", timeout=2.0)
+        text = await wait_for_text(pilot, app, "tau server not running")
         assert "(1 live)" not in text
         app.open_task(1)
         text = await wait_for_text(pilot, app, "sending request (persisted)")
         kit.server.start()  # a new server resumes the turn (tau's auto-resume)
         kit.server.set_phase("s1", "Thinking")
-        await wait_for_text(pilot, app, "live from tau server", timeout=3.0)
-        await wait_for_text(pilot, app, "Sessions (1, 1 live)", timeout=3.0)
+        await wait_for_text(pilot, app, "live from tau server")
+        await wait_for_text(pilot, app, "Sessions (1, 1 live)")
         assert isinstance(app.screen, TaskScreen)
 
 
@@ -117,7 +119,7 @@ async def test_a_clean_shutdown_resets_phases_and_the_app_follows(kit: StoreKit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "1 (1 live)")
         kit.server_up(False)  # server_shutdown to every connection, phases reset on disk
-        await wait_for_text(pilot, app, "tau server not running", timeout=3.0)
+        await wait_for_text(pilot, app, "tau server not running")
         await wait_gone(pilot, app, "(1 live)")
         assert kit.server.subscriber_count() == 0
 
@@ -131,10 +133,9 @@ async def test_a_pushed_phase_reaches_the_list_without_a_query_on_taus_files(kit
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "thinking")
-        # The background sum of the session's tokens (a read of its messages, once)
-        # is done first: it is start-up work, not the pushed phase's.
-        await wait_until(pilot, lambda: not app.store.usage_pending(), what="usage summed")
-        await pilot.pause(0.2)
+        # The start-up work (the server's first answers, the background sum of the
+        # session's tokens) is done first: it is not the pushed phase's.
+        await caught_up(pilot, app, refresher_passes(app))
         statements: list[str] = []
         db = app.store._db  # the store's own two connections, to watch what they run
         for f in (db.tasks, db.tau):

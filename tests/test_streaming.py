@@ -13,11 +13,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.conftest import screen_text, wait_for_text, wait_gone, wait_until
+from tests.harness import make_app, screen_text, wait_for_text, wait_gone, wait_until
 from tests.storekit import BASE_MS, StoreKit, assistant, tool_result, user
 from tui.ui.app import SessionTopApp
 from tui.ui.screens.session import TranscriptScreen
-from tui.tau.store import Store
 
 SIZE = (110, 40)
 
@@ -65,10 +64,6 @@ class Stream:
         self.partial["stop_reason"] = reason
         self.kit.server.emit(self.sid, {"type": "done", "reason": reason, "message": copy.deepcopy(self.partial)})
         return {"role": "assistant", **copy.deepcopy(self.partial)}
-
-
-def make_app(kit: StoreKit) -> SessionTopApp:
-    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
 
 
 def one_session(kit: StoreKit, n_old: int = 1) -> None:
@@ -149,8 +144,8 @@ async def test_following_stays_at_the_end_and_a_reader_scrolled_back_is_not_move
         assert screen.following and "following new messages" in screen_text(app)
         # Read back: the stream goes on below, the view does not move.
         await pilot.press("home")
-        await wait_until(pilot, lambda: not screen.following, what="not following")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: not screen.following and screen.scroller.scroll_y == 0,
+                         what="not following, at the top")
         y = screen.scroller.scroll_y
         before = screen.last_id
         assert before is not None
@@ -158,11 +153,13 @@ async def test_following_stays_at_the_end_and_a_reader_scrolled_back_is_not_move
         kit.add_message("s1", s.done(), BASE_MS + 61_000)
         await wait_until(pilot, lambda: screen.last_id is not None and screen.last_id > before,
                          what="the stored answer read")
+        tall = screen.scroller.max_scroll_y
         s2 = Stream(kit, "s1", BASE_MS + 70_000)
         s2.block("text", [f"second answer line {i}\n" for i in range(30)])
         await wait_until(pilot, lambda: screen._live is not None
                          and "second answer line 29" in str(screen._live.render_turn()), what="streamed")
-        await pilot.pause(0.2)
+        # laid out below: the transcript grew, the view stayed where the reader is
+        await wait_until(pilot, lambda: screen.scroller.max_scroll_y > tall, what="the stream laid out")
         assert screen.scroller.scroll_y == y and not screen.following
         # End follows again, to the streaming end.
         await pilot.press("end")
@@ -205,5 +202,8 @@ async def test_a_cancelled_answer_is_let_go_and_nothing_streams_on_the_task_list
         kit.run("s1", "working")
         await wait_until(pilot, lambda: kit.server.subscriber_count("s1") == 1, what="subscribed again")
         Stream(kit, "s1", BASE_MS + 80_000).block("text", ["unseen"])
-        await pilot.pause(0.3)
+        # A marker after it on the same subscription: once it is in, so is the stream.
+        kit.server.set_phase("s1", "ToolExec")
+        await wait_until(pilot, lambda: (p := app.store.live.phase("s1")) is not None
+                         and p.label == "running tools", what="the events after the stream")
         assert app.store.live._stream is None  # noqa: SLF001 - nothing kept for a closed transcript
