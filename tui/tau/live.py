@@ -252,6 +252,7 @@ class LiveTracker(Following):
         timer = self._timers.pop(sid, None)
         if timer is not None:
             timer.cancel()
+        self._holds.forget(sid)
         task = self._subs.pop(sid, None)
         if task is not None and task is not asyncio.current_task():
             task.cancel()
