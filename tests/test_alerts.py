@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 
 from tests.conftest import wait_for_text, wait_until
+from tests.harness import make_app
 from tests.ptykit import PtyApp
 from tests.storekit import BASE_MS, StoreKit, assistant, user
 from tui.notify.settings import DEMO_OFF, KINDS, REPEAT_S, demo_table, parse
-from tui.tau.store import Store
-from tui.ui.app import SessionTopApp
 
 #: An OSC sequence (ended by BEL or ST): its BEL is not the bell.
 OSC = re.compile(rb"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
@@ -182,8 +181,7 @@ def test_demo_table_turns_off_only_the_bell_the_desktop_and_the_command() -> Non
 
 async def test_the_alerts_screen_says_how_many_are_new_since_it_was_last_open(kit: StoreKit) -> None:
     fleet_of_four(kit)
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir),
-                        notify=parse({"osc9": False, "bell": False}))
+    app = make_app(kit, notify=parse({"osc9": False, "bell": False}))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.notifier.engine.baselined, what="the baseline")
         turn_ended(kit, "s1", "error")

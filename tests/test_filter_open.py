@@ -7,9 +7,8 @@ Real parts: the fixed fleet in a tau-shaped store, the real app under Pilot.
 from __future__ import annotations
 
 from tests.conftest import FIXED_NOW, wait_for_all, wait_for_text, wait_until
+from tests.harness import make_app
 from tests.storekit import StoreKit
-from tui.tau.store import Store
-from tui.ui.app import SessionTopApp
 from tui.ui.screens.task import TaskScreen
 from tui.ui.screens.tasks import TaskListScreen
 from tui.ui.widgets.task_table import TaskTable
@@ -18,7 +17,7 @@ SIZE = (120, 36)
 
 
 async def test_filter_enter_enter_opens_the_first_match_not_its_heading(fleet: StoreKit) -> None:
-    app = SessionTopApp(Store(fleet.data_dir, fleet.runtime_dir), clock=lambda: FIXED_NOW)
+    app = make_app(fleet, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         table = app.screen.query_one(TaskTable)
@@ -36,7 +35,7 @@ async def test_filter_enter_enter_opens_the_first_match_not_its_heading(fleet: S
 async def test_a_narrower_filter_puts_the_cursor_on_its_first_match(fleet: StoreKit) -> None:
     """The cursor on a task that still matches but is not the first: Enter opens
     the first one listed (what the operator reads at the top of the filtered list)."""
-    app = SessionTopApp(Store(fleet.data_dir, fleet.runtime_dir), clock=lambda: FIXED_NOW)
+    app = make_app(fleet, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         table = app.screen.query_one(TaskTable)

@@ -9,8 +9,8 @@ real app under Pilot, the screen read as the operator sees it.
 from __future__ import annotations
 
 from tests.conftest import FIXED_NOW, screen_text, wait_for_text, wait_until
+from tests.harness import make_app
 from tests.storekit import BASE_MS, StoreKit, assistant, user
-from tui.tau.store import Store
 from tui.ui.app import SessionTopApp
 from tui.ui.screens.session import TranscriptScreen
 from tui.ui.widgets.filter_box import FilterBox
@@ -65,7 +65,7 @@ async def test_the_search_line_counts_and_n_goes_down_N_up(kit: StoreKit) -> Non
     # Eight matches, then more filler than the screen holds: the view (at the
     # end) shows none, so Enter goes to the nearest above, the newest.
     transcript(kit, [("older chat", 4), ("retry", 8), ("filler line", 26)])
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir), clock=lambda: FIXED_NOW)
+    app = make_app(kit, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Search me")
         app.open_session("s1")
@@ -98,7 +98,7 @@ async def test_N_at_the_first_loaded_match_reads_older_pages_for_the_ones_above(
         kit: StoreKit) -> None:
     # The first page (40 messages) holds retries 5-8; 1-4 are older than it.
     transcript(kit, [("retry", 4), ("old filler", 45), ("retry", 4), ("filler line", 20)])
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir), clock=lambda: FIXED_NOW)
+    app = make_app(kit, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Search me")
         app.open_session("s1")
