@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
+from tests.harness import make_app
 from tests.storekit import BASE_MS, StoreKit, assistant, user
 from tui.ui.app import SessionTopApp
 from tui.notify import notifier as notifier_module
 from tui.notify.settings import NotifySettings, parse
-from tui.tau.store import Store
 from tui.tau.events import LivePhase
 
 
@@ -64,7 +64,7 @@ def hook_lines(path: Path) -> list[dict]:
 
 
 def app_for(kit: StoreKit, settings: NotifySettings) -> SessionTopApp:
-    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir), notify=settings)
+    return make_app(kit, notify=settings)
 
 
 async def baselined(pilot, app: SessionTopApp) -> None:  # type: ignore[no-untyped-def]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_gone, wait_until
+from tests.harness import make_app
 from tests.storekit import BASE_MS, StoreKit, assistant, model_json, user
 from tui.ui import format as fmt
-from tui.ui.app import SessionTopApp
 from tui.ui.screens.session import TranscriptScreen
 from tui.tau.store import Store
 
@@ -44,7 +44,7 @@ async def test_a_compaction_makes_counts_sums_and_the_open_transcript_go_down(ki
         msgs += [user(f"question {i}"), assistant(f"answer {i}", tokens=1000, cost=0.10)]
     kit.add_messages("s1", msgs)  # 12 messages, 6,000 tokens, $0.60
     kit.run("s1", "thinking")
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Compacted")
         app.open_task(1)
@@ -149,7 +149,7 @@ async def test_live_sessions_are_counted_once_each(kit: StoreKit) -> None:
     kit.add_messages("s2", [user("sub-agent")])
     kit.run("s1", "working")
     kit.run("s2", "running tools")
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Filed 3")
         await wait_for_text(pilot, app, "2 live sessions")
@@ -158,7 +158,7 @@ async def test_live_sessions_are_counted_once_each(kit: StoreKit) -> None:
 async def test_a_gone_session_is_shown_but_counted_apart(fleet: StoreKit) -> None:
     """task 2 has s5 and s99, a task_sessions row whose session is gone from
     tau.db: tau's task_get counts 1 (it drops the row); the pane is still shown."""
-    app = SessionTopApp(Store(fleet.data_dir, fleet.runtime_dir))
+    app = make_app(fleet)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         app.open_task(2)
@@ -177,7 +177,7 @@ async def test_a_session_gc_deleted_while_its_screens_are_open(kit: StoreKit) ->
     kit.add_session("s2", archived=True, created_at=BASE_MS)
     kit.add_messages("s1", [user("build it"), assistant("built the thing")])
     kit.add_messages("s2", [user("review it"), assistant("looks right")], start=BASE_MS + 5_000)
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Collected")
         app.open_task(1)
@@ -223,7 +223,7 @@ async def test_tokens_by_kind_and_context_use(kit: StoreKit) -> None:
     finally:
         await store.close()
     # And on screen: the pane and the transcript's header say the same.
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Tokens")
         app.open_task(1)
@@ -244,7 +244,7 @@ async def test_transcript_times_carry_the_date_when_not_today(kit: StoreKit, mon
     kit.add_session("s1")
     kit.add_message("s1", user("two days ago"), BASE_MS - 2 * 86_400_000)
     kit.add_message("s1", user("a moment ago"), BASE_MS - 60_000)
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir), clock=lambda: BASE_MS / 1000)
+    app = make_app(kit, clock=lambda: BASE_MS / 1000)
     try:
         async with app.run_test(size=SIZE) as pilot:
             app.open_session("s1")
@@ -261,7 +261,7 @@ async def test_the_history_line_keeps_the_newest_transitions_at_80_columns(kit: 
     path = ("refining", "ready", "active", "review", "approved", "merging", "merged")
     for i, state in enumerate(path):
         kit.set_state(1, state, at=BASE_MS - (8 - i) * 3_600_000)
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir), clock=lambda: BASE_MS / 1000)
+    app = make_app(kit, clock=lambda: BASE_MS / 1000)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_text(pilot, app, "Walked")
         app.open_task(1)
@@ -283,7 +283,7 @@ async def test_a_session_on_no_task_starting_a_run_later_is_counted(kit: StoreKi
     kit.add_session("s1")
     kit.add_session("c1")  # a child on no task, idle
     kit.add_messages("c1", [user("earlier")])
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Filed")
         await wait_for_text(pilot, app, "0 live sessions")

@@ -7,12 +7,11 @@ from pathlib import Path
 
 from tests.conftest import FIXED_NOW, wait_for_text, wait_until
 from tests.ptykit import ANY_MOTION_MOUSE, PtyApp
+from tests.harness import make_app
 from tests.storekit import StoreKit
 from tests.test_operator_startup import one_line, run_cli
-from tui.ui.app import SessionTopApp
 from tui.command.config import Config, load, parse
 from tui.notify.settings import parse as notify_settings
-from tui.tau.store import Store
 
 SIZE = (120, 34)
 FILE = '''# my sessiontop
@@ -37,7 +36,7 @@ async def test_the_settings_reach_the_app_and_a_chosen_theme_is_kept(fleet: Stor
     config = load(path)
     assert config.notify == {"bell": False}
     assert notify_settings(config.notify).bell is False  # the [notify] table goes on as it is
-    app = SessionTopApp(Store(fleet.data_dir, fleet.runtime_dir), clock=lambda: FIXED_NOW,
+    app = make_app(fleet, clock=lambda: FIXED_NOW,
                         config=config)
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for_text(pilot, app, "Review the watcher debounce")
@@ -54,7 +53,7 @@ async def test_the_settings_reach_the_app_and_a_chosen_theme_is_kept(fleet: Stor
 
 async def test_a_theme_chosen_with_no_file_makes_one(fleet: StoreKit, tmp_path: Path) -> None:
     path = tmp_path / "cfg" / "sessiontop" / "config.toml"
-    app = SessionTopApp(Store(fleet.data_dir, fleet.runtime_dir), config=Config(path=path))
+    app = make_app(fleet, config=Config(path=path))
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         app.theme = "gruvbox"

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from tests.conftest import FIXED_NOW, wait_for_text, wait_until
+from tests.harness import make_app
 from tests.storekit import BASE_MS, StoreKit, assistant, user
 from tui.ui.app import SessionTopApp
 from tui.ui.screens.session import TranscriptScreen
-from tui.tau.store import Store
 from tui.ui.widgets.filter_box import FilterBox
 from tui.ui.widgets.message_view import MessageView
 from tui.ui.widgets.transcript_scroll import TranscriptScroll
@@ -38,7 +38,7 @@ def marked(view: MessageView) -> list[str]:
 
 async def test_n_and_N_right_after_enter_mark_only_the_matching_text(kit: StoreKit) -> None:
     store(kit)
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir), clock=lambda: FIXED_NOW)
+    app = make_app(kit, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Search me")
         app.open_session("s1")

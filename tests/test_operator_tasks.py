@@ -4,12 +4,12 @@ g/G, folds on every heading, the detail line, and columns that fit 60 and use 20
 from __future__ import annotations
 
 from tests.conftest import FIXED_NOW, screen_text, wait_for_all, wait_for_text, wait_until
+from tests.harness import make_app
 from tests.storekit import BASE_MS, StoreKit, user
 from tui.ui.app import SessionTopApp
 from tui.command.config import Config
 from tui.model.groups import FINISHED_SHOWN
 from tui.ui.screens.tasks import TaskListScreen
-from tui.tau.store import Store
 from tui.ui.widgets.task_table import TaskTable
 
 SIZE = (120, 34)
@@ -26,9 +26,9 @@ def active_store(kit: StoreKit) -> None:
         kit.add_message(f"s{task_id}", user("go"), BASE_MS - minutes * 60_000)
 
 
-def make_app(kit: StoreKit, **config: object) -> SessionTopApp:
-    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir), clock=lambda: FIXED_NOW,
-                         config=Config(**config))  # type: ignore[arg-type]
+def configured(kit: StoreKit, **config: object) -> SessionTopApp:
+    """The app on the fixed clock with these config file settings."""
+    return make_app(kit, clock=lambda: FIXED_NOW, config=Config(**config))  # type: ignore[arg-type]
 
 
 def order(app: SessionTopApp, titles: list[str]) -> list[str]:
@@ -52,7 +52,7 @@ BY_ACTIVITY = [t for t, _, m in sorted(ACTIVE.values(), key=lambda v: v[2])]
 
 async def test_sort_by_a_chosen_column_and_reverse_it(kit: StoreKit) -> None:
     active_store(kit)
-    app = make_app(kit)
+    app = configured(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_all(pilot, app, *TITLES)
         assert order(app, TITLES) == BY_ACTIVITY and "Last▼" in header(app)
@@ -68,7 +68,7 @@ async def test_sort_by_a_chosen_column_and_reverse_it(kit: StoreKit) -> None:
 
 async def test_the_config_sort_and_reverse_are_the_first_order(kit: StoreKit) -> None:
     active_store(kit)
-    app = make_app(kit, sort="priority", reverse=True)
+    app = configured(kit, sort="priority", reverse=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_all(pilot, app, *TITLES)
         by_priority = [t for t, p, _ in sorted(ACTIVE.values(), key=lambda v: v[1])]  # low first
@@ -77,7 +77,7 @@ async def test_the_config_sort_and_reverse_are_the_first_order(kit: StoreKit) ->
 
 async def test_a_frozen_order_holds_while_the_cells_change(kit: StoreKit) -> None:
     active_store(kit)
-    app = make_app(kit)
+    app = configured(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_all(pilot, app, *TITLES)
         await pilot.press("j")  # the cursor on the second task (Delta)
@@ -103,7 +103,7 @@ async def test_a_frozen_order_holds_while_the_cells_change(kit: StoreKit) -> Non
 
 
 async def test_g_and_G_go_to_the_first_and_last_rows(fleet: StoreKit) -> None:
-    app = make_app(fleet)
+    app = configured(fleet)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         await pilot.press("G")
@@ -113,7 +113,7 @@ async def test_g_and_G_go_to_the_first_and_last_rows(fleet: StoreKit) -> None:
 
 
 async def test_every_group_heading_folds_and_unfolds(fleet: StoreKit) -> None:
-    app = make_app(fleet)
+    app = configured(fleet)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         for heading, title in (("Active (2)", "Review the watcher debounce"),
@@ -132,7 +132,7 @@ async def test_every_group_heading_folds_and_unfolds(fleet: StoreKit) -> None:
 async def test_finished_never_folds_a_single_row(kit: StoreKit) -> None:
     for i in range(FINISHED_SHOWN + 1):
         kit.add_task(100 + i, f"Done thing {i}", "merged", updated_at=BASE_MS - i * 60_000)
-    app = make_app(kit)
+    app = configured(kit)
     async with app.run_test(size=(120, 40)) as pilot:
         text = await wait_for_text(pilot, app, f"Done thing {FINISHED_SHOWN}")
         assert "more (Enter to show)" not in text
@@ -146,7 +146,7 @@ async def test_the_detail_line_tells_two_cut_titles_apart_at_80x24(kit: StoreKit
         kit.add_task(task_id, f"Paginate the orders endpoint for the mobile client, part {task_id}",
                      "ready", branch=branch, updated_at=BASE_MS - task_id * 1000)
         kit.set_state(task_id, "active", at=BASE_MS - 120_000)
-    app = make_app(kit)
+    app = configured(kit)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_text(pilot, app, "Paginate the orde")
         screen = app.screen
@@ -169,7 +169,7 @@ async def test_columns_fit_60_and_give_200_to_what_was_cut(kit: StoreKit) -> Non
     kit.add_session("s31")
     kit.add_message("s31", user("go"), BASE_MS - 60_000)
     kit.run("s31", "sending request")
-    app = make_app(kit)
+    app = configured(kit)
     async with app.run_test(size=(60, 24)) as pilot:
         text = await wait_for_text(pilot, app, "A task whose")
         head = header(app)

@@ -13,9 +13,9 @@ import socket
 from typing import Any
 
 from tests.conftest import FIXED_NOW, screen_text, wait_for_text, wait_until
+from tests.harness import make_app
 from tests.storekit import BASE_MS, StoreKit, user
 from tui.ui.app import SessionTopApp
-from tui.tau.store import Store
 from tui.ui.widgets.task_table import TaskTable
 
 SIZE = (130, 40)
@@ -23,10 +23,6 @@ H = 3_600_000
 #: task_overview's buckets and the dashboard's groups that show them.
 BUCKETS = {"active": "active", "queued_ready": "ready", "queued_planning": "planning",
            "blocked": "blocked", "held": "held"}
-
-
-def make_app(kit: StoreKit) -> SessionTopApp:
-    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir), clock=lambda: FIXED_NOW)
 
 
 def overview(kit: StoreKit, project: str = "tau") -> dict[str, Any]:
@@ -96,7 +92,7 @@ async def test_a_done_or_failed_dependency_blocks_a_merged_or_closed_one_does_no
     ov = overview(kit)
     assert tau_buckets(ov) == {"ready": [12], "planning": [13], "blocked": [10, 11],
                                "finished": [3, 1, 4]}
-    app = make_app(kit)
+    app = make_app(kit, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for_text(pilot, app, "Needs the closed one")
         shown = groups_on_screen(app)
@@ -132,7 +128,7 @@ async def test_each_relation_reads_in_its_direction(kit: StoreKit) -> None:
     kit.tasks.execute("INSERT INTO task_relations VALUES (3, 9, 'blocks'), (4, 3, 'related')")
     ov = overview(kit)
     assert tau_buckets(ov) == {"active": [3, 4], "ready": [9], "blocked": [7]}  # blocks does not block
-    app = make_app(kit)
+    app = make_app(kit, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "The foundation")
         app.open_task(3)
@@ -185,7 +181,7 @@ async def test_a_live_chat_that_filed_ten_tasks_moves_none_of_them(kit: StoreKit
     lit = {t["id"] for k in ("active", "queued_ready", "queued_planning", "blocked", "held",
                              "recently_merged") for t in ov[k] if t["has_live_session"]}
     assert lit == {1, 2, 3, 4, 5, 6, 10}
-    app = make_app(kit)
+    app = make_app(kit, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "2 (1 live+chat)" in screen_text(app), what="live rows")
         shown = groups_on_screen(app)
@@ -229,7 +225,7 @@ async def test_held_and_blocked(kit: StoreKit) -> None:
     # tau: held [2, 4]; blocked [3, 5] (held or not); the interactive task in no bucket
     ov = overview(kit)
     assert tau_buckets(ov) == {"active": [1], "blocked": [3, 5], "held": [2, 4]}
-    app = make_app(kit)
+    app = make_app(kit, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for_text(pilot, app, "Held interactive")
         shown = groups_on_screen(app)
@@ -251,7 +247,7 @@ async def test_the_active_heading_shows_taus_slots_per_project(kit: StoreKit) ->
     # tau's count_inflight_tasks: tau 3 (active, review, planning with an owner), webapp 1
     assert (overview(kit)["inflight_count"], overview(kit, "webapp")["inflight_count"]) == (3, 1)
     assert overview(kit)["max_concurrent"] == 8
-    app = make_app(kit)
+    app = make_app(kit, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Active (3) · tau 3 of 8 slots · webapp 1 of 8")
         # the planner is done: tau clears the owner on planning → refining
@@ -279,7 +275,7 @@ async def test_sort_orders_mean_what_tau_means(kit: StoreKit) -> None:
     kit.add_task(22, "Closed a day ago", "closed", updated_at=BASE_MS - 24 * H)
     ov = overview(kit)
     assert [t["id"] for t in ov["queued_ready"]] == [4, 2, 5, 3, 1]  # priority desc, then creation
-    app = make_app(kit)
+    app = make_app(kit, clock=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Closed a day ago")
         assert groups_on_screen(app)["finished"] == [20, 21, 22]  # newest Last first: 2h, 5h, 24h

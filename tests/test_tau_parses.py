@@ -7,14 +7,13 @@ Each store is written by tau-shaped writes on a connection of its own
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text
+from tests.harness import apoll, make_app
 from tests.storekit import BASE_MS, StoreKit, assistant, model_json, user
-from tui.ui.app import SessionTopApp
 from tui.notify.observe import Observer
 from tui.notify.settings import load
 from tui.notify.stall import StallRule
@@ -52,7 +51,7 @@ async def test_a_session_tau_cannot_load_is_counted_apart(kit: StoreKit) -> None
                                           "why": "model_json tau cannot read"}]
     finally:
         await store.close()
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Half a model")
         app.open_task(1)
@@ -86,7 +85,7 @@ async def test_a_row_tau_cannot_parse_makes_its_count_zero(kit: StoreKit) -> Non
         assert len(tr.messages) == 3 and tr.header.unreadable == 1
     finally:
         await store.close()
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Broken row")
         app.open_task(1)
@@ -118,12 +117,13 @@ async def test_a_live_chat_of_any_chat_role_is_kept_apart(kit: StoreKit, role: s
     store = Store(kit.data_dir, kit.runtime_dir)
     await store.open()
     try:
-        by_id = {}
-        for _ in range(100):  # the server's answers land a moment after the read
-            by_id = {t.id: t for t in (await store.read_task_list()).tasks}
-            if by_id[1].chat_live and by_id[2].live_count:
-                break
-            await asyncio.sleep(0.05)
+        by_id: dict = {}
+
+        async def answered() -> bool:  # the server's answers land a moment after the read
+            by_id.update({t.id: t for t in (await store.read_task_list()).tasks})
+            return bool(by_id[1].chat_live and by_id[2].live_count)
+
+        await apoll(answered, what="the server's answers")
         assert (by_id[1].live_count, by_id[1].chat_live, by_id[1].chat_phase) == (0, 1, "working")
         assert (by_id[2].live_count, by_id[2].chat_live, by_id[2].busiest_phase) == (1, 1, "running tools")
     finally:

@@ -8,9 +8,9 @@ reason below is what tau's own task picker would show for these rows.
 from __future__ import annotations
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
+from tests.harness import make_app
 from tests.storekit import StoreKit, user
-from tui.ui.app import SessionTopApp
-from tui.tau.store import Store
+from tui.tau.overview import MIN_INTERVAL_S
 
 SIZE = (140, 44)
 
@@ -30,7 +30,7 @@ def board(kit: StoreKit) -> None:
 
 async def test_each_kind_of_wait_reason_on_the_list_and_the_task_screen(kit: StoreKit) -> None:
     board(kit)
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for_all(pilot, app, "⏳ files ∩ #1", "⏳ waits on #1", "⏳ not yet sche",
                                   "⏳ budget 8/8")
@@ -59,7 +59,7 @@ async def test_each_kind_of_wait_reason_on_the_list_and_the_task_screen(kit: Sto
 async def test_without_a_server_the_dependency_comes_from_the_disk(kit: StoreKit) -> None:
     board(kit)
     kit.server_up(False)
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         text = await wait_for_text(pilot, app, "waits on #1")
         assert "⏳" not in text and "tau server not running" in text
@@ -73,22 +73,26 @@ async def test_only_the_project_whose_tasks_changed_is_asked_again(kit: StoreKit
     kit.link(1, "s1", "worker")
     kit.add_session("s1")
     kit.run("s1", "thinking")
-    app = SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
+    app = make_app(kit)
 
     def asked() -> list[str]:
         return [r["project"] for r in kit.server.requests if r.get("type") == "task_overview"]
 
     async with app.run_test(size=SIZE) as pilot:
+        # Both projects' answers on screen: the asks of the start are all in (a read
+        # asks only when tasks.db moved, and it has not since).
         await wait_for_all(pilot, app, "⏳ files ∩ #1", "⏳ budget 8/8")
-        await pilot.pause(1.5)  # past the rate: anything still due has been asked
+        assert set(asked()) == {"tau", "webapp"}
         before = asked()
         for label, msg in (("working", "one"), ("running tools", "two"), ("thinking", "three")):
             kit.run("s1", label)
             kit.add_message("s1", user(msg))
             await wait_for_text(pilot, app, label)
-        await pilot.pause(1.5)
+        # The scenario: past the rate (an ask held back by it goes out within
+        # MIN_INTERVAL_S), nothing was asked for these changes.
+        await pilot.pause(MIN_INTERVAL_S + 0.5)
         assert asked() == before, asked()[len(before):]
         kit.set_state(20, "planning")  # webapp's queued task moves
         await wait_until(pilot, lambda: len(asked()) > len(before), what="webapp asked again")
-        await pilot.pause(1.5)
+        await pilot.pause(MIN_INTERVAL_S + 0.5)  # the scenario again: nothing else follows
         assert set(asked()[len(before):]) == {"webapp"}, asked()[len(before):]
