@@ -168,11 +168,14 @@ class StoreKit:
     def run(self, session_id: str, label: str = "thinking") -> None:
         """A turn running in ``label`` (tau's label, e.g. "running tools"), as
         tau has it: the disk says what tau persists for it (``sending request``
-        for the phases kept in memory), the server's memory says the phase."""
+        for the phases kept in memory), the server's memory says the phase.
+        Memory first, as tau's persist_phase sets the phase map before it
+        writes the column (notifications.rs), so a reader that sees the
+        column and subscribes is never told Idle."""
         persisted = label if label in PERSISTED else "sending request"
-        self.tau.execute("UPDATE sessions SET last_phase=? WHERE id=?", (persisted, session_id))
         if self.server.running:
             self.server.set_phase(session_id, WIRE[label])
+        self.tau.execute("UPDATE sessions SET last_phase=? WHERE id=?", (persisted, session_id))
 
     def finish(self, session_id: str, exit_status: str | None = None) -> None:
         """The turn ends: agent_done and Idle in the server, ``idle`` on disk,
