@@ -19,8 +19,8 @@ import pytest
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
 from tests.harness import make_app
 from tests.storekit import BASE_MS, StoreKit, assistant, user
-from tui.ui.app import SessionTopApp
 from tui.notify import notifier as notifier_module
+from tui.ui.app import SessionTopApp
 from tui.notify.settings import NotifySettings, parse
 from tui.tau.events import LivePhase
 
@@ -176,8 +176,8 @@ async def test_a_stalled_session_on_the_stand_in_is_flagged_on_row_and_pane_and_
 async def test_deltas_that_keep_the_phase_are_signs_of_life_and_quiet_is_not(
         kit: StoreKit, monkeypatch: pytest.MonkeyPatch) -> None:
     """Thinking deltas change nothing a row shows (the same phase, no note in
-    the tracker's change log), yet a session streaming them is not stalled;
-    once they stop, it is; one more and it is not."""
+    the tracker's change log), yet a session streaming them for longer than
+    its threshold is not stalled; once they stop, it is; one more and it is not."""
     # A picture each second (5 s in the app): this test's threshold is seconds, not minutes.
     monkeypatch.setattr(notifier_module, "PICTURE_EVERY_S", 1.0)
     small_fleet(kit)
@@ -186,16 +186,24 @@ async def test_deltas_that_keep_the_phase_are_signs_of_life_and_quiet_is_not(
     def delta(text: str) -> None:
         kit.server.emit("s1", {"type": "thinking_delta", "content_index": 0, "delta": text, "partial": {}})
 
+    def live_event_ms() -> int:
+        p = app.store.live.phase("s1")
+        return p.last_event_ms if p is not None else 0
+
     async with app.run_test(size=(130, 40)) as pilot:
         await baselined(pilot, app)
         kit.run("s1", "thinking")
         await wait_until(pilot, lambda: (app.store.live.phase("s1") or LivePhase("", False)).label == "thinking",
                          what="s1 thinking")
-        # 5 s of deltas, each well inside the 3 s threshold: never stalled.
+        # 5 s of deltas (longer than the 3 s threshold), each a sign of life: a
+        # picture taken as each lands never finds s1 stalled.
         for i in range(20):
+            seen = live_event_ms()
             delta(f"hm{i}")
-            await pilot.pause(0.25)
+            await wait_until(pilot, lambda s=seen: live_event_ms() > s, what=f"delta {i} in")
+            await app.notifier.check()
             assert "s1" not in app.notifier.engine.stalled, f"stalled while streaming (delta {i})"
+            await pilot.pause(0.25)  # the scenario: the next delta a moment later
         # Then silence: stalled after the threshold.
         await wait_until(pilot, lambda: "s1" in app.notifier.engine.stalled, what="s1 stalled")
         delta("again")
