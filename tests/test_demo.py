@@ -12,11 +12,11 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.harness import poll
 from tui.demo import DemoFleet, build_demo_store
 from tui.tau.ddl import create_store
 
@@ -217,14 +217,9 @@ def test_thread_writes_then_stops_cleanly(tmp_path: Path) -> None:
         watcher = sqlite3.connect(fleet.tau_path)
         version = watcher.execute("PRAGMA data_version").fetchone()[0]
         count = watcher.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            time.sleep(0.2)
-            if (watcher.execute("SELECT COUNT(*) FROM messages").fetchone()[0] > count
-                    and watcher.execute("PRAGMA data_version").fetchone()[0] != version):
-                break
-        else:
-            pytest.fail("the simulator wrote nothing")
+        poll(lambda: watcher.execute("SELECT COUNT(*) FROM messages").fetchone()[0] > count
+             and watcher.execute("PRAGMA data_version").fetchone()[0] != version,
+             what="the simulator to write")
         with pytest.raises(RuntimeError):
             fleet.step()
     assert not fleet.running and fleet.error is None
@@ -235,11 +230,60 @@ def test_thread_writes_then_stops_cleanly(tmp_path: Path) -> None:
     check_consistent(tmp_path / "data")
 
 
-def test_speed_scales_the_rate(tmp_path: Path) -> None:
-    slow, fast = DemoFleet(tmp_path / "slow", speed=1.0), DemoFleet(tmp_path / "fast", speed=4.0)
-    with slow, fast:
-        time.sleep(1.0)
-    assert fast.steps > 2 * slow.steps > 0
+class SimulatedTime:
+    """The simulator thread's clock, simulated: it stands still until a wait moves
+    it on by the wait's timeout, at once. The thread's loop then runs the same
+    on any machine, however loaded: its pace is its own, not the machine's."""
+
+    def __init__(self, seconds: float) -> None:
+        self.now, self.end = 0.0, seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return NOW / 1000 + self.now
+
+
+class SimulatedStop:
+    """The thread's stop event on that clock: set once the simulated time is up."""
+
+    def __init__(self, clock: SimulatedTime) -> None:
+        self.clock = clock
+
+    def is_set(self) -> bool:
+        return self.clock.now >= self.clock.end
+
+    def wait(self, timeout: float) -> bool:
+        self.clock.now += timeout
+        return self.is_set()
+
+    def set(self) -> None:
+        self.clock.now = max(self.clock.now, self.clock.end)
+
+    def clear(self) -> None:
+        pass
+
+
+def test_speed_scales_the_rate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--speed 4 makes four times the changes in the same time. The thread's own
+    loop runs on a simulated clock (each of its waits moves it on at once), so
+    the count is the loop's, not how fast this machine runs it."""
+    steps = {}
+    for name, speed in (("slow", 1.0), ("fast", 4.0)):
+        clock = SimulatedTime(10.0)
+        monkeypatch.setattr("tui.demo.fleet.time", clock)
+        fleet = DemoFleet(tmp_path / name, speed=speed, clock=lambda: NOW)
+        fleet.start(run_thread=False)
+        fleet._stop = SimulatedStop(clock)  # type: ignore[assignment]  # noqa: SLF001
+        try:
+            fleet._run()  # noqa: SLF001 - the thread's loop, here, for 10 simulated seconds
+            assert fleet.error is None, fleet.error
+            steps[name] = fleet.steps
+        finally:
+            fleet.stop()
+    # Four times, give or take where the changes fall on the loop's 70 ms beat.
+    assert steps["slow"] > 0 and 3.5 * steps["slow"] <= steps["fast"] <= 4.5 * steps["slow"], steps
 
 
 def test_module_runs_as_a_process(tmp_path: Path) -> None:
@@ -258,10 +302,7 @@ def test_process_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
                             cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
     pid_file = tmp_path / "run" / "tau.pid"
     try:
-        deadline = time.monotonic() + 10
-        while not pid_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert int(pid_file.read_text().strip()) == proc.pid
+        poll(lambda: int(pid_file.read_text().strip()) == proc.pid, what="tau.pid written")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(10)
         sock.connect(str(tmp_path / "run" / "tau.sock"))

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.harness import poll
 from tui.demo import DemoFleet, TauServer, build_demo_store
 
 NOW = 1_760_000_000_000
@@ -101,14 +102,6 @@ class Client:
 
     def close(self) -> None:
         self.sock.close()
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.01)
 
 
 def rows(path: Path, sql: str, *args: object) -> list[tuple]:
@@ -215,7 +208,7 @@ def test_subscribe_phase_events_and_end_of_turn(server: TauServer) -> None:
     c.send({"type": "subscribe", "session_id": "s7"})
     first = c.line()["event"]
     assert first["phase"] == "ToolExec" and first["turn_started_at_ms"] <= first["phase_started_at_ms"]
-    wait_for(lambda: server.subscriber_count() == 2)
+    poll(lambda: server.subscriber_count() == 2)
     server.emit("s7", {"type": "status", "message": "hello"})
     server.emit("s7", {"type": "thinking_delta", "content_index": 0, "delta": "hm", "partial": {}})
     server.set_phase("s7", "Connecting")
@@ -236,12 +229,12 @@ def test_a_client_byte_or_close_ends_a_subscription(server: TauServer) -> None:
     for cl in (a, b):
         cl.send({"type": "subscribe", "session_id": "s2"})
         cl.line()
-    wait_for(lambda: server.subscriber_count("s2") == 2)
+    poll(lambda: server.subscriber_count("s2") == 2)
     a.send(b"x")
-    wait_for(lambda: server.subscriber_count("s2") == 1)
+    poll(lambda: server.subscriber_count("s2") == 1)
     assert a.at_eof()
     b.close()
-    wait_for(lambda: server.subscriber_count() == 0 and server.connection_count() == 0)
+    poll(lambda: server.subscriber_count() == 0 and server.connection_count() == 0)
     a.close()
 
 
@@ -249,7 +242,7 @@ def test_injected_lines_stall_and_recovery(server: TauServer) -> None:
     c = Client(server.socket_path)
     c.send({"type": "subscribe", "session_id": "s2"})
     c.line()
-    wait_for(lambda: server.subscriber_count("s2") == 1)
+    poll(lambda: server.subscriber_count("s2") == 1)
     server.inject_line("s2", b"\x00garbage\n")
     server.inject_line("s2", b'{"type":"stream","event":{"type":"status","message":"' + b"x" * 200_000 + b'"}}\n')
     assert c.raw_line() == b"\x00garbage\n"
@@ -332,7 +325,7 @@ def test_a_streamed_turn_as_tau_streams_it(fleet: DemoFleet, store: Path) -> Non
     c.send({"type": "subscribe", "session_id": sid})
     first = c.line()["event"]
     assert first["phase"] in ("Thinking", "Responding") and "turn_started_at_ms" in first
-    wait_for(lambda: fleet.server.subscriber_count(sid) == 1)
+    poll(lambda: fleet.server.subscriber_count(sid) == 1)
     texts: dict[int, str] = {}
     stream: list[dict[str, Any]] = []
     for _ in range(3000):
@@ -384,7 +377,7 @@ def test_clean_shutdown_notifies_resets_and_removes(store: Path, tmp_path: Path)
     sub.send({"type": "subscribe", "session_id": fleet.live_runs()[0]})
     sub.line()
     assert plain.ask({"type": "list_models"})["type"] == "models"
-    wait_for(lambda: fleet.server.subscriber_count() == 1)
+    poll(lambda: fleet.server.subscriber_count() == 1)
     assert set(r[0] for r in rows(store / "tau.db", "SELECT last_phase FROM sessions")) - {None, "idle"}
     fleet.stop()
     for cl in (sub, plain):
@@ -396,7 +389,7 @@ def test_clean_shutdown_notifies_resets_and_removes(store: Path, tmp_path: Path)
         cl.close()
     assert not fleet.socket_path.exists() and not fleet.pid_path.exists()
     assert {r[0] for r in rows(store / "tau.db", "SELECT DISTINCT last_phase FROM sessions")} <= {None, "idle"}
-    wait_for(lambda: threading.active_count() <= baseline)
+    poll(lambda: threading.active_count() <= baseline)
 
 
 def test_crash_leaves_everything_and_restart_is_a_new_server(fleet: DemoFleet, store: Path) -> None:
@@ -404,7 +397,7 @@ def test_crash_leaves_everything_and_restart_is_a_new_server(fleet: DemoFleet, s
     c = Client(fleet.socket_path)
     c.send({"type": "subscribe", "session_id": live})
     c.line()
-    wait_for(lambda: fleet.server.subscriber_count() == 1)
+    poll(lambda: fleet.server.subscriber_count() == 1)
     old = os.open(fleet.socket_path, os.O_PATH)  # holds the old inode: its number cannot be reused
     stale = rows(store / "tau.db", "SELECT id, last_phase FROM sessions WHERE last_phase != 'idle'")
     fleet.server.crash()
@@ -455,7 +448,7 @@ def _whole_turn(fleet: DemoFleet, sid: str, start: Callable[[], object]) -> list
     c = Client(fleet.socket_path)
     c.send({"type": "subscribe", "session_id": sid})
     assert c.line() == {"type": "stream", "event": {"type": "phase", "phase": "Idle"}}
-    wait_for(lambda: fleet.server.subscriber_count(sid) == 1)
+    poll(lambda: fleet.server.subscriber_count(sid) == 1)
     start()
     stream: list[dict[str, Any]] = []
     for _ in range(5000):

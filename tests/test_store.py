@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness import apoll
 from tests.storekit import BASE_MS, StoreKit, assistant, tool_result, user
 from tui.demo import DemoFleet, build_demo_store
 from tui.model.snapshots import TaskSessionInfo
@@ -23,18 +24,17 @@ async def opened(kit: StoreKit) -> Store:
     return store
 
 
-async def until_read(read, check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+async def until_read(read, check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
     """Read until ``check(result)`` holds: the server's word reaches the store
     over its own connections, a moment after the change was made."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await read()
-        if check(result):
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"never true: {result!r}"[:2000])
-        await asyncio.sleep(0.02)
+    last: list[object] = []
+
+    async def holds() -> bool:
+        last[:] = [await read()]
+        return bool(check(last[0]))
+
+    await apoll(holds, timeout, "the read to show it", details=lambda: repr(last)[:2000])
+    return last[0]
 
 
 def tasks_by_id(snap):  # type: ignore[no-untyped-def]
@@ -449,7 +449,7 @@ async def test_the_sweep_finds_a_traceless_change_while_changes_stream_in(
     store = await opened(fleet)
     try:
         await store.read_task_list()  # the first read re-reads everything
-        for i in range(5):  # changes keep coming until a new round is due
+        for i in range(5):  # the scenario: changes keep coming until a new round is due
             await asyncio.sleep(0.08)
             fleet.add_message("s3", user(f"early {i}"))
             await store.read_task_list()
@@ -458,7 +458,7 @@ async def test_the_sweep_finds_a_traceless_change_while_changes_stream_in(
         fleet.server.set_phase("s1", "Preparing")
         fleet.tau.execute("UPDATE sessions SET last_phase='preparing' WHERE id='s1'")  # was idle
         seen_at = None
-        for i in range(60):  # 1.8 s: a few rounds, never quiet for a whole one
+        for i in range(60):  # the scenario: 1.8 s or more, a few rounds, never quiet for a whole one
             await asyncio.sleep(0.03)
             fleet.add_message("s3", user(f"busy {i}"))  # a change with a trace, elsewhere
             snap = await store.read_task_list()
