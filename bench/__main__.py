@@ -28,15 +28,10 @@ from typing import Any
 
 from . import gen
 from .common import REPO, OthersMeter, WriterProc, loadavg, wait_calm
+from .report import TARGETS, state_table, tables, verdicts
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 
-TARGETS = {
-    "latency_p50_ms": 50, "latency_p99_ms": 150, "poll2_over_event_p50": 15,
-    "cold_start_S_s": 0.5, "cold_start_L_s": 1.5, "open_100k_s": 0.5, "idle_cpu_percent": 1.0,
-    "load_p99_ms": 250, "load_rss_growth_mb": 5.0, "peak_rss_L_mb": 200,
-    "socket_p50_ms": 20, "socket_p99_ms": 50, "costly_requests_per_min": 0,
-}
 
 
 def log(msg: str) -> None:
@@ -103,10 +98,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                          "again through tmux (default 200; --quick 24)")
     ap.add_argument("--idle-live", type=int, default=50,
                     help="sessions running (so subscribed) during the idle window (50)")
-    ap.add_argument("--idle", type=float, default=None, help="idle CPU window, s (default 30; --quick 5)")
+    ap.add_argument("--idle", type=float, default=None, help="idle CPU window, s (default 60; --quick 5)")
     ap.add_argument("--quiet-changes", type=int, default=None,
-                    help="changes each after 6 s of quiet, in the operator session (default 5; --quick 2)")
-    ap.add_argument("--load-seconds", type=float, default=None, help="load duration, s (default 30; --quick 5)")
+                    help="changes each after --quiet-gap s of quiet, after the one that ends the idle "
+                         "window, in the operator session (default 2; --quick 1)")
+    ap.add_argument("--quiet-gap", type=float, default=None,
+                    help="the quiet before each of them, s (default 60; --quick 5)")
+    ap.add_argument("--load-seconds", type=float, default=None, help="load duration, s (default 60; --quick 5)")
     ap.add_argument("--load-rate", type=float, default=100.0, help="commits a second under load (100)")
     ap.add_argument("--cold-repeats", type=int, default=None, help="cold starts per size (default 5; --quick 2)")
     ap.add_argument("--open-repeats", type=int, default=None, help="transcript opens (default 5; --quick 2)")
@@ -134,9 +132,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     q = args.quick
     for name, full, quick in (("changes", 200, 24), ("poll_changes", 100, 12),
                               ("operator_changes", 200, 16), ("socket_changes", 200, 24),
-                              ("idle", 30.0, 5.0),
-                              ("load_seconds", 30.0, 5.0), ("cold_repeats", 5, 2),
-                              ("open_repeats", 5, 2), ("quiet_changes", 5, 2)):
+                              ("idle", 60.0, 5.0), ("quiet_gap", 60.0, 5.0),
+                              ("load_seconds", 60.0, 5.0), ("cold_repeats", 5, 2),
+                              ("open_repeats", 5, 2), ("quiet_changes", 2, 1)):
         if getattr(args, name) is None:
             setattr(args, name, quick if q else full)
     args.sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
@@ -148,7 +146,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str, Any]:
-    from .inapp import latency_run, open_session_run
+    from .inapp import latency_run
+    from .opening import open_session_run
     from .operator import cold_start, operator_session
 
     meta = gen.ensure_store(size, args.cache, force=args.rebuild, log=log)
@@ -232,7 +231,7 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
             res["operator"] = op = await part("operator", lambda: operator_session(
                 tmux, meta, data, run, writer, n_list=oh, n_task=oh,
                 n_socket=max(1, args.socket_changes // 2), idle_s=args.idle, idle_live=args.idle_live,
-                quiet_changes=args.quiet_changes,
+                quiet_changes=args.quiet_changes, quiet_gap=args.quiet_gap,
                 load_s=args.load_seconds, load_rate=args.load_rate, sid_base=next_base(), log=log))
             log(f"{size}: operator latency {op.get('latency', {}).get('all')}, socket "
                 f"{op.get('socket', {}).get('all')}, idle {op.get('idle')}, peak RSS {op.get('vmhwm_mb')} MB")
@@ -251,7 +250,7 @@ async def bench_size(size: str, args: argparse.Namespace, tmux: Any) -> dict[str
 
 
 async def bench_big(args: argparse.Namespace) -> dict[str, Any]:
-    from .inapp import open_session_run
+    from .opening import open_session_run
 
     meta = gen.ensure_store("B", args.cache, force=args.rebuild, log=log)
     work = Path(args.cache) / "work" / "B"
@@ -265,199 +264,6 @@ async def bench_big(args: argparse.Namespace) -> dict[str, Any]:
         await writer.close()
     log(f"B: {r}")
     return r
-
-
-def g(d: Any, *path: str) -> Any:
-    for p in path:
-        if not isinstance(d, dict) or p not in d:
-            return None
-        d = d[p]
-    return d
-
-
-def fmt(v: Any, unit: str = "") -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        v = f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}"
-    return f"{v}{unit}"
-
-
-def lat_cell(s: dict[str, Any] | None) -> str:
-    if not s or not s.get("n"):
-        return "—"
-    t = f" ({s['timeouts']} lost)" if s.get("timeouts") else ""
-    return f"{fmt(s['p50'])} / {fmt(s['p95'])} / {fmt(s['p99'])} / {fmt(s['max'])}{t}"
-
-
-def pp(s: dict[str, Any] | None) -> str:
-    return "—" if not s or not s.get("n") else f"{fmt(s['p50'])} / {fmt(s['p99'])}"
-
-
-def per_min(c: dict[str, Any] | None) -> str:
-    if not c:
-        return "—"
-    kinds = ", ".join(f"{k} {fmt(v)}" for k, v in c.get("per_minute", {}).items()) or "none"
-    return f"{fmt(c.get('total_per_minute'))} ({kinds})"
-
-
-def socket_tables(results: dict[str, Any]) -> str:
-    sizes = results["sizes"]
-    out = ["### The socket path: a phase change in tau's server → on screen, ms (p50 / p95 / p99 / max)", "",
-           "| size | in-app | in-app: list / task screen p50 / p99 | operator (tmux) "
-           "| operator: list / task screen p50 / p99 |",
-           "|---|---|---|---|---|"]
-    for size, r in sizes.items():
-        ia, op = g(r, "inapp_socket"), g(r, "operator", "socket")
-        n_ia = f" n={ia['all']['n']}" if ia else ""
-        n_op = f" n={op['all']['n']}" if op else ""
-        out.append(f"| {size} | {lat_cell(g(ia, 'all'))}{n_ia} | {pp(g(ia, 'list'))} · {pp(g(ia, 'task'))} "
-                   f"| {lat_cell(g(op, 'all'))}{n_op} | {pp(g(op, 'list'))} · {pp(g(op, 'task'))} |")
-    out += ["", "### What the dashboard costs tau: requests per minute by type, idle CPU", "",
-            "| size | running sessions (subscribed) | idle CPU, % of a core | idle: requests / min "
-            "| under load: requests / min | costly (list_sessions, get_session_info, task_get, "
-            "get_messages) idle / load |",
-            "|---|---|---|---|---|---|"]
-    for size, r in sizes.items():
-        tc = g(r, "operator", "tau_cost") or {}
-        idle, load = tc.get("idle"), tc.get("load")
-        subs = f"{fmt(g(idle, 'live'))} ({fmt(g(idle, 'subscribers'))})" if idle else "—"
-        costly = f"{fmt(g(idle, 'costly'))} / {fmt(g(load, 'costly'))}" if tc else "—"
-        out.append(f"| {size} | {subs} | {fmt(g(r, 'operator', 'idle', 'cpu_percent_of_core'))} "
-                   f"| {per_min(idle)} | {per_min(load)} | {costly} |")
-    return "\n".join(out)
-
-
-def kind_table(results: dict[str, Any]) -> str:
-    sizes = results["sizes"]
-    kinds = ("list/title", "list/session", "task/message", "task/exit", "task/start", "task/session")
-    out = ["### The disk path by kind (in-app / operator), p50 / p99 ms", "",
-           "| size | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
-    for size, r in sizes.items():
-        cells = [f"{pp(g(r, 'inapp_event', 'by_kind', k))} · {pp(g(r, 'operator', 'latency', 'by_kind', k))}"
-                 for k in kinds]
-        out.append(f"| {size} | " + " | ".join(cells) + " |")
-    return "\n".join(out)
-
-
-def tables(results: dict[str, Any]) -> str:
-    sizes = results["sizes"]
-    out = ["### Change-to-screen latency, disk path, ms (p50 / p95 / p99 / max)", "",
-           "| size | in-app, events | operator (tmux), events | in-app `--poll 2` | in-app `--poll 1` "
-           "| p50 ratio poll 2 / events | p50 ratio poll 1 / events |",
-           "|---|---|---|---|---|---|---|"]
-    for size, r in sizes.items():
-        ev, p2, p1 = g(r, "inapp_event", "all"), g(r, "inapp_poll2", "all"), g(r, "inapp_poll1", "all")
-        ratio2 = (p2["p50"] / ev["p50"]) if ev and p2 and ev.get("p50") and p2.get("p50") else None
-        ratio1 = (p1["p50"] / ev["p50"]) if ev and p1 and ev.get("p50") and p1.get("p50") else None
-        n = f" n={ev['n']}" if ev else ""
-        out.append(f"| {size} | {lat_cell(ev)}{n} | {lat_cell(g(r, 'operator', 'latency', 'all'))} "
-                   f"| {lat_cell(p2)} | {lat_cell(p1)} | {fmt(ratio2, '×')} | {fmt(ratio1, '×')} |")
-    out += ["", "### By screen (in-app events / operator), p50 / p99 ms", "",
-            "| size | task list, in-app | task list, operator | task screen, in-app | task screen, operator |",
-            "|---|---|---|---|---|"]
-    for size, r in sizes.items():
-        out.append(f"| {size} | {pp(g(r, 'inapp_event', 'list'))} | {pp(g(r, 'operator', 'latency', 'list'))} "
-                   f"| {pp(g(r, 'inapp_event', 'task'))} | {pp(g(r, 'operator', 'latency', 'task'))} |")
-    out += ["", "### Start, idle, load, memory", "",
-            "| size | cold start p50 / max, s | open biggest session (msgs): cold / warm p50, s "
-            "| idle CPU, % of a core | first change after 6 s of quiet (operator): p50 / max, ms "
-            "| load: p50 / p99 ms, CPU %, RSS start→end MB | peak RSS (VmHWM), MB |",
-            "|---|---|---|---|---|---|---|"]
-    for size, r in sizes.items():
-        cs = r.get("cold_start") or {}
-        cold = (f"{cs['p50'] / 1000:.2f} / {cs['max'] / 1000:.2f}" if cs.get("n") else "—")
-        ob = r.get("open_biggest") or {}
-        opened = (f"({ob['messages']:,}) {fmt(g(ob, 'cold_open', 'p50') and g(ob, 'cold_open', 'p50') / 1000)} / "
-                  f"{fmt(g(ob, 'warm_open', 'p50') and g(ob, 'warm_open', 'p50') / 1000)}" if ob else "—")
-        ld = g(r, "operator", "load") or {}
-        load = (f"{fmt(g(ld, 'latency', 'p50'))} / {fmt(g(ld, 'latency', 'p99'))}, "
-                f"{fmt(ld.get('cpu_percent_of_core'))} %, {fmt(ld.get('rss_start_mb'))}→{fmt(ld.get('rss_end_mb'))}"
-                if ld else "—")
-        if ld and g(ld, "latency", "timeouts"):
-            load += f" ({ld['latency']['timeouts']} markers never shown)"
-        aq = g(r, "operator", "after_quiet") or {}
-        quiet = f"{fmt(aq.get('p50'))} / {fmt(aq.get('max'))} (n={aq.get('n')})" if aq.get("n") else "—"
-        out.append(f"| {size} | {cold} | {opened} | {fmt(g(r, 'operator', 'idle', 'cpu_percent_of_core'))} "
-                   f"| {quiet} | {load} | {fmt(g(r, 'operator', 'vmhwm_mb'))} |")
-    big = results.get("big_transcript")
-    if big:
-        out += ["", f"Opening a {big['messages']:,}-message transcript (store B): cold p50 "
-                f"{fmt(g(big, 'cold_open', 'p50'))} ms, max {fmt(g(big, 'cold_open', 'max'))} ms; "
-                f"warm p50 {fmt(g(big, 'warm_open', 'p50'))} ms."]
-    return "\n".join(out) + "\n\n" + kind_table(results) + "\n\n" + socket_tables(results)
-
-
-def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(target, measured, verdict, which figure) for each target that was measured."""
-    T = TARGETS
-    rows: list[tuple[str, str, str, str]] = []
-    sizes = results["sizes"]
-
-    def add(name: str, value: float | None, limit: float, unit: str, source: str, less: bool = True) -> None:
-        if value is None:
-            return
-        ok = value <= limit if less else value >= limit
-        rows.append((name, f"{value:.1f}{unit} (target {'≤' if less else '≥'} {limit:g}{unit})",
-                     "met" if ok else "MISSED", source))
-
-    for size in ("M", "L"):
-        if size not in sizes:
-            continue
-        r = sizes[size]
-        for label, path in (("in-app", ("inapp_event", "all")), ("operator", ("operator", "latency", "all"))):
-            s = g(r, *path)
-            if s and s.get("n"):
-                add(f"{size} change-to-screen p50 ({label})", s["p50"], T["latency_p50_ms"], " ms", ".".join(path))
-                add(f"{size} change-to-screen p99 ({label})", s["p99"], T["latency_p99_ms"], " ms", ".".join(path))
-    for size, r in sizes.items():
-        ev, p2 = g(r, "inapp_event", "all"), g(r, "inapp_poll2", "all")
-        if ev and p2 and ev.get("p50") and p2.get("p50"):
-            add(f"{size} poll 2 s / events at p50", p2["p50"] / ev["p50"], T["poll2_over_event_p50"], "×",
-                "inapp_poll2 / inapp_event", less=False)
-    for size, key in (("S", "cold_start_S_s"), ("L", "cold_start_L_s")):
-        p50 = g(sizes, size, "cold_start", "p50")
-        add(f"{size} cold start p50", p50 / 1000 if p50 is not None else None, T[key], " s", "cold_start")
-    big = results.get("big_transcript")
-    if big and g(big, "cold_open", "p50") is not None:
-        add("100k-message transcript opens (store B, p50)", big["cold_open"]["p50"] / 1000,
-            T["open_100k_s"], " s", "big_transcript.cold_open")
-    if g(sizes, "L", "open_biggest", "cold_open", "p50") is not None:
-        add("100k-message transcript opens (store L, p50)", sizes["L"]["open_biggest"]["cold_open"]["p50"] / 1000,
-            T["open_100k_s"], " s", "L.open_biggest.cold_open")
-    for size, r in sizes.items():
-        subs = g(r, "operator", "tau_cost", "idle", "subscribers")
-        add(f"{size} idle CPU" + (f" ({subs} sessions subscribed)" if subs is not None else ""),
-            g(r, "operator", "idle", "cpu_percent_of_core"), T["idle_cpu_percent"],
-            " % of a core", "operator.idle")
-        ld = g(r, "operator", "load")
-        if ld:
-            add(f"{size} p99 at {ld['rate_asked']:g} commits/s", g(ld, "latency", "p99"), T["load_p99_ms"],
-                " ms", "operator.load")
-            series = ld.get("rss_series_mb") or []
-            if len(series) >= 4:
-                k = max(1, len(series) // 4)
-                add(f"{size} RSS growth under load (last quarter − first quarter)",
-                    max(series[-k:]) - max(series[:k]), T["load_rss_growth_mb"], " MB", "operator.load")
-    add("L peak RSS", g(sizes, "L", "operator", "vmhwm_mb"), T["peak_rss_L_mb"], " MB", "operator.vmhwm_mb")
-    for size, r in sizes.items():
-        for label, path in (("operator", ("operator", "socket", "all")), ("in-app", ("inapp_socket", "all"))):
-            s = g(r, *path)
-            if s and s.get("n"):
-                add(f"{size} socket path p50 ({label})", s["p50"], T["socket_p50_ms"], " ms", ".".join(path))
-                add(f"{size} socket path p99 ({label})", s["p99"], T["socket_p99_ms"], " ms", ".".join(path))
-        for window in ("idle", "load"):
-            c = g(r, "operator", "tau_cost", window)
-            if c:
-                add(f"{size} costly requests to tau, {window}", c["costly_per_minute"],
-                    T["costly_requests_per_min"], " /min", f"operator.tau_cost.{window}")
-    return rows
-
-
-def verdict_table(rows: list[tuple[str, str, str, str]]) -> str:
-    out = ["| target | measured | verdict |", "|---|---|---|"]
-    out += [f"| {a} | {b} | {c} |" for a, b, c, _ in rows]
-    return "\n".join(out)
 
 
 async def amain(args: argparse.Namespace) -> int:
@@ -516,11 +322,11 @@ async def amain(args: argparse.Namespace) -> int:
         tmux.kill_server()
     results["seconds"] = results["runs"][-1]["seconds"] = round(time.perf_counter() - t_all, 1)
     results["machine"]["loadavg_end"] = loadavg()
-    results["verdicts"] = [dict(zip(("target", "measured", "verdict", "source"), r)) for r in verdicts(results)]
+    results["verdicts"] = verdicts(results)
     _save(results, args.out)
     print(tables(results))
     print()
-    print(verdict_table(verdicts(results)))
+    print(state_table(results))
     print(f"\nresults: {args.out}  ({results['seconds']:.0f} s)")
     return 0
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import sqlite3
 import weakref
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from tui.tau.store import Store
 from tui.ui.widgets.session_card import SessionCard
 from tui.ui.widgets.task_table import TaskTable
 
-from .common import WriterProc, cpu_seconds, loadavg, now, status_kb, summary_ms
+from .common import WriterProc, now, summary_ms
 from .scenario import Change, Scenario
 from .views import Expect, TextView, View
 
@@ -41,14 +40,22 @@ class WidgetView(View):
         self.screen = screen
         self.task_id = task_id
 
-    def row(self, title_marker: str) -> str | None:
+    def row(self, title_marker: str, task: int | None = None) -> str | None:
         for table in self.screen.query(TaskTable):
             try:
-                cells = table.get_row(f"t:{self.task_id}")
+                cells = table.get_row(f"t:{self.task_id if task is None else task}")
             except Exception:  # noqa: BLE001 - not in the table
                 return None
             return "  ".join(getattr(c, "plain", str(c)) for c in cells)
         return None
+
+    def title(self) -> str | None:
+        try:
+            w = self.screen.query_one("#title")
+        except Exception:  # noqa: BLE001 - not the task list
+            return None
+        content = w.content  # type: ignore[attr-defined]
+        return getattr(content, "plain", str(content))
 
     def card(self, sid: str) -> list[str] | None:
         for card in self.screen.query(SessionCard):
@@ -224,9 +231,13 @@ async def _timed(probe: Probe, writer: WriterProc, change: Change, timeout: floa
     try:
         p = probe.expect(change.expect)
     except PreSatisfied:
-        await writer.do(change.op, **change.args)
+        reply = await writer.do(change.op, **change.args)
+        if change.after is not None:
+            change.after(reply)
         return Timed(change.screen, change.kind, None, invalid=True)
     reply = await writer.do(change.op, **change.args)
+    if change.after is not None:
+        change.after(reply)
     p.t0 = reply["t0"]
     try:
         await asyncio.wait_for(asyncio.shield(p.future), timeout)
@@ -257,6 +268,22 @@ def target_sessions(data_dir: Path, task_id: int) -> int:
         conn.close()
 
 
+def task_count(data_dir: Path) -> int:
+    """Tasks in the store now (the list's title counts them)."""
+    conn = sqlite3.connect(f"file:{data_dir / 'tasks.db'}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def scenario(meta: dict[str, Any], data_dir: Path, sid_base: int) -> Scenario:
+    """The latency runs' scenario on the store as it is now."""
+    task = int(meta["target_task"])
+    return Scenario(task=task, sid=meta["target_session"], sessions=target_sessions(data_dir, task),
+                    sid_base=sid_base, tasks=task_count(data_dir))
+
+
 async def latency_run(meta: dict[str, Any], data_dir: Path, runtime_dir: Path, writer: WriterProc, *,
                       poll: float | None, n_list: int, n_task: int, sid_base: int,
                       path: str = "disk", timeout: float = 30.0,
@@ -267,8 +294,7 @@ async def latency_run(meta: dict[str, Any], data_dir: Path, runtime_dir: Path, w
     changes in tau's server memory, pushed to the app's subscription)."""
     rng = random.Random(seed)
     task = int(meta["target_task"])
-    sc = Scenario(task=task, sid=meta["target_session"],
-                  sessions=target_sessions(data_dir, task), sid_base=sid_base)
+    sc = scenario(meta, data_dir, sid_base)
     res = RunResult()
     app = SessionTopApp(Store(data_dir, runtime_dir), poll=poll)
     t_start = now()
@@ -311,151 +337,3 @@ async def latency_run(meta: dict[str, Any], data_dir: Path, runtime_dir: Path, w
     if raw is not None:  # each change, for a breakdown by stage (bench.profile)
         raw.extend(res.changes)
     return out
-
-
-# --- opening a big transcript ---------------------------------------------------------
-
-
-def newest_message_id(data_dir: Path, sid: str) -> tuple[int, int]:
-    conn = sqlite3.connect(f"file:{data_dir / 'tau.db'}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT MAX(id), COUNT(*) FROM messages WHERE session_id=?", (sid,)).fetchone()
-        return int(row[0] or 0), int(row[1] or 0)
-    finally:
-        conn.close()
-
-
-async def open_session_run(data_dir: Path, runtime_dir: Path, sid: str, *, repeats: int = 5,
-                           timeout: float = 60.0) -> dict[str, Any]:
-    """Time from ``app.open_session`` to the newest message painted, in a fresh app
-    (so the store's caches are cold; the OS page cache is warm). Also a second
-    open of the same session in the same app (store caches warm)."""
-    newest, count = newest_message_id(data_dir, sid)
-    marker = f"#{newest}"
-    cold: list[float] = []
-    warm: list[float] = []
-    timeouts = 0
-    for _ in range(repeats):
-        app = SessionTopApp(Store(data_dir, runtime_dir))
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_until(lambda: app.applied >= 1, 120)
-            await pilot.pause()
-            for bucket in (cold, warm):
-                t0 = now()
-                app.open_session(sid)
-
-                def shown() -> bool:
-                    scr = app.screen
-                    if type(scr).__name__ != "TranscriptScreen" or getattr(scr, "last_id", None) != newest:
-                        return False
-                    return TextView(frame_lines(scr)).contains(marker)
-
-                # Check the painted frame after each refresh until the newest message shows.
-                end = t0 + timeout
-                seen = None
-                while now() < end:
-                    scr = app.screen
-                    if type(scr).__name__ == "TranscriptScreen" and getattr(scr, "last_id", None) == newest:
-                        await scr.wait_for_refresh()
-                        t = now()
-                        if shown():
-                            seen = t
-                            break
-                    await asyncio.sleep(0.001)
-                if seen is None:
-                    timeouts += 1
-                else:
-                    bucket.append(seen - t0)
-                app.pop_screen()
-                await pilot.pause()
-    return {"session": sid, "messages": count, "cold_open": summary_ms(cold, timeouts=timeouts),
-            "warm_open": summary_ms(warm)}
-
-
-# --- sustained load -------------------------------------------------------------------
-
-
-async def load_run(meta: dict[str, Any], data_dir: Path, runtime_dir: Path, writer: WriterProc, *,
-                   rate: float = 100.0, seconds: float = 30.0, marker_every: int = 10,
-                   log: Callable[[str], None] = print) -> dict[str, Any]:
-    """``rate`` commits a second for ``seconds`` while the task list is on screen.
-
-    Every ``marker_every``-th commit retitles the target task ``LDnnnnn``; a
-    marker counts as shown when the row shows it or a later one (the screen
-    has caught up past it). CPU and RSS of this process (the app, plus the
-    small cost of the probe) are sampled every second.
-    """
-    task = int(meta["target_task"])
-    app = SessionTopApp(Store(data_dir, runtime_dir))
-    t0_of: dict[int, float] = {}
-    shown_at: dict[int, float] = {}
-    state = {"seen": 0}
-    pat = re.compile(r"LD(\d{5})")
-    samples: list[dict[str, float]] = []
-    async with app.run_test(size=SIZE) as pilot:
-        probe = Probe(app, task, verify_frames=False)
-        await wait_until(lambda: app.applied >= 1, 120)
-        probe.attach(app.screen)
-
-        def on_apply(screen: Any) -> None:
-            row = WidgetView(screen, task).row("")
-            m = pat.search(row or "")
-            if m and int(m.group(1)) > state["seen"]:
-                seq = int(m.group(1))
-                state["seen"] = seq
-                screen.call_after_refresh(painted, seq)
-
-        def painted(seq: int) -> None:
-            t = now()
-            for k in range(1, seq + 1):
-                shown_at.setdefault(k, t)
-
-        probe.on_apply = on_apply
-        await pilot.pause()
-        await asyncio.sleep(1.0)
-        cpu0, t_begin = cpu_seconds(), now()
-        rss0 = status_kb()["VmRSS"]
-        await writer.send("load", rate=rate, seconds=seconds, task=task, marker_every=marker_every,
-                          prefix="LD")
-        summary: dict[str, Any] = {}
-
-        async def sampler() -> None:
-            while True:
-                await asyncio.sleep(1.0)
-                samples.append({"t": now() - t_begin, "cpu": cpu_seconds(), "rss_kb": status_kb()["VmRSS"]})
-
-        sampling = asyncio.create_task(sampler())
-        try:
-            while True:
-                msg = await writer.line()
-                if msg.get("done"):
-                    summary = msg
-                    break
-                t0_of[int(msg["seq"])] = float(msg["t0"])
-            last = summary.get("last_seq", 0)
-            await wait_until(lambda: state["seen"] >= last and last in shown_at, 60, step=0.01)
-        finally:
-            sampling.cancel()
-        cpu1, t_end = cpu_seconds(), now()
-        rss1 = status_kb()["VmRSS"]
-    lat = {k: shown_at[k] - t0 for k, t0 in t0_of.items() if k in shown_at}
-    seqs = sorted(lat)
-    third = max(1, len(seqs) // 3)
-    first = [lat[k] for k in seqs[:third]]
-    lastt = [lat[k] for k in seqs[-third:]]
-    busy = t_end - t_begin
-    cpu_series = [(s["t"], s["cpu"]) for s in samples]
-    return {
-        "rate_asked": rate, "writer": {k: summary.get(k) for k in ("commits", "seconds", "rate",
-                                                                   "late_max_ms", "kinds")},
-        "markers": len(t0_of), "markers_shown": len(lat),
-        "latency": summary_ms(list(lat.values()), timeouts=len(t0_of) - len(lat)),
-        "p50_first_third_ms": summary_ms(first).get("p50"),
-        "p50_last_third_ms": summary_ms(lastt).get("p50"),
-        "cpu_percent_of_core": round(100 * (cpu1 - cpu0) / busy, 1) if busy > 0 else None,
-        "rss_start_mb": round(rss0 / 1024, 1), "rss_end_mb": round(rss1 / 1024, 1),
-        "rss_max_mb": round(max([s["rss_kb"] for s in samples] + [rss0, rss1]) / 1024, 1),
-        "rss_series_mb": [round(s["rss_kb"] / 1024, 1) for s in samples],
-        "cpu_series_s": [round(c, 2) for _, c in cpu_series],
-        "loadavg_after": loadavg(),
-    }

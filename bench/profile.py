@@ -203,7 +203,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         install_marks()  # marks only: the timers' own cost would blur the stages
     else:
         install()
-    from .inapp import latency_run, open_session_run
+    from .inapp import latency_run
+    from .opening import open_session_run
 
     meta = gen.ensure_store(args.size, args.cache)
     work = Path(args.cache) / "work" / f"profile-{args.size}"
@@ -286,7 +287,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             print("\nsocket path:", json.dumps({k: res[k] for k in ("all", "list", "task", "apply_only")}))
             out["socket"] = {"latency": res, "functions": report(f"{n} socket-path phase changes per screen")}
         if "load" in what:
-            from .inapp import load_run
+            from .inapp_load import load_run
 
             res = await load_run(meta, data, run, writer, rate=100.0, seconds=args.idle)
             print("\nload (in-app):", json.dumps({k: res[k] for k in ("latency", "cpu_percent_of_core",

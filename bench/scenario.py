@@ -7,7 +7,9 @@ idle. Changes come by one of two paths, as they do from tau:
 
 - **disk**: tau commits to tasks.db / tau.db and the dashboard sees the
   commit. On the task list: the target's title (a new ``BTnnnnn`` marker), a
-  new session (the Sessions column). On the task screen: a new message (the
+  new session (the Sessions column), a task tau files (a new ``active`` row:
+  the title's count of tasks), that task's state moving on (its row's State
+  column: review, merging, refining, active, …). On the task screen: a new message (the
   pane's newest lines, ``mknnnnn``), the turn ending (``last turn <status>``,
   written with ``last_phase='idle'`` after the server's ``agent_done`` and
   ``Idle``), a new turn starting (``preparing``, live: persisted, then
@@ -25,7 +27,7 @@ is there" means "the change arrived".
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +38,11 @@ from .views import Expect
 PHASES = ("thinking", "running tools", "working", "sending request", "waiting", "compacting",
           "preparing", "rate limited")
 EXITS = ("completed", "error", "cancelled", "max_turns", "succeeded", "panicked")
+#: A filed task's states as it moves on (each in tau's Active group: its row stays in sight).
+STATES_CYCLE = ("active", "review", "merging", "refining")
 #: Kinds of change per path and screen, in the order they cycle.
 KINDS = {
-    ("disk", "list"): ("title", "session"),
+    ("disk", "list"): ("title", "session", "created", "state"),
     ("disk", "task"): ("message", "exit", "start", "session"),
     ("socket", "list"): ("phase",),
     ("socket", "task"): ("phase",),
@@ -57,6 +61,8 @@ class Change:
     args: dict[str, Any]
     expect: Expect
     path: str = "disk"  # "disk" | "socket"
+    #: Told the writer's answer once the change is made (a new task's id).
+    after: Callable[[dict[str, Any]], None] | None = None
 
 
 @dataclass
@@ -72,6 +78,10 @@ class Scenario:
     exit_i: int = 0  # EXITS[0] is the previous turn's outcome at the start
     added: list[str] = field(default_factory=list)
     sid_base: int = 50_000_000
+    tasks: int = 0  # tasks in the store now (the title's count)
+    #: Tasks this run filed (id, title marker), the newest last; the state of the newest.
+    filed: list[tuple[int, str]] = field(default_factory=list)
+    filed_state: str = "active"
 
     def __post_init__(self) -> None:
         # Message markers differ from one run to the next on the same store (a
@@ -126,11 +136,38 @@ class Scenario:
                 yield Change("list", kind, "title",
                              {"task": self.task, "title": f"{self.marker} bench target"},
                              Expect("row", self.marker, title_marker=self.marker))
+            elif kind == "created":
+                yield self._created()
+            elif kind == "state":
+                yield self._state() if self.filed else self._created()
             else:
                 sid = self._new_sid()
                 live = " (1 live)" if self.live else ""
                 yield Change("list", kind, "session", {"task": self.task, "sid": sid},
                              Expect("row", f" {self.sessions}{live}", title_marker=self.marker))
+
+    def _created(self) -> Change:
+        """tau files a task (an ``active`` row; tau's id, the next one): the
+        title counts it."""
+        self.tasks += 1
+        marker = f"NT{(self.sid_base // 100_000) % 1000:03d}{len(self.filed) + 1:02d}"
+
+        def filed(reply: dict[str, Any]) -> None:
+            self.filed.append((int(reply["id"]), marker))
+            self.filed_state = "active"
+
+        return Change("list", "created", "task", {"title": f"{marker} bench filed task",
+                                                  "state": "active"},
+                      Expect("title", f" {self.tasks} tasks ·"), after=filed)
+
+    def _state(self) -> Change:
+        """The newest filed task's state moves on (its row's State column)."""
+        tid, marker = self.filed[-1]
+        order = STATES_CYCLE
+        self.filed_state = order[(order.index(self.filed_state) + 1) % len(order)
+                                 if self.filed_state in order else 0]
+        return Change("list", "state", "task_state", {"task": tid, "state": self.filed_state},
+                      Expect("row", self.filed_state, title_marker=marker, task=tid))
 
     def task_changes(self, n: int, path: str = "disk") -> Iterator[Change]:
         kinds = itertools.cycle(KINDS[(path, "task")])
@@ -173,6 +210,10 @@ class Scenario:
 
     def cleanup_ops(self) -> list[tuple[str, dict[str, Any]]]:
         ops: list[tuple[str, dict[str, Any]]] = []
+        if self.filed:
+            ops.append(("drop_tasks", {"ids": [tid for tid, _ in self.filed]}))
+            self.tasks -= len(self.filed)
+            self.filed.clear()
         if self.added:
             ops.append(("cleanup", {"task": self.task, "sids": list(self.added)}))
             self.sessions -= len(self.added)

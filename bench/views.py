@@ -3,7 +3,8 @@
 An `Expect` is one visible consequence of one committed change: the target
 task's row shows a title / a phase / a session count, the target session's
 pane shows a phase / a message / an exit status, the task screen's heading
-shows a session count. It is checked against a `View`:
+shows a session count, the list's title counts the tasks. It is checked
+against a `View`:
 
 - `WidgetView`: the widgets of a live app (cheap; used inside ``apply``);
 - `TextView`: the characters of a frame, either the app's own compositor
@@ -28,7 +29,11 @@ TOPS = "╭╔┌┏"
 
 
 class View:
-    def row(self, title_marker: str) -> str | None:  # the target task's row
+    def row(self, title_marker: str, task: int | None = None) -> str | None:
+        """The row of the task with this title marker (``task``: its id, else the target)."""
+        raise NotImplementedError
+
+    def title(self) -> str | None:  # the task list's title line ("N tasks · …")
         raise NotImplementedError
 
     def card(self, sid: str) -> list[str] | None:  # the target session pane's lines
@@ -42,9 +47,15 @@ class TextView(View):
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
 
-    def row(self, title_marker: str) -> str | None:
+    def row(self, title_marker: str, task: int | None = None) -> str | None:
         for line in self.lines:
             if title_marker in line:
+                return line
+        return None
+
+    def title(self) -> str | None:
+        for line in self.lines[:3]:
+            if " tasks · " in line:
                 return line
         return None
 
@@ -84,7 +95,7 @@ class TextView(View):
 
 @dataclass(frozen=True)
 class Expect:
-    """One visible consequence: ``where`` is row | card | heading."""
+    """One visible consequence: ``where`` is row | card | heading | title."""
 
     where: str
     text: str  # what must be there
@@ -92,11 +103,15 @@ class Expect:
     sid: str = ""  # card: the session
     line: int | None = None  # card: which line (0: role/id, 1: phase/exit), None: any
     live: bool = False  # card: the text is a live phase (right after a spinner frame)
+    task: int | None = None  # row: the task's id when not the target's
 
     def check(self, view: View) -> bool:
         if self.where == "row":
-            row = view.row(self.title_marker)
+            row = view.row(self.title_marker, self.task)
             return row is not None and self.text in row
+        if self.where == "title":
+            title = view.title()
+            return title is not None and self.text in title
         if self.where == "card":
             lines = view.card(self.sid)
             if not lines:
