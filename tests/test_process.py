@@ -202,3 +202,29 @@ def test_a_signal_ends_the_app_while_its_terminal_takes_no_output(tmp_path: Path
         assert left_in_session(app.proc.pid) == []
     finally:
         app.close()
+
+
+def test_a_wedged_exit_is_ended_by_the_deadline(tmp_path: Path) -> None:
+    """Whatever holds the way out (here, a main thread that never returns),
+    a signal ends the process within the grace period, with its status, and
+    the last resorts run (the command line removes the demo's directory so)."""
+    made = tmp_path / "sessiontop-demo-x"
+    made.mkdir()
+    code = ("import os, shutil, signal, threading\n"
+            "from tui.ui.exits import LEAVING\n"
+            "LEAVING.grace_s = 1.0\n"
+            "LEAVING.install()\n"
+            f"LEAVING.last_resort(lambda: shutil.rmtree({str(made)!r}))\n"
+            "print('ready', flush=True)\n"
+            "threading.Event().wait()  # wedged\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(EXIT_DEADLINE) == 128 + signal.SIGTERM
+        assert not made.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

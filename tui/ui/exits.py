@@ -65,8 +65,9 @@ class Leaving:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._quit: Callable[[int], None] | None = None
         self._last_resorts: list[Callable[[], None]] = []
-        self._armed = threading.Event()
+        self._leaving = False
         self._status = 1
+        self._arm_fd = -1  # written once to start the deadline
 
     # --- set up ------------------------------------------------------------------------
 
@@ -74,9 +75,12 @@ class Leaving:
         """Take SIGTERM, SIGHUP and SIGINT for the rest of the process."""
         for sig in EXIT_SIGNALS:
             signal.signal(sig, self._on_signal)
-        # Started now, not in the handler: a signal may come while the main
-        # thread holds threading's own locks. It sleeps on a lock until armed.
-        threading.Thread(target=self._watch, name="sessiontop-exit-deadline", daemon=True).start()
+        # Started now, and woken through a pipe: a handler takes no lock (a
+        # signal may come while the main thread holds one, threading's own
+        # too). It sleeps in a read until armed: no wake-ups before.
+        armed, self._arm_fd = os.pipe()
+        threading.Thread(target=self._watch, args=(armed,), name="sessiontop-exit-deadline",
+                         daemon=True).start()
         self.installed = True
 
     def attach(self, loop: asyncio.AbstractEventLoop, quit: Callable[[int], None]) -> Callable[[], None]:
@@ -108,14 +112,14 @@ class Leaving:
     @property
     def leaving(self) -> bool:
         """A signal came, or the terminal went: the process is on its way out."""
-        return self._armed.is_set()
+        return self._leaving
 
     def leave_soon(self, status: int) -> None:
         """Arm the deadline (once): gone within `grace_s`, with ``status`` if
         the last resort has to do it. (Only in the command line's process.)"""
-        if self.installed and not self._armed.is_set():
-            self._status = status
-            self._armed.set()
+        if self.installed and not self._leaving:
+            self._leaving, self._status = True, status
+            os.write(self._arm_fd, b"!")
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         """Runs in the main thread between two bytecodes, wherever it is
@@ -133,8 +137,8 @@ class Leaving:
         if self.unwind:
             raise Terminated(signum)
 
-    def _watch(self) -> None:  # pragma: no cover - runs only when leaving is wedged
-        self._armed.wait()
+    def _watch(self, armed: int) -> None:  # pragma: no cover - runs only when leaving is wedged
+        os.read(armed, 1)
         time.sleep(self.grace_s)
         for action in reversed(self._last_resorts):
             try:

@@ -26,7 +26,9 @@ longer read, at no cost, and the app runs on until it is told to stop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import queue
 import selectors
 import signal
 import sys
@@ -209,9 +211,13 @@ class SessionTopDriver(LinuxDriver):
         `stop` would wait for room, and for the thread, for ever)."""
         writer = self._writer_thread
         if writer is not None:
-            queued = self._output.put(writer._queue, None, lambda: LEAVING.leaving)  # noqa: SLF001
+            room = writer._queue  # noqa: SLF001
+            queued = self._output.put(room, None, lambda: LEAVING.leaving)
+            if not queued:  # gone: the thread drops what it takes, so there is room soon
+                with contextlib.suppress(queue.Full):
+                    room.put(None, timeout=0.5)
             # A thread stuck writing to a terminal that takes nothing is left to the exit.
-            writer.join(None if queued and not self._output.gone else 0.5)
+            writer.join(None if queued else 0.5)
         if self._forget_restore is not None:
             self._forget_restore()
 
