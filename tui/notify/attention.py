@@ -26,15 +26,29 @@ FAILED_RECENT_S = 86_400.0
 
 
 def mark(data: D, engine: Engine) -> D:
-    """``data`` with its stalled tasks and panes marked (unchanged if none)."""
-    if not engine.stalled or engine.last is None:
-        return data
+    """``data`` with its stalled tasks and panes marked (unchanged if none).
+
+    A task list that says what it differs by from the one before (its
+    ``delta``: the screen regroups only those rows) says so of the marks too:
+    a row that gains its mark, and one that loses it since the last list, is
+    in the delta, though the store did not build it again."""
+    stalled = engine.stalled if engine.last is not None else {}
     if isinstance(data, TaskListSnapshot):
-        tasks = engine.stalled_tasks()
-        if any(t.id in tasks for t in data.tasks):
-            return replace(data, tasks=tuple(_row(t, engine) if t.id in tasks else t
-                                             for t in data.tasks))  # type: ignore[return-value]
-    elif isinstance(data, TaskDetail):
+        tasks = engine.stalled_tasks() if stalled else frozenset()
+        touched = tasks | engine.marked_tasks
+        engine.marked_tasks = tasks
+        if not touched:
+            return data
+        rows = tuple(_row(t, engine) if t.id in tasks else t for t in data.tasks)
+        delta = data.delta
+        if delta is not None:
+            changed = {r.id: r for r in delta.rows}
+            changed.update((r.id, r) for r in rows if r.id in touched)
+            delta = replace(delta, rows=tuple(changed.values()))
+        return replace(data, tasks=rows, delta=delta)  # type: ignore[return-value]
+    if not stalled:
+        return data
+    if isinstance(data, TaskDetail):
         panes = tuple(_pane(p, engine) if p.info.session_id in engine.stalled else p
                       for p in data.sessions)
         task = _row(data.task, engine) if data.task.id in engine.stalled_tasks() else data.task

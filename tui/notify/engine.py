@@ -83,6 +83,10 @@ class Engine:
         #: Sessions whose running turn is a socket chat (`preparing` was seen):
         #: its end writes an exit status, even one equal to the last.
         self._chats: set[str] = set()
+        #: The tasks whose rows the last task list handed out carried a stall
+        #: mark (`tui.notify.attention.mark` keeps it): a mark that goes is a
+        #: change of that row too.
+        self.marked_tasks: frozenset[int] = frozenset()
 
     @property
     def baselined(self) -> bool:
