@@ -76,16 +76,18 @@ def test_list_json_of_one_task_is_what_tau_says_of_it(kit: StoreKit) -> None:
 class Watch:
     """``sessiontop watch --json`` in a subprocess, its lines read by threads."""
 
-    def __init__(self, kit: StoreKit) -> None:
+    def __init__(self, kit: StoreKit, *extra: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tui", "watch", "--json", "--data-dir", str(kit.data_dir),
-             "--runtime-dir", str(kit.runtime_dir)], cwd=REPO, stdout=subprocess.PIPE,
+             "--runtime-dir", str(kit.runtime_dir), *extra], cwd=REPO, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[tuple[str, str]] = queue.Queue()
         for name, stream in (("out", self.proc.stdout), ("err", self.proc.stderr)):
             threading.Thread(target=lambda n=name, f=stream: [self.lines.put((n, x)) for x in f],
                              daemon=True).start()
         self.seen: list[dict[str, Any]] = []
+        #: What it printed on stdout before it said it was watching (``--since``'s replay).
+        self.early: list[dict[str, Any]] = []
         self.next_err("watching")
 
     def _get(self, deadline: float) -> tuple[str, str]:
@@ -99,7 +101,9 @@ class Watch:
         while True:
             name, line = self._get(deadline)
             assert "Traceback" not in line, line
-            if name == "err" and text in line:
+            if name == "out":
+                self.early.append(json.loads(line))
+            elif text in line:
                 return
 
     def until(self, kind: str, timeout: float = 30, **fields: str) -> dict[str, Any]:

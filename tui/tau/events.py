@@ -109,7 +109,9 @@ def _event(event: dict[str, object], old: LivePhase | None, now_ms: int) -> Step
             return Step(IDLE, LivePhase("idle", False, None, now_ms, now_ms), visible=True, answered=True)
         since = _ms(event.get("phase_started_at_ms")) or now_ms
         turn = _ms(event.get("turn_started_at_ms")) or (old.turn_started_ms if old else None) or since
-        return Step(phase=LivePhase(label, True, turn, since, now_ms, old.activity if old else ""),
+        # The phase's own start is its sign of life, not the moment we heard of it:
+        # the answer to a subscribe reports a phase, it is not an event.
+        return Step(phase=LivePhase(label, True, turn, since, since, old.activity if old else ""),
                     visible=True, answered=True)
     if old is None:
         return Step()
