@@ -97,11 +97,14 @@ async def apoll(predicate: Callable[[], object | Awaitable[object]], timeout: fl
 
 def make_app(where: Any, runtime_dir: Path | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
     """The real app on a real store: ``where`` is a `StoreKit` (its data and
-    runtime directories) or a data directory. ``kwargs`` go to `SessionTopApp`
-    (clock, poll, notify, config, watch, tick...)."""
+    runtime directories), a data directory, or a `Store` made by the test (a
+    socket found its own way). ``kwargs`` go to `SessionTopApp` (clock, poll,
+    notify, config, watch, tick...)."""
     from tui.tau.store import Store
     from tui.ui.app import SessionTopApp
 
+    if isinstance(where, Store):
+        return SessionTopApp(where, **kwargs)
     data_dir = getattr(where, "data_dir", None)
     if data_dir is not None:
         runtime_dir = where.runtime_dir if runtime_dir is None else runtime_dir

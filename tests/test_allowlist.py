@@ -8,7 +8,6 @@ records every byte it receives.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness import apoll
 from tui.tau.client import ALLOWED_REQUESTS, RequestRefused, connect
 
 #: tau's read-only requests (TAU.md §7.2).
@@ -99,10 +99,7 @@ async def test_every_other_request_is_refused_before_a_byte_is_sent(recorder: Re
         await conn.send({"type": "subscribe", "session_id": "s1"})
         expected = (b'{"type":"task_overview","project":"app","recent_limit":0}\n'
                     b'{"type":"subscribe","session_id":"s1"}\n')
-        for _ in range(500):
-            if len(recorder.bytes()) >= len(expected):
-                break
-            await asyncio.sleep(0.01)
+        await apoll(lambda: len(recorder.bytes()) >= len(expected), what="the allowed lines received")
     finally:
         await conn.close()
     assert recorder.bytes() == expected

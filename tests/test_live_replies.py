@@ -14,15 +14,10 @@ from __future__ import annotations
 import copy
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
+from tests.harness import make_app
 from tests.storekit import BASE_MS, StoreKit, user
-from tui.tau.store import Store
-from tui.ui.app import SessionTopApp
 
 SIZE = (130, 40)
-
-
-def make_app(kit: StoreKit) -> SessionTopApp:
-    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
 
 
 def one_worker(kit: StoreKit) -> None:

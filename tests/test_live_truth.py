@@ -18,9 +18,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import screen_text, wait_for_all, wait_for_text, wait_until
+from tests.harness import make_app
 from tests.storekit import StoreKit, user
 from tui.demo import RunStarts
-from tui.tau.store import Store
 from tui.ui.app import SessionTopApp
 
 SIZE = (130, 40)
@@ -33,10 +33,6 @@ def starts(kit: StoreKit) -> Iterator[RunStarts]:
     s = RunStarts(kit.server, kit.tau_path)
     yield s
     s.close()
-
-
-def make_app(kit: StoreKit) -> SessionTopApp:
-    return SessionTopApp(Store(kit.data_dir, kit.runtime_dir))
 
 
 def live_sessions(app: SessionTopApp) -> int | None:

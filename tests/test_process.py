@@ -193,10 +193,9 @@ def test_a_signal_ends_the_app_while_its_terminal_takes_no_output(tmp_path: Path
 
         poll(full, 120, "the terminal's buffer to fill")
         app.signal(signum)
-        deadline = time.monotonic() + EXIT_DEADLINE
-        while app.proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)  # not reading: the terminal still takes nothing
-        assert app.proc.poll() is not None, "a signal did not end an app whose terminal is stuck"
+        # (poll sleeps between looks without reading: the terminal still takes nothing)
+        poll(lambda: app.proc.poll() is not None, EXIT_DEADLINE,
+             "a signal to end an app whose terminal is stuck", step=0.1)
         assert app.proc.returncode == (0 if signum == signal.SIGINT else 128 + signum)
         assert not list(tmp.iterdir()), list(tmp.iterdir())
         assert left_in_session(app.proc.pid) == []

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for_text
+from tests.harness import make_app
 from tests.storekit import StoreKit
 from tui.tau.paths import ForeignSocket, find_socket
 from tui.tau.store import Store
-from tui.ui.app import SessionTopApp
 
 OTHER_UID = 54_321
 
@@ -84,7 +84,7 @@ def test_only_this_users_socket_is_taken(theirs: tuple[Path, socket.socket], roo
 
 async def test_another_users_socket_is_named_on_the_status_line_and_never_reached(
         kit: StoreKit, theirs: tuple[Path, socket.socket], root: Path) -> None:
-    app = SessionTopApp(Store(kit.data_dir, socket=lambda: find_socket(None, tmp=root)))
+    app = make_app(Store(kit.data_dir, socket=lambda: find_socket(None, tmp=root)))
     async with app.run_test(size=(160, 30)) as pilot:
         text = await wait_for_text(pilot, app, f"{theirs[0]} belongs to another user (uid {OTHER_UID})")
         assert "phases shown are the persisted ones" in text
