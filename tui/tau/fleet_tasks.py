@@ -11,18 +11,28 @@ that starts, finishes or gains a session adds or drops its own sessions only.
 from __future__ import annotations
 
 import bisect
-import sqlite3
 
 import aiosqlite
 
-from ..model.snapshots import DEPENDENCY_MET_STATES, TERMINAL_STATES
+from ..model.snapshots import DEPENDENCY_MET_STATES, IN_FLIGHT_STATES, TERMINAL_STATES
 from .db import DbFile, data_version
 from .decode import as_int, as_str
+from .fleet_links import LinkTable
 from .records import DirtyMarks, Link
 from .schema import Schema
 
 #: Finished tasks (newest first) whose sessions are kept current for the list.
 RELEVANT_FINISHED = 60
+#: A first count of more relevant tasks than this counts the Active group's
+#: (and the newest finished) first, the rest after the first screen; unless
+#: the Active group holds fewer than FIRST_PAGE (the next groups show too).
+DEFER_ABOVE = 300
+FIRST_PAGE = 60
+#: Deferred tasks made relevant per step (about 1,300 sessions: ~30 ms to read).
+DEFER_STEP = 150
+#: Finished tasks (newest first) whose links a first read of a large store
+#: takes before the first screen (the Finished group's first pages).
+FIRST_FINISHED = 200
 
 
 def _task_select(schema: Schema) -> str:
@@ -50,10 +60,7 @@ class TaskTables:
         self.dv: int | None = None
         self.rows: dict[int, tuple] = {}
         self.max_updated = 0
-        self.links: dict[int, list[Link]] = {}
-        self.session_tasks: dict[str, set[int]] = {}
-        self.links_rowid = 0
-        self.links_total = 0
+        self._lt = LinkTable()
         self.deps: dict[int, list[int]] = {}
         self._dependents: dict[int, list[int]] = {}  # depends_on target → the tasks waiting on it
         self.relevant: set[str] = set()
@@ -65,12 +72,25 @@ class TaskTables:
         self._finished: list[tuple[int, int]] = []
         self._recent: set[int] = set()
         self._recount = True
+        self._deferred: list[int] = []  # relevant tasks whose sessions come later
         #: Only some tasks were read (`read_some`): the next refresh starts afresh.
         self.partial = False
 
+    @property
+    def links(self) -> dict[int, list[Link]]:
+        """Task id → its sessions by created_at (see `LinkTable`)."""
+        return self._lt.links
+
+    @property
+    def session_tasks(self) -> dict[str, tuple[int, ...]]:
+        """Session id → the tasks holding it."""
+        return self._lt.session_tasks
+
     def mark_session(self, session_id: str) -> None:
         """A session changed: the rows of its tasks must be rebuilt."""
-        self.marks.mark_many(self.session_tasks.get(session_id, ()))
+        held = self._lt.session_tasks.get(session_id)
+        if held is not None:
+            self.marks.mark_many(held)
 
     def blocked_by(self, task_id: int) -> tuple[int, ...]:
         """The depends_on targets that block the task: any state but merged or
@@ -121,33 +141,14 @@ class TaskTables:
                     mark(tid)
                 self.max_updated = max(self.max_updated, as_int(r[8]))
             full = len(self.rows) != count  # a task deleted, or rows without a key
+        if full:
+            replaced = await self._read_all(conn, base, before, moved)
         links_changed, linked = await self._refresh_links(conn, schema)
         if not (full or seen_change or links_changed):
             # Something committed that updated_at does not show (a hand edit, a
             # relation, a task message): compare the whole table, it is small.
             full = True
-        if full:
-            rows = list(await conn.execute_fetchall(base))
-            fresh: dict[int, tuple] = {}
-            for r in rows:
-                fresh.setdefault(as_int(r[0]), r)  # a table without its key: each id once
-            if fresh != self.rows:
-                moved.update(tid for tid, r in fresh.items()
-                             if as_str(r[3]) != as_str(self.rows.get(tid, (None,) * 4)[3]))
-                for tid in set(fresh) ^ set(self.rows):
-                    mark(tid)
-                    moved.add(tid)
-                for tid, r in fresh.items():
-                    old = self.rows.get(tid)
-                    if old != r:
-                        mark(tid)
-                        before.setdefault(tid, old)
-                if fresh.keys() == self.rows.keys() and list(fresh) == list(self.rows):
-                    self.rows.update(fresh)  # the same tasks in the same order: in place
-                else:
-                    self.rows = fresh  # (the fleet model then builds its list afresh)
-                    replaced = True
-            self.max_updated = max((as_int(r[8]) for r in rows), default=0)
+            replaced = await self._read_all(conn, base, before, moved)
         deps: dict[int, list[int]] = {}
         if schema.has("task_relations", "from_task", "to_task", "relation"):
             for a, b in await conn.execute_fetchall(
@@ -169,62 +170,82 @@ class TaskTables:
             self._update_relevant(before, linked)
         self.dv = dv
 
+    async def _read_all(self, conn: aiosqlite.Connection, base: str, before: dict[int, tuple | None],
+                        moved: set[int]) -> bool:
+        """Read the tasks table whole and mark what differs (``before`` and
+        ``moved`` as `refresh` keeps them). True if ``rows`` is a new dict."""
+        mark = self.marks.mark
+        replaced = False
+        rows = list(await conn.execute_fetchall(base))
+        fresh: dict[int, tuple] = {}
+        for r in rows:
+            fresh.setdefault(as_int(r[0]), r)  # a table without its key: each id once
+        if fresh != self.rows:
+            moved.update(tid for tid, r in fresh.items()
+                         if as_str(r[3]) != as_str(self.rows.get(tid, (None,) * 4)[3]))
+            for tid in set(fresh) ^ set(self.rows):
+                mark(tid)
+                moved.add(tid)
+            for tid, r in fresh.items():
+                old = self.rows.get(tid)
+                if old != r:
+                    mark(tid)
+                    before.setdefault(tid, old)
+            if fresh.keys() == self.rows.keys() and list(fresh) == list(self.rows):
+                self.rows.update(fresh)  # the same tasks in the same order: in place
+            else:
+                self.rows = fresh  # (the fleet model then builds its list afresh)
+                replaced = True
+        self.max_updated = max((as_int(r[8]) for r in rows), default=0)
+        return replaced
+
     async def _refresh_links(self, conn: aiosqlite.Connection, schema: Schema) -> tuple[bool, set[int]]:
-        """task_sessions rows are only ever added ("insert or ignore"): read new
-        rowids; re-read the table when its count says rows went away. Returns
-        whether anything changed, and the tasks that gained links (after a full
-        read the caller counts the relevant sessions afresh)."""
+        """task_sessions as it is now (see `LinkTable.refresh`). Returns
+        whether anything changed, and the tasks that gained links (after a
+        read afresh the caller counts the relevant sessions afresh)."""
+        lt = self._lt
         if not schema.has("task_sessions", "task_id", "session_id"):
-            if self.links:
-                self.links, self.session_tasks = {}, {}
+            if lt.links:
+                lt.reset()
                 self.marks.mark_all()
                 self._recount = True
                 return True, set()
             return False, set()
-        ts = lambda c: schema.col("task_sessions", c)  # noqa: E731
-        cols = f"task_id, session_id, {ts('role')}, {ts('created_at')}"
-        count = (await conn.execute_fetchall("SELECT COUNT(*) FROM task_sessions"))[0][0]  # type: ignore[index]
-        rows: list = []
-        full = not self.links_total
-        if not full:
-            try:
-                rows = list(await conn.execute_fetchall(
-                    f"SELECT rowid, {cols} FROM task_sessions WHERE rowid > ? ORDER BY rowid",
-                    (self.links_rowid,)))
-            except sqlite3.OperationalError:  # a table without rowid: read it whole
-                full = True
-            full = full or self.links_total + len(rows) != count
-        if full:
-            self.links, self.session_tasks, self.links_total = {}, {}, 0
+        changed, touched, fresh = await lt.refresh(conn, schema, self._first_links)
+        if fresh:
             self.marks.mark_all()
-            try:
-                rows = list(await conn.execute_fetchall(
-                    f"SELECT rowid, {cols} FROM task_sessions ORDER BY rowid"))
-            except sqlite3.OperationalError:
-                rows = list(await conn.execute_fetchall(f"SELECT 0, {cols} FROM task_sessions"))
-        links, session_tasks, top = self.links, self.session_tasks, self.links_rowid
-        touched: set[int] = set()
-        for rowid, task_id, sid, role, created in rows:
-            # tau's rows are well typed; convert only what is not (a large
-            # store has 90,000 of them: this loop is most of a first read).
-            tid = task_id if type(task_id) is int else as_int(task_id)
-            sid = sid if type(sid) is str else as_str(sid)
-            links.setdefault(tid, []).append((
-                sid, role if type(role) is str else as_str(role, "worker"),
-                created if type(created) is int else as_int(created)))
-            session_tasks.setdefault(sid, set()).add(tid)
-            if type(rowid) is int and rowid > top:
-                top = rowid
-            touched.add(tid)
-        if not full:  # a full read marked everything already
-            self.marks.mark_many(touched)
-        self.links_rowid = top
-        self.links_total = count if full else self.links_total + len(rows)
-        for tid in touched:
-            links[tid].sort(key=lambda link: link[2])  # by created_at, then rowid (stable)
-        if full:
             self._recount = True  # counted afresh by the caller
-        return bool(rows) or full, touched
+        else:
+            self.marks.mark_many(touched)
+        return changed, touched
+
+    def _first_links(self) -> tuple[list[int], list[int]]:
+        """The tasks whose links a first read of a large store takes before
+        the first screen: every relevant one, and the newest finished ones
+        the Finished group shows (its first pages); then the rest, newest first."""
+        finished: list[tuple[int, int]] = []
+        first: list[int] = []
+        for tid, r in self.rows.items():
+            if as_str(r[3]) in TERMINAL_STATES:
+                finished.append((as_int(r[8]), tid))
+            else:
+                first.append(tid)
+        finished.sort(reverse=True)
+        shown = max(RELEVANT_FINISHED, FIRST_FINISHED)
+        return first + [tid for _, tid in finished[:shown]], [tid for _, tid in finished[shown:]]
+
+    def links_pending(self) -> bool:
+        """Some tasks' links are still to be read (`fill_links`)."""
+        return bool(self._lt.pending)
+
+    async def fill_links(self, f: DbFile) -> None:
+        """Read the links of the next pending tasks: their rows are built again."""
+        conn = f.conn
+        assert conn is not None
+        touched = await self._lt.fill(conn, f.schema)
+        if touched:
+            self.marks.mark_many(touched)
+            self._update_relevant({}, touched)
 
     async def read_some(self, f: DbFile, ids: set[int]) -> None:
         """Only these tasks, their links and their depends_on edges, by key: what
@@ -245,15 +266,9 @@ class TaskTables:
         self.rows = {tid: self.rows[tid] for tid in sorted(self.rows)}  # table order
         if schema.has("task_sessions", "task_id", "session_id"):
             ts = lambda c: schema.col("task_sessions", c)  # noqa: E731
-            async with conn.execute(
-                f"SELECT task_id, session_id, {ts('role')}, {ts('created_at')} FROM task_sessions "
-                f"WHERE task_id IN ({marks})", part) as cur:
-                for task_id, sid, role, created in await cur.fetchall():
-                    tid, sid = as_int(task_id), as_str(sid)
-                    self.links.setdefault(tid, []).append((sid, as_str(role, "worker"), as_int(created)))
-                    self.session_tasks.setdefault(sid, set()).add(tid)
-            for links in self.links.values():
-                links.sort(key=lambda link: link[2])
+            self._lt.add(await conn.execute_fetchall(
+                f"SELECT 0, task_id, session_id, {ts('role')}, {ts('created_at')} FROM task_sessions "
+                f"WHERE task_id IN ({marks})", part))
         if schema.has("task_relations", "from_task", "to_task", "relation"):
             async with conn.execute(
                 "SELECT from_task, to_task FROM task_relations WHERE relation='depends_on' "
@@ -267,23 +282,54 @@ class TaskTables:
     def _find_relevant(self) -> None:
         """The sessions kept current: of unfinished tasks and recent finished
         ones. Counted afresh (the first read, a full read); later changes go
-        through `_update_relevant`. ``relevant`` stays the same set object."""
+        through `_update_relevant`. ``relevant`` stays the same set object.
+
+        On a large store the first screen needs only some of them: the
+        Active group's (its order hangs on every one of its sessions' last
+        message) and the newest finished; the queued, held and other
+        unfinished tasks' sessions are deferred (`count_deferred`, after the
+        first screen: their groups sit below it)."""
         finished: list[tuple[int, int]] = []
-        keep: list[int] = []
+        now: list[int] = []
+        later: list[int] = []
         for tid, r in self.rows.items():
-            if as_str(r[3]) in TERMINAL_STATES:
+            state = as_str(r[3])
+            if state in TERMINAL_STATES:
                 finished.append((as_int(r[8]), tid))
+            elif state in IN_FLIGHT_STATES:
+                now.append(tid)
             else:
-                keep.append(tid)
+                later.append(tid)
         finished.sort()
         self._finished = finished
         self._recent = {tid for _, tid in finished[-RELEVANT_FINISHED:]} if finished else set()
-        keep.extend(self._recent)
+        now.extend(self._recent)
+        if len(now) + len(later) <= DEFER_ABOVE or len(now) < FIRST_PAGE:
+            now, later = now + later, []
         self._counted, self._holders = {}, {}
         self._recount = False
         self.relevant.clear()
-        for tid in keep:
+        for tid in now:
             self._count(tid)
+        self._deferred = later
+
+    def relevant_pending(self) -> bool:
+        """Some relevant tasks' sessions are still deferred (`count_deferred`)."""
+        return bool(self._deferred)
+
+    def count_deferred(self, n: int = DEFER_STEP) -> set[str]:
+        """Make the next ``n`` deferred tasks' sessions relevant; those that
+        became relevant (for the caller to read)."""
+        part, self._deferred = self._deferred[:n], self._deferred[n:]
+        before = set(self.relevant)
+        rows = self.rows
+        for tid in part:
+            r = rows.get(tid)
+            if tid not in self._counted and r is not None and (
+                    as_str(r[3]) not in TERMINAL_STATES or tid in self._recent):
+                self._count(tid)
+                self.marks.mark(tid)
+        return self.relevant - before
 
     def _count(self, tid: int) -> None:
         """Count a relevant task's sessions (those it has now)."""

@@ -292,14 +292,28 @@ class Store:
         return tuple(out)
 
     def usage_pending(self) -> bool:
-        """Whether some session's token and cost sums are still being counted."""
-        return bool(self._usage.pending)
+        """Whether some session's token and cost sums are still being counted,
+        or the links of long-finished tasks still read (the first screen of a
+        large store did without them)."""
+        tasks = self._fleet.tasks
+        return bool(self._usage.pending) or tasks.links_pending() or tasks.relevant_pending()
 
     async def count_usage(self) -> bool:
-        """Sum one more chunk of a pending session's usage; True while more remain.
+        """Read one more chunk of what the first screen did without (the links
+        of long-finished tasks, the sessions of the queued ones), else sum one
+        more chunk of a pending session's usage; True while more remain.
 
         Each chunk takes the store's lock briefly, so a change the screen must
         show waits for one chunk at most, never for the whole count.
         """
         async with self._lock:
+            tasks = self._fleet.tasks
+            if tasks.links_pending():
+                if self._db.tasks.conn is None:
+                    return False  # (the file went away: what was read is forgotten)
+                await self._db.guarded("tasks", lambda: tasks.fill_links(self._db.tasks))
+                return True
+            if tasks.relevant_pending():  # the sessions of the groups below the first screen
+                await self._fleet.refresh_tau(frozenset(tasks.count_deferred()))
+                return True
             return await self._usage.count_next(self._db, self._fleet.sessions.stats)

@@ -47,6 +47,8 @@ from ..tau.watcher import poll_ticks, watch_store
 RECHECK_DELAYS = (0.01, 0.04, 0.12, 0.3, 0.6, 1.0)
 #: The shortest time between two re-reads that show something (s).
 MIN_CYCLE_S = 0.04
+#: The notifier starts after the first screen, or this long after mounting (s).
+NOTIFIER_START_S = 2.0
 #: A task-list read this long (s) filled the store's caches: freeze the heap after it.
 BIG_READ_S = 0.25
 #: Long sessions' usage sums start this long after the screen showed the rest (s)
@@ -128,6 +130,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         self.paused = self.config.paused
         self._counting = False
         self._settled = False
+        self._notifier_started = False
         self.refresh_state = RefreshState(mode="polling" if poll else "watching",
                                           poll_seconds=poll)
         #: Bumped after every snapshot a screen has applied (tests and the
@@ -154,8 +157,16 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
             self._watcher()
         if self._tick_enabled:
             self.set_interval(1.0, self._tick)
-        self._run_notifier()
+        # The notifier looks once the first screen is painted (its first
+        # picture of a large store is a read and a build of its own: the
+        # screen comes first), or after NOTIFIER_START_S if no read lands.
+        self.set_timer(NOTIFIER_START_S, self._start_notifier)
         self.request_refresh(force=True)
+
+    def _start_notifier(self) -> None:
+        if not self._notifier_started and not self._stop.is_set():
+            self._notifier_started = True
+            self._run_notifier()
 
     async def on_unmount(self) -> None:
         self._stop.set()
@@ -298,6 +309,8 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
             self.applied += 1
             self._fed.add(screen)
         if big_read or not self._settled:
+            if not self._settled:
+                self.call_after_refresh(self._start_notifier)
             self._settled = True
             heap.settle()
         if self.store.usage_pending() and not self._counting:
