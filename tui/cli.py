@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .command.config import Config, ConfigError
+from .command.hosts_config import pick
 from .command.config import load as load_config
 from .command.options import fail, merge, missing_store, no_terminal, parse_args
 from .scripts import HELP as SCRIPTS_HELP
@@ -42,11 +43,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv, {name: text for name, (text, _) in SUBCOMMANDS.items()})
     try:
         config = merge(args, load_config(args.config))
-    except ConfigError as exc:
+        # issue 23: the hosts shown beside this machine ([hosts.NAME], --host)
+        config = replace(config, hosts=pick(config.hosts, args.host))
+    except (ConfigError, ValueError) as exc:
         return fail(str(exc))
-    if not args.demo:
-        problem = missing_store(args.data_dir or default_data_dir(), explicit=args.data_dir is not None)
-        if problem:
+    if args.no_local and not (config.hosts or args.demo_hosts):
+        return fail("--no-local leaves nothing to show: name a host (--host NAME, or [hosts.NAME] "
+                    "in the config file)")
+    args.no_tau = None  # why this machine is left out (its status line says it)
+    if not args.demo and not args.no_local:
+        data_dir = args.data_dir or default_data_dir()
+        problem = missing_store(data_dir, explicit=args.data_dir is not None)
+        if problem and config.hosts and args.data_dir is None:
+            args.no_tau = f"this machine has no tau ({data_dir} does not exist)"
+        elif problem:
             return fail(problem)
     # Without a terminal on stdin, Textual read end-of-file again and again on a core.
     problem = no_terminal()
@@ -68,9 +78,11 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     from .tau.store import Store
 
     fleet = None
+    demo_hosts = None
     temp_dir: Path | None = None
     forget: Callable[[], None] = lambda: None
     status, gone = 0, False
+    remotes: list = []
     try:
         if args.demo:
             from .demo import DemoFleet
@@ -82,9 +94,16 @@ def _run(args: argparse.Namespace, config: Config) -> int:
                 data_dir = temp_dir
             else:
                 data_dir = args.data_dir
-            fleet = DemoFleet(data_dir, seed=args.seed, speed=args.speed)
-            fleet.start()
-            runtime_dir: Path | None = fleet.runtime_dir
+            if args.demo_hosts:  # each host's fleet beside this machine's (tui.hosts.build)
+                from .hosts.build import DemoHosts
+
+                demo_hosts = DemoHosts(Path(data_dir) / "hosts", args.demo_hosts, seed=args.seed,
+                                       speed=args.speed)
+                remotes = demo_hosts.start()
+            fleet = None if args.no_local else DemoFleet(data_dir, seed=args.seed, speed=args.speed)
+            if fleet is not None:
+                fleet.start()
+            runtime_dir: Path | None = fleet.runtime_dir if fleet is not None else None
             # A made-up fleet rings no bell and sends nothing to the desktop or
             # to the operator's notify_command (toasts and `!` as usual).
             config = replace(config, notify=demo_table(config.notify))
@@ -94,9 +113,17 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         # Without XDG_RUNTIME_DIR and HOME, tau's runtime dir is per process:
         # look for its socket anew each time the server is sought.
         socket = None if runtime_dir is not None else (lambda: find_socket(None))
+        store = None if args.no_local or args.no_tau else Store(data_dir, runtime_dir, socket=socket)
+        if config.hosts:
+            from .hosts.build import remote_sources
+
+            remotes = remotes + remote_sources(config.hosts)
+        if remotes:  # every host in one view (issue 23); else this machine's store as it is
+            from .hosts import Hosts
+
+            store = Hosts(store, remotes, no_local=args.no_tau)
         # The [notify] table goes on in app.config.notify (tui.notify parses it).
-        app = SessionTopApp(Store(data_dir, runtime_dir, socket=socket), poll=config.poll,
-                            config=config)
+        app = SessionTopApp(store, poll=config.poll, config=config)
         # The app hears a signal from here (one that comes first waits for it).
         LEAVING.unwind = False
         try:
@@ -112,6 +139,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         LEAVING.unwind = False
         if fleet is not None:
             fleet.stop()
+        if demo_hosts is not None:
+            demo_hosts.stop()
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
             forget()

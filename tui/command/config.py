@@ -10,6 +10,9 @@ paused = false            # start with live refresh paused (p resumes)
 
 [notify]                  # passed on as it is to the notifications (tui.notify.settings)
 bell = false
+
+[hosts.gpu1]              # a remote host, shown beside this machine (tui.command.hosts_config)
+ssh = "me@gpu1"
 ```
 Read with the standard library's tomllib. A file that is not TOML, or a
 value that cannot work, is a `ConfigError`: one line naming the file and the
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model.groups import SORTS
+from .hosts_config import HostEntry, parse_hosts
 
 #: The top-level keys, and what each must be.
 KEYS = ("theme", "sort", "reverse", "mouse", "poll", "paused")
@@ -50,6 +54,8 @@ class Config:
     paused: bool = False
     #: The raw ``[notify]`` table, for `tui.notify.settings.parse`.
     notify: Mapping[str, Any] = field(default_factory=dict)
+    #: The ``[hosts.NAME]`` tables: remote hosts shown beside this machine.
+    hosts: tuple[HostEntry, ...] = ()
     #: Where it was read from (also where a chosen theme is kept).
     path: Path | None = None
 
@@ -90,6 +96,9 @@ def parse(text: str, path: Path) -> Config:
             if not isinstance(value, dict):
                 raise bad(key, "must be a table ([notify])")
             out["notify"] = value
+        elif key == "hosts":
+            out["hosts"] = parse_hosts(value, text, lambda line, why: ConfigError(
+                f"{path}" + (f" line {n}" if (n := line or _line_of(text, "hosts")) else "") + f": {why}"))
         elif key == "theme":
             if not isinstance(value, str) or not value.strip():
                 raise bad(key, "must be a theme's name in quotes")
@@ -109,7 +118,7 @@ def parse(text: str, path: Path) -> Config:
                 raise bad(key, f"must be a number of seconds from {low:g} to {high:g}")
             out[key] = float(value)
         else:
-            raise bad(key, f"is not a setting (known: {', '.join(KEYS)}, [notify])")
+            raise bad(key, f"is not a setting (known: {', '.join(KEYS)}, [notify], [hosts.NAME])")
     return Config(**out)
 
 

@@ -24,6 +24,8 @@ from ..model.groups import SORTS
 #: than an hour is no dashboard; the demo's speed factor likewise.
 POLL_RANGE = (0.05, 3600.0)
 SPEED_RANGE = (0.01, 1000.0)
+#: ``--demo-hosts``: each is a demo fleet and a feed process of its own.
+DEMO_HOSTS_MAX = 8
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -76,6 +78,14 @@ def build_parser(commands: Mapping[str, str] | None = None) -> OneLineParser:
                              "$XDG_RUNTIME_DIR/tau, else ~/.tau, else /tmp/tau-*/)")
     parser.add_argument("--demo", action="store_true",
                         help="run on a built-in demo fleet that writes a tau-shaped store")
+    parser.add_argument("--demo-hosts", type=int, default=0, metavar="N", choices=range(0, DEMO_HOSTS_MAX + 1),
+                        help=f"demo: N more hosts beside this machine, each a demo fleet of its own "
+                             f"behind a local `sessiontop feed` (1-{DEMO_HOSTS_MAX}; implies --demo)")
+    parser.add_argument("--host", action="append", default=None, metavar="NAME",
+                        help="show this host (repeatable): a [hosts.NAME] of the config file, or an "
+                             "ssh destination (default: every [hosts.NAME])")
+    parser.add_argument("--no-local", action="store_true",
+                        help="leave this machine out (show the hosts only)")
     parser.add_argument("--seed", type=int, default=7, help="demo: random seed (default 7)")
     parser.add_argument("--speed", type=bounded("--speed", *SPEED_RANGE), default=1.0,
                         help="demo: speed factor (default 1)")
@@ -94,7 +104,10 @@ def build_parser(commands: Mapping[str, str] | None = None) -> OneLineParser:
 
 def parse_args(argv: list[str] | None = None,
                commands: Mapping[str, str] | None = None) -> argparse.Namespace:
-    return build_parser(commands).parse_args(argv)
+    args = build_parser(commands).parse_args(argv)
+    if args.demo_hosts:
+        args.demo = True
+    return args
 
 
 def merge(args: argparse.Namespace, config: Config) -> Config:

@@ -14,6 +14,7 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 from .snapshots import IN_FLIGHT_STATES, TASK_STATES, TaskDelta, TaskRow
 from .text import one_line
@@ -96,13 +97,20 @@ def budget_note(counts: Counter[str]) -> str:
 
 
 def matches(task: TaskRow, needle: str) -> bool:
-    """Case-insensitive match on id, title, project and state ('#12' matches id 12)."""
+    """Case-insensitive match on id, title, project, state and host ('#12'
+    matches id 12; 'host:gpu' the tasks of the hosts whose name starts so)."""
     if not needle:
         return True
     n = needle.lower().strip()
+    if "host:" in n:
+        words = n.split()
+        hosts = [w[5:] for w in words if w.startswith("host:")]
+        if hosts and not any(task.host.lower().startswith(h) for h in hosts):
+            return False
+        n = " ".join(w for w in words if not w.startswith("host:"))
     if n.startswith("#") and n[1:].isdigit():
         return task.id == int(n[1:])
-    hay = f"{task.id} {task.title} {task.project} {task.state}".lower()
+    hay = f"{task.id} {task.title} {task.project} {task.state} {task.host}".lower()
     return all(part in hay for part in n.split())
 
 
@@ -118,9 +126,13 @@ def _activity(task: TaskRow) -> float:
     return task.updated_at / 1000
 
 
-def sort_key(sort: str):  # type: ignore[no-untyped-def]
+def sort_key(sort: str, hosts: bool = False):  # type: ignore[no-untyped-def]
     """As tau means the keys: priority higher first, then older first (tau's
-    bucket order); states in workflow order; otherwise newest activity first."""
+    bucket order); states in workflow order; otherwise newest activity first.
+    ``hosts``: rows of several hosts, whose ids may be equal: the host last."""
+    if hosts:
+        base = sort_key(sort)
+        return lambda t: (base(t), t.host)
     if sort == "priority":
         return lambda t: (-t.priority, t.created_at, t.id)
     if sort == "id":
@@ -133,6 +145,20 @@ def sort_key(sort: str):  # type: ignore[no-untyped-def]
 
 def _newest(t: TaskRow) -> tuple[float, int]:
     return (-_activity(t), t.id)
+
+
+def _newest_hosts(t: TaskRow) -> tuple[float, int, str]:
+    return (-_activity(t), t.id, t.host)
+
+
+def _has_hosts(tasks: tuple[TaskRow, ...] | list[TaskRow]) -> bool:
+    """Rows of several hosts (each names its own) rather than this machine's alone."""
+    return bool(tasks) and bool(tasks[0].host)
+
+
+#: What tells a row apart: its id; with hosts, (host, id) (tui.model.hosts.task_key).
+_KEY_ID = attrgetter("id")
+_KEY_HOST = attrgetter("host", "id")
 
 
 def group_tasks(
@@ -150,14 +176,16 @@ def group_tasks(
             buckets[group_of(task)].append(task)
     note = budget_note(budget(tasks))
     out: list[Group] = []
+    hosts = _has_hosts(tasks)
     for gkey, _ in GROUPS:
-        group = _sorted_group(gkey, buckets[gkey], sort, unfold_finished)
+        group = _sorted_group(gkey, buckets[gkey], sort, unfold_finished, hosts)
         if group is not None:
             out.append(replace(group, note=note) if gkey == "active" else group)
     return out
 
 
-def _sorted_group(gkey: str, rows: list[TaskRow], sort: str, unfold_finished: bool) -> Group | None:
+def _sorted_group(gkey: str, rows: list[TaskRow], sort: str, unfold_finished: bool,
+                  hosts: bool = False) -> Group | None:
     """One group's rows in order (``rows`` is sorted in place); None if empty."""
     if not rows:
         return None
@@ -167,12 +195,13 @@ def _sorted_group(gkey: str, rows: list[TaskRow], sort: str, unfold_finished: bo
         # is a "recent" list. Folded, only the newest few are needed: no need
         # to sort thousands.
         # (Never a fold of one row: it would take the line the row needs.)
+        newest = _newest_hosts if hosts else _newest
         if not unfold_finished and len(rows) > FINISHED_SHOWN + 1:
-            shown = heapq.nsmallest(FINISHED_SHOWN, rows, key=_newest)
+            shown = heapq.nsmallest(FINISHED_SHOWN, rows, key=newest)
             return Group(gkey, heading, tuple(shown), folded=len(rows) - FINISHED_SHOWN)
-        rows.sort(key=_newest)
+        rows.sort(key=newest)
     else:
-        rows.sort(key=sort_key(sort))
+        rows.sort(key=sort_key(sort, hosts))
     return Group(gkey, heading, tuple(rows))
 
 
@@ -196,10 +225,10 @@ class _Bucket:
 
     def remove(self, task: TaskRow) -> None:
         i = bisect.bisect_left(self.keys, self.key(task))
-        if i < len(self.rows) and self.rows[i].id == task.id:
+        if i < len(self.rows) and self.rows[i].id == task.id and self.rows[i].host == task.host:
             del self.keys[i], self.rows[i]
         else:  # (not where its key says: a row whose key cannot be compared alike)
-            j = next(j for j, t in enumerate(self.rows) if t.id == task.id)
+            j = next(j for j, t in enumerate(self.rows) if t.id == task.id and t.host == task.host)
             del self.keys[j], self.rows[j]
 
 
@@ -222,8 +251,9 @@ class Grouper:
     """
 
     def __init__(self) -> None:
-        self._params: tuple[str, str, bool, bool] | None = None
-        self._by_id: dict[int, TaskRow] = {}
+        self._params: tuple[str, str, bool, bool, bool] | None = None
+        #: Row key (`_KEY_ID`, or `_KEY_HOST` for rows of several hosts) → its row.
+        self._by_id: dict[object, TaskRow] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._groups: dict[str, Group] = {}
         self._budget: Counter[str] = Counter()
@@ -244,7 +274,9 @@ class Grouper:
     ) -> list[Group]:
         """The groups of ``tasks``; ``seq`` and ``delta`` as the snapshot has
         them (a delta counts only when this grouper saw list ``seq - 1``)."""
-        params = (sort, needle, live_only, unfold_finished)
+        hosts = _has_hosts(tasks)
+        params = (sort, needle, live_only, unfold_finished, hosts)
+        kid = _KEY_HOST if hosts else _KEY_ID
         by_id = self._by_id
         follows = bool(seq) and seq == self._seq + 1 and delta is not None
         self._seq = seq
@@ -259,13 +291,13 @@ class Grouper:
         else:
             if len(tasks) != len(by_id):  # tasks came or went
                 return self._rebuild(tasks, params)
-            changed = [t for t in tasks if by_id.get(t.id) is not t]
+            changed = [t for t in tasks if by_id.get(kid(t)) is not t]
             gone = []
             # a task replaced by another, or most of them changed: start over
-            if any(t.id not in by_id for t in changed) or len(changed) > len(tasks) // 4 + 1:
+            if any(kid(t) not in by_id for t in changed) or len(changed) > len(tasks) // 4 + 1:
                 return self._rebuild(tasks, params)
         dirty: set[str] = set()
-        for old, new in [(by_id.get(t.id), t) for t in changed] + [(t, None) for t in gone]:
+        for old, new in [(by_id.get(kid(t)), t) for t in changed] + [(t, None) for t in gone]:
             if old is not None and new is not None and old is new:
                 continue
             for row, add in ((old, False), (new, True)):
@@ -284,9 +316,9 @@ class Grouper:
                 else:
                     self._buckets[g].remove(row)
             if new is None:
-                del by_id[old.id]  # type: ignore[union-attr]
+                del by_id[kid(old)]
             else:
-                by_id[new.id] = new
+                by_id[kid(new)] = new
         if follows and len(by_id) != len(tasks):  # the delta did not account for every row
             return self._rebuild(tasks, params)
         for g in dirty:
@@ -294,10 +326,11 @@ class Grouper:
         return self._ordered()
 
     def _rebuild(self, tasks: tuple[TaskRow, ...] | list[TaskRow],
-                 params: tuple[str, str, bool, bool]) -> list[Group]:
-        sort, needle, live_only, _ = params
+                 params: tuple[str, str, bool, bool, bool]) -> list[Group]:
+        sort, needle, live_only, _, hosts = params
         self._params = params
-        self._by_id = {t.id: t for t in tasks}
+        kid = _KEY_HOST if hosts else _KEY_ID
+        self._by_id = {kid(t): t for t in tasks}
         self.running = sum(1 for t in tasks if _running(t))
         if len(self._by_id) != len(tasks):  # duplicate ids: no identity bookkeeping
             self._params = None
@@ -307,7 +340,8 @@ class Grouper:
         for task in tasks:
             if _shown(task, needle, live_only):
                 shown[group_of(task)].append(task)
-        self._buckets = {key: _Bucket(_newest if key == "finished" else sort_key(sort), rows)
+        newest = _newest_hosts if hosts else _newest
+        self._buckets = {key: _Bucket(newest if key == "finished" else sort_key(sort, hosts), rows)
                          for key, rows in shown.items()}
         self._budget = budget(tasks)
         self._groups = {}

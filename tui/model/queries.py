@@ -20,6 +20,7 @@ class TaskQuery:
     task_id: int
     include_archived: bool = True
     recent: int = 3
+    host: str = ""  # the task's host (its row's): ids are per host
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class TranscriptQuery:
     session_id: str
     after_id: int | None = None  # None: the newest page; else what came after
     limit: int = 200  # messages in the newest page
+    host: str = ""  # the session's host: session ids are per host
 
 
 Query = TaskListQuery | TaskQuery | TranscriptQuery

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .hosts import HostStatus
+
 # --- vocabulary (TAU_STORE.md); unknown values are shown as they are ----------
 
 TASK_STATES = (
@@ -165,6 +167,9 @@ class TaskRow:
     chat_live: int = 0  # live chat sessions (creator, interactive, contributor)
     chat_phase: str | None = None  # the busiest phase among live chats
     owner: str | None = None  # tasks.session_id: the task's current owner session
+    #: The task's host ("": this machine alone; with hosts every row names its
+    #: own, ids being per host: tui.model.hosts).
+    host: str = ""
 
     @property
     def has_live_session(self) -> bool:
@@ -327,6 +332,8 @@ class StoreStatus:
     notices: tuple[str, ...] = ()  # things the operator should know, one line each
     error: str | None = None       # the last read failed: data on screen is stale
     stale_since: float | None = None
+    #: With hosts: each one's link, server and the age of its rows (else empty).
+    hosts: tuple[HostStatus, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,8 @@ class Event:
     title: str | None = None
     #: How many more of its kind it stands for (sent together, `tui.notify.throttle`).
     more: int | None = None
+    #: The host it happened on, with several hosts (tui.model.hosts); None: this machine alone.
+    host: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

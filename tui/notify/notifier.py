@@ -15,6 +15,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..tau.store import Store
 from .engine import Engine, Event
@@ -43,13 +44,17 @@ Toast = Callable[[str, str, str], None]  # (message, title, severity)
 
 
 class Notifier:
-    def __init__(self, store: Store, settings: NotifySettings, *,
+    def __init__(self, store: Store | None, settings: NotifySettings, *,
                  toast: Toast | None = None, write: Callable[[str], None] | None = None,
                  tmux: bool | None = None) -> None:
         self.store = store
         self.settings = settings
         self.engine = Engine(StallRule(settings))
-        self.observer = Observer(store)
+        #: None without this machine's store (only remote hosts shown): then it
+        #: looks at nothing and tells what the hosts' own engines found (`tell`).
+        self.observer = Observer(store) if store is not None else None
+        #: With several hosts, this machine's name: its events say it, as theirs do.
+        self.host: str | None = None
         self.toast = toast
         self.write = write
         self.tmux = in_tmux() if tmux is None else tmux
@@ -102,6 +107,8 @@ class Notifier:
 
     async def look(self) -> list[Event]:
         """A picture if something may have changed, else nothing (two PRAGMAs)."""
+        if self.store is None:
+            return []
         key = (await self.store.data_versions(), self.store.live.version)
         due = self.engine.next_stall_at
         if (key == self._seen and time.monotonic() - self._pictured_at < PICTURE_EVERY_S
@@ -129,7 +136,10 @@ class Notifier:
     def tell(self, event: Event) -> None:
         """One notification: to the log and the toast each time; to the bell,
         the terminal and the command unless one of its kind went out less than
-        repeat_s ago (then it goes with the rest of the burst, `_send_held`)."""
+        repeat_s ago (then it goes with the rest of the burst, `_send_held`).
+        With hosts, an event of this machine says so, as a remote host's does."""
+        if self.host is not None and event.host is None:
+            event = replace(event, host=self.host, message=f"{self.host}: {event.message}")
         self.log.appendleft(event)
         s = self.settings
         if s.toast and self.toast is not None:

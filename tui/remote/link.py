@@ -17,9 +17,10 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from ..model.hosts import LinkState
 from ..model.text import one_line
 from .codec import DecodeError
 from .lines import LineReader, Overlong
@@ -38,33 +39,6 @@ PRELUDE_LINES = 50
 MAX_QUEUED_REQUESTS = 256 * 1024
 #: ssh's stderr lines kept (the last one is the reason).
 STDERR_LINES = 8
-
-
-@dataclass(frozen=True, slots=True)
-class LinkState:
-    host: str
-    state: str = "connecting"  # connecting | live | lagging | reconnecting | unreachable | stopped
-    reason: str = ""
-    since: float = 0.0  # s: when this state began
-    next_try_at: float | None = None  # s: the next attempt (reconnecting, unreachable)
-    last_word_at: float | None = None  # s: the last line of a live feed (the data's age)
-    remote_version: str = ""
-
-    @property
-    def connected(self) -> bool:
-        """A feed answers (live or lagging): requests can be sent."""
-        return self.state in ("live", "lagging")
-
-    def describe(self, now: float) -> str:
-        """One line for the status: the host, the state, why, and the next try."""
-        text = f"{self.host}: {self.state}"
-        if self.state == "lagging" and self.last_word_at is not None:
-            text += f" (no word for {now - self.last_word_at:.0f} s)"
-        if self.reason:
-            text += f": {self.reason}"
-        if self.next_try_at is not None:
-            text += f" (next try in {max(0.0, self.next_try_at - now):.0f} s)"
-        return text
 
 
 class LinkDown(Exception):

@@ -5,6 +5,8 @@ a read never sees half a change. A row that did not change stays the very
 object it was, so the screens skip it with an identity check, as they do for
 the local store's rows. A delta that does not fit what is held (an order that
 names other tasks) is refused: the caller asks the feed for a resync.
+Each row is given the host's name here (the feed's rows name none: it does
+not know what this side calls it), so every row says where it is.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ class Inconsistent(Exception):
 
 
 class Mirror:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "") -> None:
+        #: The name this side gives the host (each row's ``host``).
+        self.host = host
         self.rows: dict[int, TaskRow] = {}
         self.order: list[int] = []
         self.status: StoreStatus | None = None
@@ -41,6 +45,11 @@ class Mirror:
 
     def apply(self, msg: Snapshot | Delta) -> bool:
         """Take one message; True when a whole change was applied."""
+        if self.host:
+            for row in msg.rows:
+                # Decoded just now and held by no one else: named in place
+                # (a `replace` per row would double the cost of a snapshot).
+                object.__setattr__(row, "host", self.host)
         if msg.more:
             self._staged.append(msg)
             return False

@@ -79,7 +79,7 @@ class RemoteSource:
         self.request_timeout = request_timeout
         self.link = Link(transport, on_message=self._message, on_state=self._link_changed,
                          on_problem=self._problem, backoff=backoff, hello_timeout=hello_timeout, clock=clock)
-        self.mirror = Mirror()
+        self.mirror = Mirror(self.host)
         self.live = RemoteLive(self)
         #: The remote engine's stalled sessions now (session id → stall).
         self.stalled: dict[str, Stall] = {}
@@ -121,7 +121,10 @@ class RemoteSource:
                         ask_waits: bool = True) -> TaskDetail | None:
         answer = await self._ask(TaskRequest(0, task_id, recent=recent, include_archived=include_archived,
                                              ask_waits=ask_waits))
-        return answer.task  # type: ignore[no-any-return]
+        detail: TaskDetail | None = answer.task
+        if detail is None:
+            return None
+        return replace(detail, task=replace(detail.task, host=self.host))
 
     async def read_transcript(self, session_id: str, *, limit: int = 200, before_id: int | None = None,
                               after_id: int | None = None) -> Transcript:

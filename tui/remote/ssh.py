@@ -19,15 +19,14 @@ import shlex
 import sys
 from dataclasses import dataclass
 
+from ..model.ssh_options import WEAKENING, check_ssh_options  # noqa: F401 - its home is the model
+
+__all__ = ["WEAKENING", "LocalTransport", "SshTransport", "Transport", "check_ssh_options", "explain",
+           "feed_words", "remote_word"]
+
 #: Asked of every ssh (after the operator's own ssh_options, which win, but
 #: for BatchMode, which comes first so that nothing can turn it off).
 SSH_DEFAULTS = ("-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3")
-#: What weakens ssh's checks or lets it prompt: refused in ssh_options.
-WEAKENING = {
-    "stricthostkeychecking": {"no", "off"},
-    "userknownhostsfile": {"/dev/null"},
-    "batchmode": {"no"},
-}
 _TILDE = re.compile(r"~[A-Za-z0-9._-]*(?=/|$)")
 
 
@@ -38,23 +37,6 @@ def remote_word(word: str) -> str:
         return shlex.quote(word)
     rest = word[m.end():]
     return m.group(0) + (shlex.quote(rest) if rest else "")
-
-
-def check_ssh_options(options: tuple[str, ...] | list[str]) -> None:
-    """Raise ValueError (one line) for an option that weakens ssh's checks."""
-    words = list(options)
-    for i, word in enumerate(words):
-        if word == "-o" and i + 1 < len(words):
-            setting = words[i + 1]
-        elif word.startswith("-o") and len(word) > 2:
-            setting = word[2:]
-        else:
-            continue
-        parts = re.split(r"\s*=\s*|\s+", setting.strip(), maxsplit=1)
-        key, value = parts[0].lower(), (parts[1] if len(parts) > 1 else "").strip().strip('"').lower()
-        if value in WEAKENING.get(key, ()):
-            raise ValueError(f"ssh_options: {setting!r} would weaken ssh's checks; sessiontop keeps "
-                             f"BatchMode on and host keys checked")
 
 
 def feed_words(data_dir: str | None, runtime_dir: str | None, extra: tuple[str, ...] = ()) -> list[str]:

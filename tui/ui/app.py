@@ -25,10 +25,11 @@ from textual.css.query import NoMatches
 from .. import __version__
 from . import heap
 from .alerts import AlertToasts
+from .app_hosts import HostsMixin
 from .commands import TaskCommands
 from .app_settings import SettingsMixin
 from ..command.config import Config
-from ..notify.attention import attention_lines, heading, log_lines, mark, new_since
+from ..notify.attention import heading, log_lines, new_since
 from ..notify.notifier import Notifier
 from ..notify.settings import NotifySettings
 from ..notify.settings import load as load_notify_settings
@@ -37,9 +38,10 @@ from .screens.base import DataScreen
 from .screens.help import HelpScreen
 from .screens.notifications import NotificationsScreen
 from .screens.tasks import TaskListScreen
+from ..hosts import Hosts
 from ..tau.store import Store, StoreError
 from .terminal import TerminalMixin, install_exit_signals
-from ..model.queries import Query, RefreshState, TaskListQuery, TaskQuery, TranscriptQuery
+from ..model.queries import RefreshState, TaskListQuery
 from ..tau.watcher import poll_ticks, watch_store
 
 
@@ -69,7 +71,7 @@ def stylesheet_paths() -> list[Path]:
     return sorted(repo.glob("*.tcss"))
 
 
-class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
+class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
     """k9s for tau sessions: tasks → a task's sessions → a session's transcript."""
 
     TITLE = "sessiontop"
@@ -89,7 +91,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
 
     def __init__(
         self,
-        store: Store,
+        store: Store | Hosts,
         *,
         poll: float | None = None,
         clock: Callable[[], float] = time.time,
@@ -99,13 +101,15 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         notify: NotifySettings | None = None,
         config: Config | None = None,
     ) -> None:
-        """``notify``: the ``[notify]`` settings (None: from ``config``, else the config file)."""
+        """``store``: this machine's, or every host's (`tui.hosts.Hosts`); ``notify``:
+        the ``[notify]`` settings (None: from ``config``, else the config file)."""
         super().__init__()
         self.store = store
         #: Transitions told to the operator (toast, terminal, hook) and the stalls.
         if notify is None:  # the [notify] table of the config file (--config's, if given)
             notify = parse_notify(config.notify) if config is not None else load_notify_settings()
-        self.notifier = Notifier(store, notify, toast=self._toast, write=self._write_terminal)
+        self.notifier = Notifier(self.local_store(store), notify, toast=self._toast,
+                                 write=self._write_terminal)
         #: One notification toast at a time, none over a modal (tui/ui/alerts.py).
         self._alerts = AlertToasts(self)
         #: The newest notification when `!` was last closed (what is new since).
@@ -124,7 +128,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         self._in_round = False
         self._event = False
         self._stop = asyncio.Event()
-        self._seen: dict[Query, tuple[int | None, int | None, int | None]] = {}
+        self._seen: dict[object, tuple[object, object, int]] = {}
         #: The config file's settings with the flags on top (tui.command.config).
         self.config = config or Config()
         self.paused = self.config.paused
@@ -148,12 +152,13 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         # A phase change pushed by tau's server reaches the screen without
         # waiting for the disk: the tracker asks for a re-read of the screen.
         self.store.live.add_listener(self._live_changed)
+        self._attach_hosts()
         self._apply_config_theme()
         self._alerts.start()
         await self.store.open()
         await self.push_screen(TaskListScreen(sort=self.config.sort, reverse=self.config.reverse))
         self._refresher()
-        if self._watch_enabled:
+        if self._watch_enabled and self.store.data_dir is not None:  # (hosts only: no files here)
             self._watcher()
         if self._tick_enabled:
             self.set_interval(1.0, self._tick)
@@ -188,7 +193,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
                                  force_polling=self._force_polling)
         async for batch in source:
             if "tau.sock" in batch or "tau.pid" in batch:
-                self.store.live.poke()  # a server started or stopped: ask the socket now
+                self.local_store(self.store).live.poke()  # a server started or stopped: ask now
             # An empty batch is the slow tick: data_version decides if anything changed.
             self.request_refresh(force="<attached>" in batch, event=bool(batch))
 
@@ -285,9 +290,8 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
         if query is None:
             return True
         # Only the open transcript's session has its stream gathered and decoded.
-        self.store.focus(query.session_id if isinstance(query, TranscriptQuery) else None)
-        versions = await self.store.data_versions()
-        seen_key = (versions[0], versions[1], self.store.live.version)
+        self._focus(query)
+        seen_key = await self._versions(self._source_of(query))
         if not force and self._seen.get(query) == seen_key and self.refresh_state.error is None:
             return False  # nothing that is data changed: cost was two PRAGMAs
         started = time.perf_counter()
@@ -305,7 +309,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
             mode=self._mode(), poll_seconds=self.poll, last_read=self.clock(),
         )
         if screen.is_mounted and screen.is_attached and not self._stop.is_set():
-            screen.apply(mark(data, self.notifier.engine), self.store.status(), self.refresh_state)
+            screen.apply(self._marked(data, query), self.store.status(), self.refresh_state)
             self.applied += 1
             self._fed.add(screen)
         if big_read or not self._settled:
@@ -318,25 +322,6 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
             # After the screen has painted what it has: the first look comes first.
             self.set_timer(USAGE_START_DELAY, self._count_usage)
         return True
-
-    async def _run_query(self, query: Query) -> object:
-        if isinstance(query, TaskListQuery):
-            return await self.store.read_task_list()
-        if isinstance(query, TaskQuery):
-            return await self.store.read_task(query.task_id, recent=query.recent,
-                                              include_archived=query.include_archived)
-        if isinstance(query, TranscriptQuery):
-            return await self.store.read_transcript(query.session_id, after_id=query.after_id,
-                                                    limit=query.limit)
-        raise TypeError(query)
-
-    async def read_task_detail(self, task_id: int) -> object:
-        """One task's fields and history, for the task list's detail line."""
-        return await self.store.read_task(task_id, recent=0, include_archived=False, ask_waits=False)
-
-    async def read_older(self, session_id: str, before_id: int, limit: int = 200) -> object:
-        """An older page of a transcript, for the transcript screen's scroll-back."""
-        return await self.store.read_transcript(session_id, before_id=before_id, limit=limit)
 
     def _note_error(self, message: str) -> None:
         prev = self.refresh_state
@@ -392,7 +377,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
                 self._seen_mark = notifier.log[0] if notifier.log else None
 
             self.push_screen(NotificationsScreen(
-                lambda: (heading(notifier.engine, new), attention_lines(notifier.engine),
+                lambda: (heading(notifier.engine, new), self._attention(),
                          log_lines(notifier.log))), callback=seen)
 
     # --- actions -----------------------------------------------------------------------------
@@ -402,15 +387,8 @@ class SessionTopApp(TerminalMixin, SettingsMixin, App[None]):
             self.push_screen(HelpScreen())
 
     def action_reload(self) -> None:
+        if self.hosts is not None:
+            self.store.live.poke()  # a host waiting to reconnect: try it now
         self.request_refresh(force=True, through_pause=True)
         self.notify("Re-reading the store", timeout=1.5)
 
-    def open_task(self, task_id: int) -> None:
-        from .screens.task import TaskScreen
-
-        self.push_screen(TaskScreen(task_id))
-
-    def open_session(self, session_id: str, title: str = "") -> None:
-        from .screens.session import TranscriptScreen
-
-        self.push_screen(TranscriptScreen(session_id, title=title))

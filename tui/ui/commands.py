@@ -10,7 +10,14 @@ from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.theme import ThemeProvider
 
+from ..model.hosts import task_label
+from ..model.snapshots import TaskRow
 from ..model.text import one_line
+
+
+def _name(task: TaskRow) -> str:
+    """"#42", or "gpu1 #42" where rows carry their host (the host's name is data)."""
+    return one_line(task_label(task.host, task.id), 60)
 
 
 def _highlight(matcher: Matcher, label: str) -> Content:
@@ -24,7 +31,7 @@ def _highlight(matcher: Matcher, label: str) -> Content:
 
 
 class TaskCommands(Provider):
-    """Every task of the last snapshot, as "#id title"."""
+    """Every task of the last snapshot, as "#id title" ("gpu1 #id title" with hosts)."""
 
     def _tasks(self):  # type: ignore[no-untyped-def]
         from .screens.tasks import TaskListScreen
@@ -37,27 +44,28 @@ class TaskCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for task in self._tasks():
-            label = f"#{task.id} {one_line(task.title, 80)}  [{one_line(task.state, 12)}]"
+            name = _name(task)
+            label = f"{name} {one_line(task.title, 80)}  [{one_line(task.state, 12)}]"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, _highlight(matcher, label), partial(self._jump, task.id),
-                          text=label, help=f"open task {task.id}")
+                yield Hit(score, _highlight(matcher, label), partial(self._jump, task.id, task.host),
+                          text=label, help=f"open task {name}")
 
     async def discover(self) -> Hits:
         for task in list(self._tasks())[:20]:
-            label = f"#{task.id} {one_line(task.title, 80)}"
-            yield Hit(1.0, Content(label), partial(self._jump, task.id), text=label,
+            label = f"{_name(task)} {one_line(task.title, 80)}"
+            yield Hit(1.0, Content(label), partial(self._jump, task.id, task.host), text=label,
                       help="open task")
 
-    def _jump(self, task_id: int) -> None:
+    def _jump(self, task_id: int, host: str = "") -> None:
         from .screens.tasks import TaskListScreen
 
         app = self.app
         while len(app.screen_stack) > 2 and not isinstance(app.screen, TaskListScreen):
             app.pop_screen()
         if isinstance(app.screen, TaskListScreen):
-            app.screen.select_task(task_id)
-        app.open_task(task_id)  # type: ignore[attr-defined]
+            app.screen.select_task(task_id, host)
+        app.open_task(task_id, host)  # type: ignore[attr-defined]
 
 
 #: What follows the name of the theme in use in the theme picker.

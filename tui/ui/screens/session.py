@@ -49,9 +49,11 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
         Binding("k", "scroll(-1)", "Up", show=False),
     ]
 
-    def __init__(self, session_id: str, *, title: str = "") -> None:
+    def __init__(self, session_id: str, *, title: str = "", host: str = "") -> None:
+        """``host``: the session's (ids are per host; its title names it: "gpu1 #42 worker")."""
         super().__init__()
         self.session_id = session_id
+        self.host = host
         self.context_title = title
         self.header = None
         self.last_id: int | None = None
@@ -96,7 +98,7 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
             self._live.restyle(styles)
 
     def data_query(self) -> Query:
-        return TranscriptQuery(self.session_id, after_id=self.last_id, limit=FIRST_PAGE)
+        return TranscriptQuery(self.session_id, after_id=self.last_id, limit=FIRST_PAGE, host=self.host)
 
     # --- data in ------------------------------------------------------------------------
 
@@ -299,7 +301,7 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
         if self.first_id is None or not self.has_older:
             return False
         data = await self.app.read_older(  # type: ignore[attr-defined]
-            self.session_id, self.first_id, OLDER_PAGE)
+            self.session_id, self.first_id, OLDER_PAGE, host=self.host)
         if not isinstance(data, Transcript) or not data.messages:
             self.has_older = False
             self._render_notes()

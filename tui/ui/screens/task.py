@@ -16,6 +16,7 @@ from .. import format as fmt
 from ...model.snapshots import (
     ROLES, SessionPane, StoreStatus, TaskDetail,
 )
+from ...model.hosts import task_label
 from ...model.text import one_line
 from ...model.queries import Query, RefreshState, TaskQuery
 from ..widgets.filter_box import FilterBox
@@ -72,9 +73,13 @@ class TaskScreen(DataScreen):
         Binding("pageup", "move(-8, 0)", "Page up", show=False),
     ]
 
-    def __init__(self, task_id: int) -> None:
+    def __init__(self, task_id: int, host: str = "") -> None:
+        """``host``: the task's (ids are per host); "" for this machine alone."""
         super().__init__()
         self.task_id = task_id
+        self.host = host
+        #: How the task is named: "#42", or "gpu1 #42" with hosts.
+        self.label = one_line(task_label(host, task_id), 60)
         self.detail: TaskDetail | None = None
         self.show_archived = True
         self.live_only = False
@@ -97,10 +102,10 @@ class TaskScreen(DataScreen):
         yield FitFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#title", TextLine).show(Text(f"Task #{self.task_id}: reading…"))
+        self.query_one("#title", TextLine).show(Text(f"Task {self.label}: reading…"))
 
     def data_query(self) -> Query:
-        return TaskQuery(self.task_id, include_archived=True)
+        return TaskQuery(self.task_id, include_archived=True, host=self.host)
 
     # --- data in --------------------------------------------------------------------------
 
@@ -108,7 +113,7 @@ class TaskScreen(DataScreen):
         super().apply(data, status, refresh)
         if data is None:
             self.query_one("#title", TextLine).show(
-                Text(f"Task #{self.task_id} is not in the store (deleted?). Esc goes back."))
+                Text(f"Task {self.label} is not in the store (deleted?). Esc goes back."))
             return
         if isinstance(data, TaskDetail):
             self.detail = data
@@ -129,7 +134,7 @@ class TaskScreen(DataScreen):
         now = self.now()
         t = d.task
         title = Text()
-        title.append(f"#{t.id} ", style="bold")
+        title.append(f"{self.label} ", style="bold")
         title.append(f"{fmt.state_glyph(t.state)} {one_line(t.state, 16)}")
         if t.priority:
             title.append(f"  P{t.priority}")
@@ -285,8 +290,8 @@ class TaskScreen(DataScreen):
             self.notify(f"{one_line(pane.info.session_id, 60)} is gone from tau.db: no transcript "
                         "to show.", severity="warning", markup=False)
             return
-        title = f"#{self.task_id} {pane.info.role}"
-        self.app.open_session(pane.info.session_id, title=title)  # type: ignore[attr-defined]
+        title = f"{self.label} {pane.info.role}"
+        self.app.open_session(pane.info.session_id, title=title, host=self.host)  # type: ignore[attr-defined]
 
     @on(Click, "SessionCard")
     def _clicked(self, event: Click) -> None:

@@ -60,8 +60,8 @@ class TaskListScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         yield TextLine(id="title", classes="screen-title")
-        yield FilterBox("filter tasks: words match id, title, project, state; #12 = task 12",
-                        id="filter")
+        yield FilterBox("filter tasks: words match id, title, project, state; #12 = task 12; "
+                        "host:gpu1 = a host's", id="filter")
         yield TaskTable(id="tasks")
         yield TextLine("Reading the store…", id="empty", classes="empty")
         yield TaskDetailLine(id="task-detail")
@@ -107,6 +107,7 @@ class TaskListScreen(DataScreen):
         self._shown_groups = groups
         table.set_sort_mark(None if self.frozen is not None else SORT_COLUMN.get(self.sort),
                             self.reverse)
+        table.set_hosts(bool(snap.status.hosts))  # several hosts: a host column
         table.show(groups, self.now(), unfolded=self.unfold_finished, folded=self.folded,
                    keep_top=from_data)
         if not snap.tasks:
@@ -172,7 +173,7 @@ class TaskListScreen(DataScreen):
             return
         task = table.task_at_cursor()
         if task is not None:
-            self.app.open_task(task.id)  # type: ignore[attr-defined]
+            self.app.open_task(task.id, task.host)  # type: ignore[attr-defined]
 
     def action_filter(self) -> None:
         self.query_one(FilterBox).slash()
@@ -236,7 +237,7 @@ class TaskListScreen(DataScreen):
             line.show_task(None, None, self.now())
             return
         held = self._detail
-        if held is not None and held[0].id == task.id:
+        if held is not None and held[0].id == task.id and held[0].host == task.host:
             line.show_task(task, held[1], self.now())
             if _same_task(held[0], task):
                 return
@@ -246,14 +247,14 @@ class TaskListScreen(DataScreen):
 
     @work(group="task-detail", exclusive=True, exit_on_error=False)
     async def _read_detail(self, task: TaskRow) -> None:
-        detail = await self.app.read_task_detail(task.id)  # type: ignore[attr-defined]
+        detail = await self.app.read_task_detail(task.id, task.host)  # type: ignore[attr-defined]
         self._detail = (task, detail if isinstance(detail, TaskDetail) else None)
         if self.is_attached:
             self._show_detail()
 
-    def select_task(self, task_id: int) -> bool:
+    def select_task(self, task_id: int, host: str = "") -> bool:
         """Put the cursor on a task (the palette's jump), if it is listed."""
-        return self.query_one(TaskTable).select_task(task_id)
+        return self.query_one(TaskTable).select_task(task_id, host)
 
     @property
     def detail_ready(self) -> bool:
@@ -265,4 +266,4 @@ class TaskListScreen(DataScreen):
 def _same_task(a: TaskRow, b: TaskRow) -> bool:
     """Whether a detail read for row ``a`` still holds for ``b``: the branch and the
     history change only with the task itself (its updated_at), not with its sessions."""
-    return a.id == b.id and a.updated_at == b.updated_at and a.state == b.state
+    return a.id == b.id and a.host == b.host and a.updated_at == b.updated_at and a.state == b.state

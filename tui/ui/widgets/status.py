@@ -11,6 +11,7 @@ from .. import format as fmt
 from ...model.snapshots import ServerStatus, StoreStatus
 from ...model.text import one_line
 from ...model.queries import RefreshState
+from .host_status import host_lines, hosts_text
 from .text_line import TextLine
 
 
@@ -52,7 +53,7 @@ class StatusLine(Vertical):
         if status is None or refresh is None or not self.is_attached or len(self.children) < 2:
             return  # not composed yet, or being torn down
         main = Text(no_wrap=True, overflow="ellipsis")
-        main.append(server_text(status.server))
+        main.append(hosts_text(status.hosts) if status.hosts else server_text(status.server))
         main.append("  │  ")
         if refresh.mode == "paused":
             main.append("⏸ PAUSED (p resumes)")
@@ -92,6 +93,7 @@ class StatusLine(Vertical):
             lines.append(f"⚠ {stale}{one_line(refresh.error, 200)}")
         if status.error:
             lines.append(f"⚠ {one_line(status.error, 200)}")
+        lines.extend(host_lines(status.hosts, now))  # several hosts: each one not simply live
         lines.extend(f"ⓘ {one_line(n, 200)}" for n in status.notices)
         server = status.server
         if server.capped:

@@ -19,6 +19,12 @@ from ...model.snapshots import TaskRow
 from .task_cells import Cells
 
 Row = tuple[str, Cells]
+
+
+def row_key(host: str, task_id: int) -> str:
+    """A task's row: ``t:<id>``, or ``t:<id>@<host>`` for rows of several hosts."""
+    return f"t:{task_id}@{host}" if host else f"t:{task_id}"
+
 #: group key → (the group, folded by the operator, unfolded, its rows).
 Part = tuple[Group, bool, bool, list[Row]]
 
@@ -34,8 +40,8 @@ class TableRows:
         self._fold_cells = fold_cells
         #: Row key → its task (task rows only).
         self.tasks: dict[str, TaskRow] = {}
-        #: Task id → (the row its cells were made from, the cells).
-        self.cells: dict[int, tuple[TaskRow, Cells]] = {}
+        #: Task key (its id; (host, id) with hosts) → (the row its cells were made from, the cells).
+        self.cells: dict[object, tuple[TaskRow, Cells]] = {}
         self.parts: dict[str, Part] = {}
 
     def clear(self) -> None:
@@ -55,12 +61,13 @@ class TableRows:
             keep[group.key] = (hit is not None and hit[0] is group
                                and hit[1] == (group.key in folded) and hit[2] == unfolded)
         tasks = self.tasks
-        dropped: list[str] = []
+        dropped: list[tuple[str, TaskRow]] = []
         for key, hit in old_parts.items():  # first out: a task may move between groups
             if not keep.get(key):
-                for row_key, _ in hit[3]:
-                    if tasks.pop(row_key, None) is not None:
-                        dropped.append(row_key)
+                for rkey, _ in hit[3]:
+                    task = tasks.pop(rkey, None)
+                    if task is not None:
+                        dropped.append((rkey, task))
         rows: list[Row] = []
         parts: dict[str, Part] = {}
         for group in groups:
@@ -69,9 +76,9 @@ class TableRows:
                 group, is_folded, unfolded, now, old_parts.get(group.key))
             parts[group.key] = (group, is_folded, unfolded, part)
             rows.extend(part)
-        for row_key in dropped:  # tasks no longer shown: their cells go too
-            if row_key not in tasks:
-                self.cells.pop(int(row_key[2:]), None)
+        for rkey, task in dropped:  # tasks no longer shown: their cells go too
+            if rkey not in tasks:
+                self.cells.pop((task.host, task.id) if task.host else task.id, None)
         self.parts = parts
         return rows
 
@@ -86,10 +93,11 @@ class TableRows:
         part = [heading]
         cache, tasks, make = self.cells, self.tasks, self._task_cells
         for t in group.tasks:
-            hit = cache.get(t.id)
+            ck = (t.host, t.id) if t.host else t.id
+            hit = cache.get(ck)
             cells = hit[1] if hit is not None and (hit[0] is t or hit[0] == t) else make(t, now)
-            cache[t.id] = (t, cells)
-            key = f"t:{t.id}"
+            cache[ck] = (t, cells)
+            key = f"t:{t.id}@{t.host}" if t.host else f"t:{t.id}"
             tasks[key] = t
             part.append((key, cells))
         if group.folded or (unfolded and group.key == "finished"):
@@ -99,7 +107,7 @@ class TableRows:
     def retick(self, index: int, row: Row, task: TaskRow) -> None:
         """Row ``index`` (of the last `build`) has a new age: keep it in its
         group's rows, which the next `build` may hand back as they are."""
-        self.cells[task.id] = (task, row[1])
+        self.cells[(task.host, task.id) if task.host else task.id] = (task, row[1])
         start = 0
         for _, _, _, part in self.parts.values():
             if index < start + len(part):

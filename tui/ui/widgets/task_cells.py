@@ -74,8 +74,32 @@ CHAT_DOT = "○"
 STALL_MARK = "⚠"
 
 
-def columns_for(width: int) -> tuple[Columns, int]:
-    """The columns that fit ``width``, and the title's width among them."""
+#: With hosts (issue 23), the host column after the id, by column set: its
+#: width, and what gives it room (a column dropped, or narrowed to a width).
+HOST_ROOM: dict[Columns, tuple[int, dict[str, int]]] = {
+    TINY_COLUMNS: (5, {"phase": 9}),
+    NARROW_COLUMNS: (8, {"sessions": 0}),
+    WIDE_COLUMNS: (8, {"phase": 14}),
+    WIDER_COLUMNS: (14, {}),
+}
+
+
+def with_host(cols: Columns) -> Columns:
+    """``cols`` with the host column, room made for it."""
+    width, room = HOST_ROOM[cols]
+    out: list[tuple[str, str, int]] = []
+    for key, label, w in cols:
+        w = room.get(key, w)
+        if w or key == "title":
+            out.append((key, label, w))
+        if key == "id":
+            out.append(("host", "Host", width))
+    return tuple(out)
+
+
+def columns_for(width: int, hosts: bool = False) -> tuple[Columns, int]:
+    """The columns that fit ``width``, and the title's width among them
+    (``hosts``: rows of several hosts, each saying its host in a column)."""
     if width < TINY_BELOW:
         cols = TINY_COLUMNS
     elif width < NARROW_BELOW:
@@ -84,6 +108,8 @@ def columns_for(width: int) -> tuple[Columns, int]:
         cols = WIDE_COLUMNS
     else:
         cols = WIDER_COLUMNS
+    if hosts:
+        cols = with_host(cols)
     fixed = sum(w + 2 for key, _, w in cols if key != "title") + 2 + 1  # padding, scrollbar
     return cols, max(MIN_TITLE, width - fixed)
 
@@ -169,6 +195,8 @@ def task_cells(t: TaskRow, now: float, columns: Columns, title_width: int, style
         "phase": phase_cell(t, style),
         "age": age_cell(t, now),
     }
+    if t.host:  # rows of several hosts (the host column is shown only then)
+        cells["host"] = Text(one_line(t.host, 40), style=style("muted"), no_wrap=True, overflow="ellipsis")
     return tuple(cells[key] for key, _, _ in columns)
 
 

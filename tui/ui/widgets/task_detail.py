@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from .. import format as fmt
+from ...model.hosts import task_label
 from ...model.snapshots import TaskDetail, TaskRow
 from ...model.text import one_line
 from .text_line import TextLine
@@ -19,7 +20,7 @@ def detail_words(task: TaskRow, detail: TaskDetail | None, now: float) -> Text:
     """Two lines: "#12 Full title", then "active · tau · branch task-12-x ·
     ready→active 3m ago" (at 80 columns a title alone can fill a line)."""
     line = Text(no_wrap=True, overflow="ellipsis", end="")
-    line.append(f"#{task.id} ", style="bold")
+    line.append(f"{one_line(task_label(task.host, task.id), 60)} ", style="bold")  # gpu1 #12 with hosts
     line.append(one_line(task.title, 300))
     line.append(f"\n{one_line(task.state, 20)}")
     if task.project:

@@ -16,7 +16,7 @@ from textual.strip import Strip
 from ...model.groups import Group
 from ...model.snapshots import TaskRow
 from .row_paint import RowPainter, line_text
-from .table_rows import TableRows
+from .table_rows import TableRows, row_key
 from .task_cells import (  # noqa: F401  (the column sets, re-exported)
     NARROW_BELOW,
     NARROW_COLUMNS,
@@ -83,6 +83,8 @@ class TaskTable(ScrollView, can_focus=True):
         self._made = TableRows(self._task_cells, self._heading_cells, self._fold_cells)
         self._tasks = self._made.tasks  # row key → its task (the same dict, kept by _made)
         self._columns, self._title_width = columns_for(120)
+        self._width = 120
+        self._hosts = False  # rows of several hosts: the host column
         self._last: tuple[Sequence[Group], float] | None = None
         self._unfolded = False
         self._folded: frozenset[str] = frozenset()
@@ -247,11 +249,19 @@ class TaskTable(ScrollView, can_focus=True):
 
     def fit_width(self, width: int) -> None:
         """Choose the columns for this width; redraw if they changed."""
-        columns, title_width = columns_for(width)
+        self._width = width
+        columns, title_width = columns_for(width, self._hosts)
         if (columns, title_width) == (self._columns, self._title_width):
             return
         self._columns, self._title_width = columns, title_width
         self._restyle()
+
+    def set_hosts(self, hosts: bool) -> None:
+        """Rows of several hosts (issue 23): a host column, or none."""
+        if hosts != self._hosts:
+            self._hosts = hosts
+            self._header = None
+            self.fit_width(self._width)
 
     # --- drawing ------------------------------------------------------------------------
 
@@ -389,8 +399,8 @@ class TaskTable(ScrollView, can_focus=True):
         key = self.cursor_key()
         return self._tasks.get(key) if key else None
 
-    def select_task(self, task_id: int) -> bool:
-        return self.select_key(f"t:{task_id}")
+    def select_task(self, task_id: int, host: str = "") -> bool:
+        return self.select_key(row_key(host, task_id))
 
     def select_first_task(self) -> bool:
         """Put the cursor on the first task listed, not the heading above it
