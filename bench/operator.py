@@ -152,6 +152,9 @@ async def operator_session(tmux: Tmux, meta: dict[str, Any], data_dir: Path, run
         t, _ = await poll_until(ctl, list_ready(n_tasks), 120)
         out["first_screen_ms"] = None if t is None else round((t - s.t_start) * 1000, 1)
         s.resolve_pid()
+        # What the first screen did without is read in the background: the
+        # changes are timed once it is (the CLI quiet for a moment).
+        out["settled_after_s"] = round(await _quiet(s.pid), 1)
         await _latency(out, ctl, writer, sc, n_list=n_list, n_task=n_task, n_socket=n_socket,
                        timeout=timeout, poll=poll, rng=random.Random(seed))
         for op, args in sc.cleanup_ops():  # the sessions and tasks it added, gone
@@ -270,18 +273,7 @@ async def _idle(out: dict[str, Any], ctl: Control, pid: int, writer: WriterProc,
     subscribed_s = now() - t_sub
     if subs["unwatched"]:
         out["notes"].append(f"idle: running sessions not subscribed: {subs['unwatched']}")
-    # First let the reads the last changes caused finish: wait for a quiet
-    # second (< 2 % of a core) or two alike (within 1.5 points, < 30 %), at most 30 s.
-    t_settle = now()
-    prev = None
-    while now() - t_settle < 30:
-        a = cpu_seconds(pid)
-        await asyncio.sleep(1.0)
-        use = cpu_seconds(pid) - a
-        if use < 0.02 or (prev is not None and abs(use - prev) < 0.015 and use < 0.3):
-            break
-        prev = use
-    settle_s = now() - t_settle
+    settle_s = await _quiet(pid, 1.0)
     shown = next((ln.strip() for ln in await ctl.capture() if ln.strip()), "")
     r0 = await writer.requests()
     c0, t0 = cpu_seconds(pid), now()
@@ -313,6 +305,21 @@ async def _idle(out: dict[str, Any], ctl: Control, pid: int, writer: WriterProc,
                              for tid in wk1 if wk1[tid] - wk0.get(tid, 0) > 0}
     out["tau_cost"] = {"idle": _per_minute(r0, r1, t1 - t0)}
     return t0
+
+
+async def _quiet(pid: int, step: float = 0.25, limit: float = 30.0) -> float:
+    """Wait until the CLI is quiet: a ``step`` under 2 % of a core, or two
+    alike (within 1.5 points, under 30 %); at most ``limit`` s. Returns the wait."""
+    t0 = now()
+    prev = None
+    while now() - t0 < limit:
+        a = cpu_seconds(pid)
+        await asyncio.sleep(step)
+        use = (cpu_seconds(pid) - a) / step
+        if use < 0.02 or (prev is not None and abs(use - prev) < 0.015 and use < 0.3):
+            break
+        prev = use
+    return now() - t0
 
 
 async def _after_quiet(out: dict[str, Any], ctl: Control, writer: WriterProc, sc: Scenario,

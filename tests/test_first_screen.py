@@ -45,7 +45,15 @@ async def test_first_list_then_the_rest_of_the_links(kit: StoreKit, monkeypatch:
         for k in (1, 2):
             kit.add_session(f"f{i}-{k}")
             kit.link(i, f"f{i}-{k}", "worker", BASE_MS - i * H)
+    whole = Store(kit.data_dir, kit.runtime_dir)  # a script's or a feed's: everything at once
+    await whole.open()
+    try:
+        once = {t.id: t.session_count for t in (await whole.read_task_list()).tasks}
+        assert once == _truth(kit) and not whole.usage_pending()
+    finally:
+        await whole.close()
     store = Store(kit.data_dir, kit.runtime_dir)
+    store.first_screen_first()  # the app's
     await store.open()
     try:
         first = {t.id: t for t in (await store.read_task_list()).tasks}
@@ -90,6 +98,7 @@ async def test_queued_tasks_sessions_follow_the_first_screen(kit: StoreKit,
     kit.link(8, "p8", "planner", BASE_MS)
     kit.live("p8", "Thinking")
     store = Store(kit.data_dir, kit.runtime_dir)
+    store.first_screen_first()
     await store.open()
     try:
         first = {t.id: t for t in (await store.read_task_list()).tasks}

@@ -25,7 +25,7 @@ from tests.harness import make_app, screen_text, wait_for_text, wait_until
 from tests.ptykit import PtyApp
 from tests.storekit import StoreKit, assistant, user
 from tests.test_scripts import Watch
-from tui.ui.app import MIN_CYCLE_S
+from tui.ui.app import MIN_CYCLE_S, READ_BURST
 from tui.ui.screens.task import TaskScreen
 from tui.ui.widgets.filter_box import FilterBox
 from tui.ui.widgets.session_card import SessionCard
@@ -113,7 +113,7 @@ def test_list_says_which_live_sessions_are_stalled_by_the_rule(stall_store: Stor
 
 async def test_a_stream_of_commits_is_read_at_most_25_times_a_second(fleet: StoreKit) -> None:
     """Under a busy writer (200 commits a second) the dashboard reads and redraws
-    at most once per MIN_CYCLE_S (40 ms): the commits in between coalesce, and
+    at most once per MIN_CYCLE_S (40 ms) on average: the commits in between coalesce, and
     the terminal keeps its share of the machine. Measured between the end of a
     read that showed something and the start of the next, which only a slower
     machine can widen: never a timing target."""
@@ -135,10 +135,12 @@ async def test_a_stream_of_commits_is_read_at_most_25_times_a_second(fleet: Stor
             await pilot.pause(0.1)  # the writer's 3 s: the scenario
         out, err = writer.communicate(timeout=60)
         assert writer.returncode == 0 and json.loads(out)["errors"] == [], err
-    shown = [i for i, (_, _, changed) in enumerate(reads) if changed]
+    shown = [start for start, _, changed in reads if changed]
     assert len(shown) >= 5, f"too few reads to judge: {reads}"
-    gaps = [reads[i + 1][0] - reads[i][1] for i in shown if i + 1 < len(reads)]
-    assert min(gaps) >= MIN_CYCLE_S - 0.002, sorted(gaps)[:5]
+    # A few may follow each other (READ_BURST: a change that takes two or
+    # three reads shows at once); over any second, the cap holds.
+    most = max(sum(1 for t in shown if s <= t < s + 1.0) for s in shown)
+    assert most <= 1.0 / MIN_CYCLE_S + READ_BURST, sorted(shown)
 
 
 # --- keys: r, Tab, h ------------------------------------------------------------------------

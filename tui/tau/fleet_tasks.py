@@ -28,8 +28,8 @@ RELEVANT_FINISHED = 60
 #: the Active group holds fewer than FIRST_PAGE (the next groups show too).
 DEFER_ABOVE = 300
 FIRST_PAGE = 60
-#: Deferred tasks made relevant per step (about 1,300 sessions: ~30 ms to read).
-DEFER_STEP = 150
+#: Deferred tasks made relevant per step (about 450 sessions: ~8 ms to read).
+DEFER_STEP = 50
 #: Finished tasks (newest first) whose links a first read of a large store
 #: takes before the first screen (the Finished group's first pages).
 FIRST_FINISHED = 200
@@ -73,6 +73,11 @@ class TaskTables:
         self._recent: set[int] = set()
         self._recount = True
         self._deferred: list[int] = []  # relevant tasks whose sessions come later
+        #: Only the first screen's part of a large store on the first read (the
+        #: rest later: `fill_links`, `count_deferred`). Off unless the reader
+        #: finishes the rest (the app does, in the background): a script or
+        #: a feed that reads once must get everything.
+        self.first_screen_first = getattr(self, "first_screen_first", False)
         #: Only some tasks were read (`read_some`): the next refresh starts afresh.
         self.partial = False
 
@@ -223,6 +228,8 @@ class TaskTables:
         """The tasks whose links a first read of a large store takes before
         the first screen: every relevant one, and the newest finished ones
         the Finished group shows (its first pages); then the rest, newest first."""
+        if not self.first_screen_first:
+            return [], []  # everything now
         finished: list[tuple[int, int]] = []
         first: list[int] = []
         for tid, r in self.rows.items():
@@ -304,7 +311,8 @@ class TaskTables:
         self._finished = finished
         self._recent = {tid for _, tid in finished[-RELEVANT_FINISHED:]} if finished else set()
         now.extend(self._recent)
-        if len(now) + len(later) <= DEFER_ABOVE or len(now) < FIRST_PAGE:
+        if (not self.first_screen_first or len(now) + len(later) <= DEFER_ABOVE
+                or len(now) < FIRST_PAGE):
             now, later = now + later, []
         self._counted, self._holders = {}, {}
         self._recount = False

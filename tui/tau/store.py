@@ -291,6 +291,11 @@ class Store:
             out.append(seen[2])
         return tuple(out)
 
+    def first_screen_first(self) -> None:
+        """Read a large store's first screen first, the rest after it: for a
+        reader that then calls `count_usage` until it says done (the app)."""
+        self._fleet.tasks.first_screen_first = True
+
     def usage_pending(self) -> bool:
         """Whether some session's token and cost sums are still being counted,
         or the links of long-finished tasks still read (the first screen of a
@@ -312,8 +317,10 @@ class Store:
                 if self._db.tasks.conn is None:
                     return False  # (the file went away: what was read is forgotten)
                 await self._db.guarded("tasks", lambda: tasks.fill_links(self._db.tasks))
+                self.live.changes.poke()  # their rows say more now: a read of its own each
                 return True
             if tasks.relevant_pending():  # the sessions of the groups below the first screen
                 await self._fleet.refresh_tau(frozenset(tasks.count_deferred()))
+                self.live.changes.poke()
                 return True
             return await self._usage.count_next(self._db, self._fleet.sessions.stats)
