@@ -98,12 +98,13 @@ async def apoll(predicate: Callable[[], object | Awaitable[object]], timeout: fl
 def make_app(where: Any, runtime_dir: Path | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
     """The real app on a real store: ``where`` is a `StoreKit` (its data and
     runtime directories), a data directory, or a `Store` made by the test (a
-    socket found its own way). ``kwargs`` go to `SessionTopApp` (clock, poll,
+    socket found its own way), or a `tui.hosts.Hosts`. ``kwargs`` go to `SessionTopApp` (clock, poll,
     notify, config, watch, tick...)."""
+    from tui.hosts import Hosts
     from tui.tau.store import Store
     from tui.ui.app import SessionTopApp
 
-    if isinstance(where, Store):
+    if isinstance(where, (Store, Hosts)):  # (Hosts: this machine's store and remote hosts, issue 23)
         return SessionTopApp(where, **kwargs)
     data_dir = getattr(where, "data_dir", None)
     if data_dir is not None:

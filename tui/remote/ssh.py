@@ -39,8 +39,11 @@ def remote_word(word: str) -> str:
     return m.group(0) + (shlex.quote(rest) if rest else "")
 
 
-def feed_words(data_dir: str | None, runtime_dir: str | None, extra: tuple[str, ...] = ()) -> list[str]:
-    words = ["feed"]
+def feed_words(data_dir: str | None, runtime_dir: str | None, extra: tuple[str, ...] = (),
+               sub: tuple[str, ...] = ("feed",)) -> list[str]:
+    """sessiontop's words there: ``feed`` (or ``sub``: ``list --json`` for the
+    scripts) with tau's directories on that host."""
+    words = list(sub)
     if data_dir:
         words += ["--data-dir", data_dir]
     if runtime_dir:
@@ -67,9 +70,10 @@ class SshTransport:
         if not self.destination or self.destination.startswith("-"):
             raise ValueError(f"ssh destination {self.destination!r}: a host, user@host or a Host alias")
 
-    def argv(self) -> list[str]:
+    def argv(self, sub: tuple[str, ...] = ("feed",)) -> list[str]:
+        """ssh running ``sessiontop feed`` there (``sub``: another subcommand's words)."""
         words = shlex.split(self.command) or ["sessiontop"]
-        words += feed_words(self.data_dir, self.runtime_dir, self.feed_options)
+        words += feed_words(self.data_dir, self.runtime_dir, self.feed_options if sub == ("feed",) else (), sub)
         line = " ".join(remote_word(w) for w in words)
         return [self.ssh, "-o", "BatchMode=yes", *self.ssh_options, *SSH_DEFAULTS, "-T", "--",
                 self.destination, line]
@@ -86,8 +90,9 @@ class LocalTransport:
     command: tuple[str, ...] = (sys.executable, "-m", "tui")
     via_ssh = False
 
-    def argv(self) -> list[str]:
-        return [*self.command, *feed_words(self.data_dir, self.runtime_dir, self.feed_options)]
+    def argv(self, sub: tuple[str, ...] = ("feed",)) -> list[str]:
+        extra = self.feed_options if sub == ("feed",) else ()
+        return [*self.command, *feed_words(self.data_dir, self.runtime_dir, extra, sub)]
 
 
 Transport = SshTransport | LocalTransport

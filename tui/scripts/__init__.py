@@ -14,6 +14,9 @@ import asyncio
 import sys
 from pathlib import Path
 
+from ..command.config import ConfigError
+from ..command.config import load as load_config
+from ..command.hosts_config import HostEntry, pick
 from ..command.options import OneLineParser
 
 #: What each command does (its --help, and `sessiontop --help`).
@@ -33,6 +36,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
         p.add_argument("--runtime-dir", type=Path, default=None,
                        help="tau's runtime directory holding tau.sock (default: $XDG_RUNTIME_DIR/tau, "
                             "else ~/.tau, else /tmp/tau-*/)")
+        p.add_argument("--host", action="append", default=None, metavar="NAME",
+                       help="this host too (repeatable): a [hosts.NAME] of the config file, or an ssh "
+                            "destination (default: every [hosts.NAME]); each task and line says its host")
+        p.add_argument("--no-local", action="store_true", help="leave this machine out (the hosts only)")
         if name == "list":
             p.add_argument("task_ids", nargs="*", type=int, metavar="TASK_ID", help="only these tasks")
         else:
@@ -46,6 +53,14 @@ def main(argv: list[str]) -> int:
     """``argv``: the command's name, then its arguments."""
     args = parse(argv)
     try:
+        args.hosts = hosts_for(args)
+    except (ConfigError, ValueError) as exc:
+        print(f"sessiontop: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "list" and args.hosts:  # issue 23: every host's tasks, each saying its host
+            from .hosts import run_list_hosts
+            return asyncio.run(run_list_hosts(args))
         if args.command == "list":
             from .listing import run_list
             return asyncio.run(run_list(args))
@@ -58,6 +73,15 @@ def main(argv: list[str]) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def hosts_for(args: argparse.Namespace) -> tuple[HostEntry, ...]:
+    """The hosts shown beside this machine: ``--host``, else the config's
+    ``[hosts.NAME]`` (as the dashboard shows them); ValueError for a mistake."""
+    hosts = pick(load_config().hosts, args.host)
+    if args.no_local and not hosts:
+        raise ValueError("--no-local leaves nothing: name a host (--host NAME, or [hosts.NAME] in the config)")
+    return hosts
 
 
 def list_main(argv: list[str]) -> int:

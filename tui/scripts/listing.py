@@ -22,7 +22,7 @@ from ..model.snapshots import TaskSessionInfo
 from ..notify.observe import FleetState, Observer
 from ..notify.settings import load
 from ..notify.stall import StallRule, median_gaps
-from .common import OK, FAILED, check_readable, one_line, open_store
+from .common import OK, FAILED, Unreadable, check_readable, one_line, open_store
 
 
 def record(info: TaskSessionInfo) -> dict[str, Any]:
@@ -91,9 +91,9 @@ def text_lines(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-async def run_list(args: argparse.Namespace) -> int:
-    """Print the document; 0, or 1 with one line on stderr if the store cannot
-    be read or a task asked for is not there (nothing printed if none is)."""
+async def local_document(args: argparse.Namespace) -> tuple[dict[str, Any], FleetState]:
+    """This machine's document (and the picture it says); the reason, in one
+    line, as the exception's text if the store cannot be read."""
     store = None
     try:
         store = await open_store(args)
@@ -102,13 +102,22 @@ async def run_list(args: argparse.Namespace) -> int:
         # The role medians only matter for a live session's stall flag.
         live = any(s.info.is_live for s in state.sessions.values())
         rule = StallRule(load(), await median_gaps(store) if live else None)
-        doc = document(state, rule)
-    except Exception as exc:  # noqa: BLE001 - one line, exit 1
-        print(f"sessiontop: {one_line(exc, store)}", file=sys.stderr)
-        return FAILED
+        return document(state, rule), state
+    except Exception as exc:  # noqa: BLE001 - one line
+        raise Unreadable(one_line(exc, store)) from None
     finally:
         if store is not None:
             await store.close()
+
+
+async def run_list(args: argparse.Namespace) -> int:
+    """Print the document; 0, or 1 with one line on stderr if the store cannot
+    be read or a task asked for is not there (nothing printed if none is)."""
+    try:
+        doc, state = await local_document(args)
+    except Unreadable as exc:
+        print(f"sessiontop: {exc}", file=sys.stderr)
+        return FAILED
     missing = [t for t in args.task_ids if t not in state.tasks]
     if missing and len(missing) == len(set(args.task_ids)):
         print(f"sessiontop: no task {', '.join(f'#{t}' for t in missing)}", file=sys.stderr)

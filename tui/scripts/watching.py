@@ -21,9 +21,11 @@ import re
 import signal
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from ..model.hosts import LOCAL_HOST
 from ..notify.engine import TOLD_STATES, Engine, Event
 from ..notify.observe import Observer
 from ..notify.settings import load
@@ -62,7 +64,8 @@ def emit(event: Event | dict[str, Any], as_json: bool) -> None:
     else:
         when = time.strftime("%H:%M:%S", time.localtime(data["at"]))
         mark = f" [{data['notify']}]" if data.get("notify") else ""
-        sys.stdout.write(f"{when} {data['kind']}{mark}: {data['message']}\n")
+        host = f"{data['host']} " if data.get("host") else ""
+        sys.stdout.write(f"{when} {host}{data['kind']}{mark}: {data['message']}\n")
     sys.stdout.flush()
 
 
@@ -111,6 +114,10 @@ async def run_watch(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"sessiontop: {exc}", file=sys.stderr)
         return USAGE
+    if args.hosts and args.no_local:  # issue 23: the hosts' lines only
+        from .hosts import watch_hosts_only
+
+        return await watch_hosts_only(args, lambda data: emit(data, args.json))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -118,6 +125,7 @@ async def run_watch(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
     store: Store | None = None
     follower: Follower | None = None
+    hosts = None
     try:
         store = await open_store(args)
         follower = Follower(store, stop, args.json)
@@ -127,11 +135,17 @@ async def run_watch(args: argparse.Namespace) -> int:
         follower.engine.step(await follower.observer.take())  # the baseline
         check_readable(store)
         if since is not None:
-            for ev in await replay(store, since):
-                emit(ev, args.json)
+            for ev in await replay(store, since):  # (this machine's; a host replays nothing)
+                emit({**ev, "host": LOCAL_HOST} if args.hosts else ev, args.json)
         last = follower.engine.last
         print(f"sessiontop: watching {store.data_dir} ({len(last.tasks) if last else 0} tasks; "
               f"tau server {'up' if store.live.up else 'down'})", file=sys.stderr, flush=True)
+        if args.hosts:  # issue 23: each host's lines too, every line saying its host
+            from .hosts import HostWatch
+
+            follower.host = LOCAL_HOST
+            hosts = HostWatch(args.hosts, lambda data: emit(data, args.json))
+            await hosts.open()
         # The stall thresholds' medians: read beside the watch, not before it
         # (a stall is minutes away; the floor holds until then).
         medians = asyncio.create_task(median_gaps(store))
@@ -147,6 +161,8 @@ async def run_watch(args: argparse.Namespace) -> int:
         print(f"sessiontop: {one_line(exc, store)}", file=sys.stderr)
         return FAILED
     finally:
+        if hosts is not None:
+            await hosts.close()
         if follower is not None:
             await follower.close()
         if store is not None:
@@ -159,6 +175,8 @@ class Follower:
 
     def __init__(self, store: Store, stop: asyncio.Event, as_json: bool) -> None:
         self.store, self.stop, self.as_json = store, stop, as_json
+        #: With hosts, this machine's name on each of its lines.
+        self.host: str | None = None
         self.observer = Observer(store)
         self.engine = Engine(StallRule(load()))
         self.wake = asyncio.Event()
@@ -199,7 +217,7 @@ class Follower:
                 break
             try:
                 for ev in engine.step(await self.observer.take()):
-                    emit(ev, self.as_json)
+                    emit(ev if self.host is None else replace(ev, host=self.host), self.as_json)
             except BrokenPipeError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a bad read is said, the watch goes on
