@@ -11,11 +11,11 @@ the thresholds are lowered so that a small store is "large".
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 
 import pytest
 
+from tests.harness import apoll
 from tests.storekit import BASE_MS, StoreKit
 from tui.tau.store import Store
 
@@ -109,11 +109,10 @@ async def test_queued_tasks_sessions_follow_the_first_screen(kit: StoreKit,
         final = {t.id: t for t in (await store.read_task_list()).tasks}
         assert all(final[i].last_activity is not None for i in range(1, 9))
         assert final[8].session_count == 2
-        for _ in range(300):  # the server's answer to the subscription it now asks for
-            if final[8].live_count == 1:
-                break
-            await asyncio.sleep(0.05)
-            final = {t.id: t for t in (await store.read_task_list()).tasks}
-        assert final[8].live_count == 1  # the planner tau's server says runs
+        async def planner_live() -> bool:  # the server's answer to the subscription it now asks for
+            final.update({t.id: t for t in (await store.read_task_list()).tasks})
+            return final[8].live_count == 1
+
+        await apoll(planner_live, what="the planner tau's server says runs, live")
     finally:
         await store.close()
