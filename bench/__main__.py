@@ -110,7 +110,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--open-repeats", type=int, default=None, help="transcript opens (default 5; --quick 2)")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: cold, inapp (disk "
                                                "path in-app), socket (socket path in-app), poll, "
-                                               "operator, open, big")
+                                               "operator, open, big, hosts (remote hosts through "
+                                               "ssh: bench/hosts.py, its own bench/hosts.json)")
     ap.add_argument("--calm", type=float, default=0.3,
                     help="before each measurement, wait until at most this share of the machine's "
                          "CPUs is busy with other work (default 0.3; 1 never waits)")
@@ -317,6 +318,15 @@ async def amain(args: argparse.Namespace) -> int:
                 results["big_transcript"]["made_by"] = run_no
             except Exception as exc:  # noqa: BLE001
                 log(f"B: FAILED: {exc!r}")
+                traceback.print_exc()
+        if "hosts" not in args.skip:  # issue 23 (bench/hosts.py): its own results file
+            from . import hosts as hosts_bench
+
+            try:
+                hargs = hosts_bench.parse_args(["--quick"] if args.quick else [])
+                hosts_bench.save(await hosts_bench.run(hargs), hargs.out)
+            except Exception as exc:  # noqa: BLE001
+                log(f"hosts: FAILED: {exc!r}")
                 traceback.print_exc()
     finally:
         tmux.kill_server()

@@ -178,8 +178,7 @@ async def test_a_hosts_notification_is_told_with_its_name_and_its_stall_is_on_it
         await wait_until(pilot, told, what="gpu1's event told")
         event = told()[0]
         assert event.message.startswith("gpu1: ") and "#42" in event.message and "failed" in event.message
-        # gpu1's stalled session: marked on gpu1's #42 (its engine's word), not on this machine's rows
-        # of the same ids' hosts.
+        # gpu1's stalled session: marked on gpu1's #42 (gpu1's engine's word), on no other row.
         await wait_until(pilot, lambda: "stalled" in row(app, "gpu1", 42), what="gpu1 #42 stalled")
         assert "stalled" not in row(app, "gpu1", 1)
         # The `!` screen: the notification as told, and the stall under its own host's id.
@@ -199,3 +198,18 @@ async def test_hosts_only_no_local_store(gpu1: StoreKit) -> None:
         assert "this machine has no tau" in text and "– local" in text
         await pilot.press("enter")  # the first row: gpu1's #42 (newest activity)
         await wait_for_all(pilot, app, "gpu1 #42", "tokenizing")
+
+
+async def test_what_a_host_sends_is_shown_literally(fleet: StoreKit, gpu1: StoreKit) -> None:
+    gpu1.add_task(7, "[@click=app.quit]quit[/] \x1b[31mred\x1b[0m \u202eevil", "active", updated_at=BASE_MS)
+    app = make_app(hosts(fleet, gpu1))
+    async with running(app) as pilot:
+        await wait_until(pilot, lambda: "[@click=app.quit]quit[/]" in (row(app, "gpu1", 7) or ""),
+                         what="the title as written")
+        text = row(app, "gpu1", 7)
+        assert "\\x1b[31mred" in text and "\x1b" not in text
+        assert app.screen.select_task(7, "gpu1")
+        await pilot.press("enter")  # a click action in a title is text, not an action
+        await wait_for(pilot, app, "gpu1 #7")
+        await wait_for(pilot, app, "\\u202eevil")  # the task screen's title, in full
+        assert app.is_running and "\u202e" not in screen_text(app)
