@@ -48,11 +48,15 @@ class LinkTable:
         self.pending: list[int] = []
         self.cut = 0
         self._roles: dict[str, str] = {}
+        self.unindexed: set[int] = set()  # tasks whose links are not in session_tasks
 
-    def add(self, rows: Iterable[Sequence[object]]) -> set[int]:
+    def add(self, rows: Iterable[Sequence[object]], *, index: bool = True) -> set[int]:
         """Keep these (rowid, task_id, session_id, role, created_at) rows; the
-        tasks they belong to."""
-        links, session_tasks, roles, top = self.links, self.session_tasks, self._roles, self.rowid
+        tasks they belong to. ``index=False``: not in ``session_tasks`` (the
+        long-finished tasks `fill` reads: their sessions are never read, so
+        nothing looks them up; 11 MB on a large store) until `index`."""
+        links, roles, top = self.links, self._roles, self.rowid
+        session_tasks = self.session_tasks if index else {}
         touched: set[int] = set()
         for rowid, task_id, sid, role, created in rows:
             # tau's rows are well typed; convert only what is not (a large
@@ -74,7 +78,21 @@ class LinkTable:
         self.rowid = top
         for tid in touched:
             links[tid].sort(key=lambda link: link[2])  # by created_at, then rowid (stable)
+        if not index:
+            self.unindexed |= touched
         return touched
+
+    def index(self, tid: int) -> None:
+        """Put a task's links in ``session_tasks`` (it became relevant)."""
+        if tid in self.unindexed:
+            self.unindexed.discard(tid)
+            session_tasks = self.session_tasks
+            for sid, _, _ in self.links.get(tid, ()):
+                held = session_tasks.get(sid)
+                if held is None:
+                    session_tasks[sid] = (tid,)
+                elif tid not in held:
+                    session_tasks[sid] = held + (tid,)
 
     async def refresh(self, conn: aiosqlite.Connection, schema: Schema,
                       plan: Callable[[], tuple[list[int], list[int]]]) -> tuple[bool, set[int], bool]:
@@ -132,6 +150,6 @@ class LinkTable:
             ids = part[i:i + CHUNK]
             touched |= self.add(await conn.execute_fetchall(
                 f"SELECT rowid, {cols} FROM task_sessions WHERE task_id IN "
-                f"({','.join('?' * len(ids))}) AND rowid <= ?", (*ids, self.cut)))
+                f"({','.join('?' * len(ids))}) AND rowid <= ?", (*ids, self.cut)), index=False)
         self.rowid = max(rowid, self.rowid)
         return touched

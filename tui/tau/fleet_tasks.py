@@ -341,6 +341,7 @@ class TaskTables:
 
     def _count(self, tid: int) -> None:
         """Count a relevant task's sessions (those it has now)."""
+        self._lt.index(tid)
         sids = tuple(sid for sid, _, _ in self.links.get(tid, ()))
         self._counted[tid] = sids
         holders, relevant = self._holders, self.relevant

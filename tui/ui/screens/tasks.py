@@ -52,6 +52,7 @@ class TaskListScreen(DataScreen):
         self.folded: frozenset[str] = frozenset()
         #: htop's F: the order held as it was (task id → place), None: sorted live.
         self.frozen: dict[int, int] | None = None
+        self._found: tuple[TaskTable, StatusLine] | None = None
         self._grouper = Grouper()  # regroups only the tasks that changed
         self._arranger = Arranger()  # reverses or holds only the groups that changed
         self._shown_groups: list = []
@@ -85,9 +86,32 @@ class TaskListScreen(DataScreen):
             self.snapshot = data
             self._redraw(from_data=True)
 
+    def apply_status(self, status: StoreStatus, refresh: RefreshState) -> None:
+        line = self._widgets()[1]
+        if line is None:
+            super().apply_status(status, refresh)
+        else:
+            line.show(status, refresh, self.now())
+
     def tick(self, now: float) -> None:
-        super().tick(now)
-        self.query_one(TaskTable).tick(now)
+        table, line = self._widgets()
+        if table is None or line is None:  # (not composed yet)
+            super().tick(now)
+            return
+        line.tick(now)
+        table.tick(now)
+
+    def _widgets(self) -> tuple[TaskTable | None, StatusLine | None]:
+        """The table and the status line, found once (a DOM query on every
+        read and every second was a tenth of an idle dashboard's CPU)."""
+        if self._found is not None and not all(w.is_attached for w in self._found):
+            self._found = None  # (torn down, or being)
+        if self._found is None:
+            try:
+                self._found = (self.query_one(TaskTable), self.query_one(StatusLine))
+            except NoMatches:
+                return None, None
+        return self._found
 
     def on_resize(self) -> None:
         self.query_one(TaskTable).fit_width(self.size.width)

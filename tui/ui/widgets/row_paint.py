@@ -18,8 +18,10 @@ from rich.text import Text
 
 #: (key, label, width) of each column shown.
 Columns = Sequence[tuple[str, str, int]]
-#: Cells kept at most; beyond, the cache starts afresh (a screen shows a few hundred).
-CACHE_LIMIT = 20_000
+#: Cells kept at most; beyond, the cache starts afresh (a screen shows ~450:
+#: 50 rows of 9 cells). At 20,000 a busy list kept ~20 MB of segments for
+#: cells long gone (each update of a row is new cells) before the first clear.
+CACHE_LIMIT = 2_000
 
 
 def fitted(cell: Text, width: int) -> Text:

@@ -41,7 +41,7 @@ class TableRows:
         #: Row key → its task (task rows only).
         self.tasks: dict[str, TaskRow] = {}
         #: Task key (its id; (host, id) with hosts) → (the row its cells were made from, the cells).
-        self.cells: dict[object, tuple[TaskRow, Cells]] = {}
+        self.cells: dict[object, tuple[TaskRow, Cells, Row]] = {}
         self.parts: dict[str, Part] = {}
 
     def clear(self) -> None:
@@ -95,11 +95,14 @@ class TableRows:
         for t in group.tasks:
             ck = (t.host, t.id) if t.host else t.id
             hit = cache.get(ck)
-            cells = hit[1] if hit is not None and (hit[0] is t or hit[0] == t) else make(t, now)
-            cache[ck] = (t, cells)
-            key = f"t:{t.id}@{t.host}" if t.host else f"t:{t.id}"
-            tasks[key] = t
-            part.append((key, cells))
+            if hit is not None and hit[0] is t:  # unchanged: the same row (the table skips it)
+                row = hit[2]
+            else:
+                cells = hit[1] if hit is not None and hit[0] == t else make(t, now)
+                row = (f"t:{t.id}@{t.host}" if t.host else f"t:{t.id}", cells)
+                cache[ck] = (t, cells, row)
+            tasks[row[0]] = t
+            part.append(row)
         if group.folded or (unfolded and group.key == "finished"):
             part.append((f"fold:{group.key}", self._fold_cells(group, unfolded)))
         return part
@@ -107,7 +110,7 @@ class TableRows:
     def retick(self, index: int, row: Row, task: TaskRow) -> None:
         """Row ``index`` (of the last `build`) has a new age: keep it in its
         group's rows, which the next `build` may hand back as they are."""
-        self.cells[(task.host, task.id) if task.host else task.id] = (task, row[1])
+        self.cells[(task.host, task.id) if task.host else task.id] = (task, row[1], row)
         start = 0
         for _, _, _, part in self.parts.values():
             if index < start + len(part):
