@@ -4,7 +4,11 @@ Why: tasks must move the way tau moves them (TAU.md §4.4, §4.6): the
 scheduler dispatches a planner, refiner, worker or reviewer into the task's
 placeholder subtree, owners are set and cleared as tasks_db.rs does, finished
 tasks get their placeholder subtree archived, orchestrators chat and file new
-tasks. One call of ``choose`` picks one such change with the fleet's seeded RNG.
+tasks. Orchestrators and tau's task system also queue messages for sessions
+(`tui.demo.queueing`): one for a running session is fed into its turn before
+its next LLM call (steering), or waits if the turn ends first; tau's "plugins
+reloaded" note waits for the session's next run. One call of ``choose`` picks
+one such change with the fleet's seeded RNG.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import content as c
+from . import queueing
 from .build import TERMINAL
 
 if TYPE_CHECKING:
@@ -22,6 +27,12 @@ DRIVER_ROLE = {"planning": "planner", "refining": "refiner", "active": "worker",
                "interactive": "interactive"}
 BAD = frozenset({"error", "panicked", "cancelled"})
 MAX_IN_FLIGHT = 6  # below tau's 8: keeps the screen readable
+#: Runs at once, at most, before the board starts another: each live run
+#: stores a message every few seconds, and the task list (newest activity
+#: first) moves a row each time another task's session stores one.
+MAX_LIVE = 2
+#: States whose next move starts a run (the rest only change the task's state).
+STARTS_A_RUN = frozenset({"ready", "planning", "refining", "active", "review", "interactive"})
 OPEN_TARGET = 10   # file new tasks while fewer than this many are open
 
 Task = tuple[Any, ...]  # id, project, title, state, held, no_merge, branch, placeholder
@@ -43,24 +54,31 @@ def choose(fleet: Fleet, *, advance_runs: bool) -> str:
         "SELECT r.from_task FROM task_relations r JOIN tasks t ON t.id = r.to_task"
         " WHERE r.relation = 'depends_on' AND t.state NOT IN ('merged','closed')")}
     live = fleet.live_runs()
+    full = len(live) >= MAX_LIVE
     in_flight = sum(t[3] in IN_FLIGHT for t in tasks)
     cands: list[tuple[float, tuple[Any, ...]]] = []
     if advance_runs:
         cands += [(4.0, ("advance", sid)) for sid in live]
     for t in tasks:
         mine = [(s, r) for s, r in links.get(t[0], []) if r not in ("creator", "contributor") and s in sess]
-        if any(s in live for s, _ in mine):
+        if any(s in live for s, _ in mine) or (full and t[3] in STARTS_A_RUN):
             continue
         weight = {"ready": 1.5 if not t[4] and t[0] not in blocked and in_flight < MAX_IN_FLIGHT else 0,
                   "approved": 1.2, "merging": 1.2, "interactive": 0.25}.get(t[3], 2.0)
         if weight:
             cands.append((weight, ("task", t, mine)))
-    for sid in fleet.orchestrators():
+    for sid in fleet.orchestrators() if not full else ():
         if not fleet.waiting(sid):
             cands.append((0.4 if sid not in live else 0.01, ("chat", sid)))
     open_count = sum(t[3] != "interactive" for t in tasks)
     if open_count < 2 * OPEN_TARGET:
         cands.append((1.2 if open_count < OPEN_TARGET else 0.03, ("file", tasks, links)))
+    if live:  # a message for a running session: steering (or it waits, if the turn ends first)
+        cands.append((0.5, ("steer", live)))
+    idle_workers = [s for t in tasks if t[3] in IN_FLIGHT for s, r in links.get(t[0], [])
+                    if r == "worker" and s in sess and s not in live]
+    if idle_workers:  # tau's "plugins reloaded" note: queued, no resume
+        cands.append((0.08, ("note", idle_workers)))
     if not advance_runs:  # runs stream on their own: most board ticks find nothing to do
         cands.append((4.0, ("wait",)))
     action = rng.choices([a for _, a in cands], [wt for wt, _ in cands])[0]
@@ -72,7 +90,23 @@ def choose(fleet: Fleet, *, advance_runs: bool) -> str:
         return fleet.chat(action[1])
     if action[0] == "task":
         return _task_action(fleet, action[1], action[2])
+    if action[0] == "steer":
+        return _steer(fleet, rng.choice(action[1]))
+    if action[0] == "note":
+        sid = rng.choice(action[1])
+        queueing.queue(fleet, sid, "[System: plugins reloaded. Tool definitions updated.]", "system",
+                       resume=False)  # dispatch.rs ReloadPlugins: queue_message_to_session
+        return f"{sid}: a note queued"
     return _file(fleet, action[1], action[2])
+
+
+def _steer(fleet: Fleet, target: str) -> str:
+    """An orchestrator's ``session_message`` (or the task system's) to a running session."""
+    ctx, _, _ = fleet._ctx(target)
+    orchs = [s for s in fleet.orchestrators() if fleet.project_of(s) == ctx.project.name and s != target]
+    sender, text = c.steer_text(fleet.rng, ctx, orchs[-1] if orchs else "s1")
+    sid = queueing.queue(fleet, target, text, sender)
+    return f"{sid}: a message queued by {sender}"
 
 
 def set_state(fleet: Fleet, task: Task, new: str, by: str | None, note: str | None = None,

@@ -364,3 +364,24 @@ def compaction_text(rng: random.Random, ctx: Ctx) -> str:
     f = rng.choice(ctx.project.files)
     return (f"## Goal\n{ctx.title}\n\n## Progress\nRead and edited {f}; `{ctx.project.test_cmd}` "
             "was failing on one case, fix in progress.\n\n## Next\nRe-run the tests and commit.")
+
+
+def handoff(rng: random.Random, ctx: Ctx) -> str:
+    """What a retiring session hands its successor (worker.rs ``compose_succeed_handoff``)."""
+    p = ctx.project
+    files = rng.sample(p.files, 2)
+    return (f"Picking up from the previous {p.name} orchestrator: two tasks in flight, one queued."
+            "\n\nFiles referenced in handoff:\n" + "".join(f"- {f}\n" for f in files))
+
+
+#: What orchestrators and tau's task system queue for a session (sender, text);
+#: the sender as tau writes it (worker.rs ``session_message``: "session:<id>").
+def steer_text(rng: random.Random, ctx: Ctx, sender: str) -> tuple[str, str]:
+    t = ctx.task_id
+    return rng.choice((
+        (f"session:{sender}", "Please also run clippy before you commit."),
+        (f"session:{sender}", f"Task #{t} is blocking two others: keep the change small."),
+        (f"session:{sender}", "Heads up: main moved, rebase before you push."),
+        (f"task-system (rebase check task {t})", f"Task {t} transition to review was rejected: branch "
+         f"{ctx.branch} is not rebased on 'main'. Please run `git rebase main` in your worktree."),
+    ))

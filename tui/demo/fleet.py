@@ -7,7 +7,10 @@ whole messages only) and keeps the live truth in a ``TauServer`` in the same
 process, as tau does. Two clocks drive it: ``step()`` makes one change (a
 board move, a run started, or a run advanced to its next write), ``stream_step()``
 advances every live run by one streamed event. The thread does both, the
-stream every ~70 ms and the board every ~120 ms at speed 1.
+stream every ~70 ms and the board every ~2 s at speed 1: a turn lasts tens of
+seconds, a task minutes, and the task list does not reorder under the
+operator's cursor every moment (`tests/test_demo_pace.py`). It also pushes
+tau's ``subscription_usage`` to every subscriber, every 300 s (`usage`).
 
 Data only: no Textual or Rich here (an import-linter contract says so).
 """
@@ -30,9 +33,10 @@ from .build import build_demo_store
 from .runs import LOAD_TICKS, Run
 from .server import TauServer
 from .sink import FleetSink
+from .usage import FIRST_S, INTERVAL_S, UsageWindows
 from .writer import StoreWriter, num
 
-BASE_INTERVAL_S = 0.12    # a board change about eight times a second at speed 1
+BASE_INTERVAL_S = 2.0     # a look at the board every two seconds at speed 1 (most find nothing to do)
 STREAM_INTERVAL_S = 0.07  # one streamed event per live run per tick
 CHAT_OUTCOMES = {"completed": 62, "llm_error": 5, "max_turns": 8, "cancelled": 8, "error": 6, "panicked": 2}
 TASK_OUTCOMES = {"completed": 75, "llm_error": 5, "max_turns": 7, "cancelled": 3, "error": 7, "panicked": 3}
@@ -65,7 +69,9 @@ class DemoFleet:
         self._jitter = random.Random(seed + 1)  # timing only: keeps the change sequence seeded
         self.turns: dict[tuple[int, str], int] = {}
         self.ended: dict[str, str] = {}  # a task session's last outcome, for the board
+        self.has_queued: set[str] = set()  # tau's per-session flag: the next loop drains the queue
         self._runs: dict[str, Run] = {}
+        self._usage = UsageWindows(random.Random(seed + 2), self._clock())
         self._sink = FleetSink(self)
         self._attached = False
         self._local = threading.local()
@@ -128,6 +134,7 @@ class DemoFleet:
             else:
                 self.server.shutdown(restart=True)
             self._runs.clear()
+            self.has_queued.clear()  # a new server: its flags are set again for what waits
             self._attached = True  # tau never restores phases from disk
             resumed: list[str] = []
 
@@ -176,11 +183,15 @@ class DemoFleet:
     def _run(self) -> None:
         try:
             next_step = time.monotonic()
+            next_usage = next_step + FIRST_S / self.speed
             while not self._stop.is_set():
                 try:
                     if time.monotonic() >= next_step:
                         self._change(advance_runs=False)
                         next_step = time.monotonic() + BASE_INTERVAL_S / self.speed * self._jitter.uniform(0.5, 1.5)
+                    if time.monotonic() >= next_usage:
+                        self.push_usage()
+                        next_usage = time.monotonic() + INTERVAL_S / self.speed
                     self._stream()
                 except sqlite3.OperationalError:  # busy past the timeout: skip this change
                     self.skipped += 1
@@ -272,6 +283,20 @@ class DemoFleet:
             return f"{sid}: chat waiting"
         self.start_run(sid)
         return f"{sid}: chat started"
+
+    def push_usage(self) -> None:
+        """tau's periodic ``subscription_usage``, to every subscriber."""
+        with self._lock:
+            self.server.broadcast(self._usage.message(self._clock()))
+
+    def resume_run(self, sid: str) -> Run:
+        """``resume_child_session`` (a queued message for an idle session): live,
+        history and plugins, then Connecting; its engine drains the queue first."""
+        run = self._new_run(sid, "resume", chat=False)
+        self._runs[sid] = run
+        run.tick()
+        self._reap(sid, run)
+        return run
 
     def start_run(self, sid: str, *, queued: int = 0) -> Run:
         """Start a new turn of ``sid``: its first tick, as tau starts one (live,

@@ -108,6 +108,12 @@ class Recorder:
         old.successor = new.key
         return new.key
 
+    def drain(self, sid: str) -> list[str]:
+        return []  # the initial fleet's history has no queue
+
+    def queue(self, target: str, content: str, sender: str) -> str:
+        return target  # (a handoff in the past: its successor's own turns are replayed)
+
     # driving runs
 
     def turn(self, p: Planned, start: int, outcome: str, *, limit: int, compact: bool = False) -> None:

@@ -48,8 +48,8 @@ def attach(fleet: Fleet, *, prime: bool) -> None:
             wire = "Waiting"
         fleet.server.set_phase(sid, wire, live=True, turn_started_at_ms=turn_ms)
         fleet._runs[sid] = run
-        if prime and mode == "llm":  # get to the first streamed event
-            for _ in range(8):
+        if prime and mode == "llm":  # get to the first streamed event (past its first-token wait)
+            for _ in range(400):
                 if fleet.server.phase_of(sid)[0] not in ("Connecting", "Waiting") or run.tick():
                     break
 
@@ -77,6 +77,14 @@ def unfinished(fleet: Fleet) -> list[str]:
         run = fleet._runs[sid] = fleet._new_run(sid, "resume", pending, chat=False)
         run.tick()  # live (agent_runner.rs:1064); Connecting comes after its load ticks
         out.append(sid)
+    # mod.rs: then the sessions with queued messages, their flag set (the drain is owed).
+    for (sid,) in w.tau.execute("SELECT DISTINCT target_session_id FROM queued_messages"
+                                " ORDER BY target_session_id").fetchall():
+        fleet.has_queued.add(sid)
+        if sid not in fleet._runs:
+            run = fleet._runs[sid] = fleet._new_run(sid, "resume", chat=False)
+            run.tick()
+            out.append(sid)
     return out
 
 

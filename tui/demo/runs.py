@@ -11,6 +11,13 @@ dispatch.rs ``Chat`` / agent_runner.rs ``run_child_chat``. Each tick yields
 True when it wrote to disk, which is what ``DemoFleet.step()`` advances to.
 Its content comes from its own seeded RNG, so disk results do not depend on
 how ticks of different runs interleave.
+
+Its pace is a real turn's, so that a newcomer can open a running session and
+watch it: a second or so before the first token, an answer streamed at a
+reader's pace, a tool running as long as its duration says (a test run: many
+seconds, its output line by line), a few LLM calls a turn: tens of seconds
+(`tests/test_demo_pace.py` holds it). Before each LLM call the engine drains
+the session's queue (`tui.demo.queueing`): steering.
 """
 
 from __future__ import annotations
@@ -33,6 +40,17 @@ MODES = ("start", "prepared", "throttled", "resume", "llm", "tools", "compacting
 #: Connecting): tau loads the history and starts the session's plugins there
 #: (agent_runner.rs run_child_chat :758-:840, resume_child_session :1064-).
 LOAD_TICKS = (3, 8)
+#: One stream tick at speed 1 (ms): `tui.demo.fleet.STREAM_INTERVAL_S`.
+TICK_MS = 70
+#: A turn's pace, in ticks: from an LLM call to its first token; between two
+#: deltas (15-40 characters each: a reader's pace); a tool at least this long
+#: (and as long as its duration, a test run many seconds); LLM calls a turn;
+#: a compaction's summary call.
+FIRST_TOKEN_TICKS = (35, 90)
+DELTA_TICKS = (2, 4)
+TOOL_TICKS = (25, 70)
+ROUNDS = (2, 4)
+SUMMARY_TICKS = (40, 110)
 
 
 class Sink(Protocol):
@@ -53,6 +71,8 @@ class Sink(Protocol):
     def compact(self, sid: str, summary: str, tokens_before: int, *,
                 dry_run: bool = False) -> tuple[int, int] | None: ...
     def succeed(self, sid: str) -> str: ...
+    def drain(self, sid: str) -> list[str]: ...
+    def queue(self, target: str, content: str, sender: str) -> str: ...
 
 
 class Run:
@@ -71,7 +91,7 @@ class Run:
         self.compact_after = mode == "compacting" or (compact and chat and outcome in ("completed", "max_turns"))
         self.queued_chats = 0  # chats waiting for this run's lock (dispatch.rs emits Waiting)
         self.done = False
-        self.rounds = rounds if rounds is not None else rng.randint(1, 4)
+        self.rounds = rounds if rounds is not None else rng.randint(*ROUNDS)
         self.throttle = throttle
         self.load_ticks = load_ticks if load_ticks is not None else rng.randint(*LOAD_TICKS)
         self._script = self._main()
@@ -141,9 +161,15 @@ class Run:
         if mode == "llm":
             for k in range(self.rounds):
                 last = k == self.rounds - 1
+                drained = s.drain(sid)  # agent.rs: the queue, before every LLM call
+                if drained:
+                    for text in drained:  # SteerMessage → user_message, after the drain's commit
+                        s.send(sid, {"type": "user_message", "text": text})
+                    self.n_msgs += len(drained)
+                    yield True
                 s.phase(sid, "Connecting", persist=False)  # the engine, before every LLM call
                 yield False
-                yield from self._wait(self.rng.randint(1, 4))
+                yield from self._wait(self.rng.randint(*FIRST_TOKEN_TICKS))
                 if self.rng.random() < 0.05:
                     yield from self._retry()
                 if last and self.outcome in ("error", "panicked"):
@@ -236,6 +262,7 @@ class Run:
                 s.event(sid, {"type": f"{tag}_delta", "content_index": ci, "delta": chunk,
                               "partial": partial})
                 yield False
+                yield from self._wait(self.rng.randint(*DELTA_TICKS) - 1)
                 emitted += 1
                 if emitted == cancel_at:
                     yield from self._cancelled()
@@ -274,18 +301,24 @@ class Run:
         s, sid = self.sink, self.sid
         for call in calls:
             run = c.run_tool(self.rng, self.ctx, call)
-            yield from self._wait(self.rng.randint(1, 3))
+            ticks = max(self.rng.randint(*TOOL_TICKS), run.duration_ms // TICK_MS)
+            step = ticks // (len(run.lines) + 1)
+            yield from self._wait(step if run.lines else ticks)
             for line in run.lines:
                 s.event(sid, {"type": "tool_output_delta", "tool_call_id": call["id"], "delta": line})
                 yield False
-                yield from self._wait(self.rng.randint(0, 3))
+                yield from self._wait(step)
+            if call["name"] == "session_succeed":
+                # worker.rs: SucceedSession (the successor, the link, the info
+                # line, then the push), then the handoff queued for it, which
+                # resumes it; the tool's result comes after.
+                successor = s.succeed(sid)
+                s.send(sid, {"type": "session_succeeded", "successor_id": successor})
+                s.queue(successor, c.handoff(self.rng, self.ctx), f"session_succeed from {sid}")
             s.event(sid, {"type": "tool_result", "tool_call_id": call["id"], "tool_name": call["name"],
                           "is_error": run.is_error, "content": run.text, "summary": run.summary})
             s.write(sid, [c.tool_result(call, run.text, run.is_error, s.now(), run.duration_ms, run.summary)])
             self.n_msgs += 1
-            if call["name"] == "session_succeed":
-                successor = s.succeed(sid)
-                s.send(sid, {"type": "session_succeeded", "successor_id": successor})
             yield True
 
     def _cancelled(self) -> Iterator[bool]:
@@ -305,7 +338,7 @@ class Run:
         if plan is None:  # no cut point: tau silently does nothing
             return
         self._status(f"compacting session ({plan[0]} messages \u2192 summary)...")
-        yield from self._wait(self.rng.randint(10, 25))  # the summary's LLM call
+        yield from self._wait(self.rng.randint(*SUMMARY_TICKS))  # the summary's LLM call
         done = s.compact(sid, summary, tokens_before)
         if done is not None:
             self._status(f"compaction done: {tokens_before} \u2192 {done[1]} tokens")

@@ -12,7 +12,7 @@ line once, and hand it to the loop; they never wait for a client. As in tau,
 a subscriber's queue is unbounded.
 
 Test hooks (all thread-safe): ``requests``, ``answers()``, ``subscriber_count()``,
-``connection_count()``, ``set_phase()``, ``emit()``, ``send()``,
+``connection_count()``, ``set_phase()``, ``emit()``, ``send()``, ``broadcast()``,
 ``end_turn()``, ``shutdown()``, ``crash()``, ``start()`` again (a restart),
 ``stall()`` and ``inject_line()``.
 """
@@ -214,6 +214,15 @@ class TauServer(Serving):
     def send(self, session_id: str, msg: dict[str, Any]) -> None:
         """A non-stream message (agent_done, cancelled, error, user_message, …) to subscribers."""
         self._push(session_id, line_of({"type": msg["type"], **msg}))
+
+    def broadcast(self, msg: dict[str, Any]) -> None:
+        """A push to every subscription (refresh_subscription_usage.rs: once per
+        subscribed session, so a client with several gets several copies)."""
+        with self._lock:
+            sids = list(self._subs)
+        data = line_of(msg)
+        for sid in sids:
+            self._push(sid, data)
 
     def end_turn(self, session_id: str) -> None:
         """agent_done, then Idle; the session leaves the live set."""

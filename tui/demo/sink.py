@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import content as c
+from . import queueing
 from .queries import LABELS
 
 if TYPE_CHECKING:
@@ -60,4 +61,10 @@ class FleetSink:
         return self.fleet.writer().compact(sid, summary, tokens_before, dry_run=dry_run)
 
     def succeed(self, sid: str) -> str:
-        return self.fleet.writer().succeed(sid)
+        return self.fleet.writer().succeed(sid, caller=sid)
+
+    def drain(self, sid: str) -> list[str]:
+        return queueing.drain(self.fleet, sid)
+
+    def queue(self, target: str, content: str, sender: str) -> str:
+        return queueing.queue(self.fleet, target, content, sender)

@@ -102,13 +102,17 @@ class StoreWriter:
                  parent_id, tagline, int(auto_archive), int(notify_parent), project))
         return sid
 
-    def succeed(self, sid: str) -> str:
-        """succeed_session: a top-level successor with the same model, cwd and project."""
+    def succeed(self, sid: str, caller: str | None = None) -> str:
+        """dispatch.rs ``succeed_session_impl``: a top-level successor with the same
+        model, cwd, tagline and project; the old session's ``successor_id``; then
+        the handoff info line stored on the old session (its push comes next)."""
         row = self.tau.execute("SELECT model_json, cwd, tagline, project_name, system_prompt FROM sessions"
                                " WHERE id = ?", (sid,)).fetchone()
         new = self.create_session(json.loads(row[0]), cwd=row[1], parent_id=None, tagline=row[2],
                                   project=row[3], system_prompt=row[4])
         self.tau.execute("UPDATE sessions SET successor_id = ? WHERE id = ?", (new, sid))
+        by = f"Session retired by {caller}; " if caller else "Session retired; "
+        self.append(sid, [c.info(f"{by}succeeded by {new}. Future notifications forwarded.", self.now())])
         return new
 
     def compact(self, sid: str, summary: str, tokens_before: int, *,

@@ -73,6 +73,28 @@ class ServerStatus:
 NO_SERVER = ServerStatus("off", "no tau runtime directory: nothing is live")
 
 
+@dataclass(frozen=True, slots=True)
+class UsageWindow:
+    """One rate-limit window of tau's ``subscription_usage`` push (its
+    ``UsageBucket``): how much of it is used, and when it resets."""
+
+    label: str  # "5h", "7d", "sonnet 7d", "opus 7d"
+    utilization: float  # percent, as tau has it (0-100, may pass 100)
+    resets_at: float | None = None  # s
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """The newest ``subscription_usage`` tau pushed to its subscribers (every
+    300 s, OAuth installs only): never asked for, only kept."""
+
+    windows: tuple[UsageWindow, ...]
+    received_at: float  # s: when it arrived (its age is what the screen says)
+    extra_enabled: bool = False  # extra usage: pay-as-you-go beyond the windows
+    extra_limit: float | None = None  # its monthly limit
+    extra_used: float | None = None  # credits used of it
+
+
 # --- the record ---------------------------------------------------------------
 
 
@@ -97,6 +119,12 @@ class TaskSessionInfo:
     #: False when tau cannot read the session's model_json: tau's ``task_get``
     #: then leaves the row out, as for a session gone (TAU.md §6.1).
     tau_loads: bool = True
+    #: Messages waiting in ``queued_messages`` for this session's next turn,
+    #: and when the oldest was queued (ms).
+    queued: int = 0
+    queued_since: int | None = None
+    #: ``sessions.successor_id`` (or tau's ``session_succeeded`` push): retired for it.
+    successor_id: str | None = None
 
     @property
     def gone(self) -> bool:
@@ -142,6 +170,20 @@ class Message:
     tool_call_id: str = ""  # a tool result's call: what streamed under that id is now stored
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A ``queued_messages`` row: waiting for the session's next turn, not
+    delivered yet (tau stores it as a user message ``[from sender] text``
+    when it drains the queue, TAU.md §2.1)."""
+
+    id: int
+    session_id: str
+    sender: str | None
+    text: str  # the content (its start, for a long one)
+    created_at: int  # ms
+    size: int = 0  # the content's length
+
+
 # --- tasks ----------------------------------------------------------------------
 
 
@@ -167,6 +209,8 @@ class TaskRow:
     chat_live: int = 0  # live chat sessions (creator, interactive, contributor)
     chat_phase: str | None = None  # the busiest phase among live chats
     owner: str | None = None  # tasks.session_id: the task's current owner session
+    queued: int = 0  # messages queued for its sessions, not delivered yet
+    queued_since: int | None = None  # ms: the oldest of them
     #: The task's host ("": this machine alone; with hosts every row names its
     #: own, ids being per host: tui.model.hosts).
     host: str = ""
@@ -232,6 +276,9 @@ class SessionPane:
     #: with one, tau reads the history as empty and says 0 messages.
     unreadable: int = 0
     rows: int = 0  # message rows in tau.db (``info.message_count`` is tau's figure)
+    #: LLM calls tau's stream showed while watching and tau never stores, so
+    #: no cost counts them: (compactions, loop reviews).
+    unpriced: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +319,10 @@ class SessionHeader:
     unreadable: int = 0  # as SessionPane.unreadable (``message_count`` counts rows here)
     tau_loads: bool = True  # as TaskSessionInfo.tau_loads
     epoch: int = 0  # moves when the session's messages must be read afresh (see SessionTable.epoch)
+    queued: int = 0  # as TaskSessionInfo.queued
+    queued_since: int | None = None
+    successor_id: str | None = None  # as TaskSessionInfo.successor_id
+    unpriced: tuple[int, int] = (0, 0)  # as SessionPane.unpriced
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,10 +351,18 @@ class LiveTool:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveSteer:
+    """A message tau fed into the running turn (its queue drained mid-turn:
+    ``user_message`` on the stream, TAU.md §7.4), before its stored copy is read."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class LiveTurn:
     """What the open transcript's session streams now and tau has not stored."""
 
-    parts: tuple[LiveAnswer | LiveTool, ...]
+    parts: tuple[LiveAnswer | LiveTool | LiveSteer, ...]
     notices: tuple[str, ...] = ()  # status lines: retries, compaction, tool-use limit
     running: bool = True  # False: the turn ended; what is left is being stored
     seq: int = 0  # moves with every event shown
@@ -318,6 +377,10 @@ class Transcript:
     messages: tuple[Message, ...]
     has_older: bool
     live: LiveTurn | None = None
+    #: Messages waiting for the session's next turn (after the stored ones).
+    queued: tuple[QueuedMessage, ...] = ()
+    #: Stored user messages that reached the running turn as steering (ids).
+    steered: tuple[int, ...] = ()
 
 
 # --- the whole picture -----------------------------------------------------------
@@ -332,6 +395,7 @@ class StoreStatus:
     notices: tuple[str, ...] = ()  # things the operator should know, one line each
     error: str | None = None       # the last read failed: data on screen is stale
     stale_since: float | None = None
+    limits: RateLimits | None = None  # tau's newest subscription_usage push, if any
     #: With hosts: each one's link, server and the age of its rows (else empty).
     hosts: tuple[HostStatus, ...] = ()
 

@@ -76,8 +76,9 @@ def _when(at: float) -> str:
 
 
 def attention_lines(engine: Engine) -> list[Line]:
-    """Stalled sessions first (the quietest first), then tasks awaiting approval,
-    in review, and failed in the last day."""
+    """Stalled sessions first (the quietest first), then sessions not running
+    with a message waiting too long (the oldest first), then tasks awaiting
+    approval, in review, and failed in the last day."""
     last = engine.last
     if last is None:
         return []
@@ -92,6 +93,16 @@ def attention_lines(engine: Engine) -> list[Line]:
                                    f"quiet {(last.taken_at - st.since) / 60:.0f} min "
                                    f"(limit {st.after_s / 60:.0f})")))
     out.extend(line for _, line in sorted(stalled)[:ATTENTION_SHOWN])
+    waiting: list[tuple[float, Line]] = []
+    for sid, w in engine.waiting.items():
+        tid = min(w.tasks)
+        s = last.sessions[(tid, sid)]
+        title = last.tasks[tid].title if tid in last.tasks else ""
+        waiting.append((w.since, (_when(w.since), "queued",
+                                  f"#{tid} {title} · {s.info.role} {sid} not running · {w.count} "
+                                  f"queued, oldest {(last.taken_at - w.since) / 60:.0f} min "
+                                  f"(limit {w.after_s / 60:.0f})")))
+    out.extend(line for _, line in sorted(waiting)[:ATTENTION_SHOWN])
     groups: dict[str, list[tuple[int, Line]]] = {"approval": [], "review": [], "failed": []}
     for t in last.tasks.values():
         kind = "approval" if t.awaits_approval else t.state if t.state in ("review", "failed") else None

@@ -11,7 +11,9 @@ Events (``kind``): ``session_live`` (a session started or ended a turn),
 ``session_phase`` (a live session's phase), ``session_exit`` (its last turn's
 exit status), ``task_state``, ``approval`` (an approved task with
 require_approval: the merge waits for the operator), ``stall`` (a live session
-quiet too long; flag only), ``server`` (tau's server went down or came back).
+quiet too long; flag only), ``queued`` (a message waiting too long for a
+session that is not running, `tui.notify.waiting`), ``server`` (tau's server
+went down or came back).
 Those worth telling the operator carry ``notify`` (a kind of
 `tui.notify.settings.KINDS`).
 """
@@ -23,6 +25,7 @@ from typing import Any
 
 from .observe import FleetState, SessionState
 from .stall import StallRule
+from .waiting import Waiting, find_waiting, words
 
 #: A turn that ended so is told (TAU.md §5.3).
 BAD_EXITS = frozenset({"error", "panicked", "max_turns"})
@@ -78,8 +81,11 @@ class Engine:
         self._last_sessions: dict[str, SessionState] = {}
         #: Sessions stalled now (marked on screen, sorted first).
         self.stalled: dict[str, Stall] = {}
-        #: s: when the next live session would become stalled if nothing happens (None: none live).
+        #: s: when the next live session would become stalled, or the next
+        #: queued message wait too long, if nothing happens (None: neither).
         self.next_stall_at: float | None = None
+        #: Sessions not live with a message waiting past the threshold (on `!`).
+        self.waiting: dict[str, Waiting] = {}
         #: s: when the baseline was taken (None: not yet).
         self.since: float | None = None
         #: Sessions whose running turn is a socket chat (`preparing` was seen):
@@ -110,6 +116,10 @@ class Engine:
         sessions = _sessions_by_id(state)
         old_stalled = self.stalled
         self._find_stalls(state, sessions)
+        old_waiting = self.waiting
+        self.waiting, due = find_waiting(state, self.rule.settings.queued_after_s)
+        if due is not None and (self.next_stall_at is None or due < self.next_stall_at):
+            self.next_stall_at = due
         prev_sessions = self._last_sessions
         self.last, self._last_sessions = state, sessions
         if prev is None:
@@ -131,6 +141,12 @@ class Engine:
             s = sessions.get(sid)
             if s is not None:
                 events.extend(self._session_events(sid, s, prev_sessions.get(sid), now, state))
+        for sid in sorted(set(self.waiting) - set(old_waiting)):
+            w, tid = self.waiting[sid], min(self.waiting[sid].tasks)
+            role = state.sessions[(tid, sid)].info.role
+            events.append(Event("queued", now, words(w.count, sid, role, tid, (now - w.since) / 60),
+                                notify="queued", task_id=tid, session_id=sid, role=role,
+                                new=str(w.count), title=_title(state, tid)))
         for sid in sorted(set(self.stalled) - set(old_stalled)):
             s = sessions[sid]
             quiet = now - (s.last_event or now)

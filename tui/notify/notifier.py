@@ -37,7 +37,7 @@ LOOK_EVERY_S = 0.25
 #: A picture at least this often even with nothing moving (s).
 PICTURE_EVERY_S = 5.0
 #: Severity of each kind's toast.
-SEVERITY = {"exit": "error", "failed": "error", "stall": "warning", "server": "warning",
+SEVERITY = {"exit": "error", "failed": "error", "stall": "warning", "queued": "warning", "server": "warning",
             "review": "information", "approval": "information"}
 
 Toast = Callable[[str, str, str], None]  # (message, title, severity)
@@ -122,14 +122,14 @@ class Notifier:
         if self.engine.baselined and time.monotonic() - self._medians_at >= MEDIANS_EVERY_S:
             self._medians_at = time.monotonic()
             self.engine.rule.medians = await median_gaps(self.store)
-        stalled = self.engine.stalled
+        stalled, waiting = self.engine.stalled, self.engine.waiting
         events = self.engine.step(await self.observer.take())
         self._pictured_at = time.monotonic()
         self.pictures += 1
         told = [e for e in events if e.notify and e.notify in self.settings.kinds]
         for event in told:
             self.tell(event)
-        if told or stalled.keys() != self.engine.stalled.keys():
+        if told or stalled.keys() != self.engine.stalled.keys() or waiting.keys() != self.engine.waiting.keys():
             self.version += 1
         return events
 

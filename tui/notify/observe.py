@@ -125,7 +125,7 @@ class Observer:
             approval = self._approval
             await self._read_approval(db.tasks.conn, db.tasks.schema)
         live = store.live
-        lv = ServerLiveness(up=live.up, epoch=live.epoch, tracker=live)
+        lv = ServerLiveness(up=live.up, epoch=live.epoch, tracker=live, queue=store.queued)
         view = live.view()
         if wanted is not None:
             self._marks.take()

@@ -8,11 +8,12 @@ osc777 = false          # OSC 777 (urxvt, foot, VTE terminals)
 bell = true             # BEL
 notify_command = "notify-send sessiontop \"$SESSIONTOP_MESSAGE\""
 command_timeout = 10    # s, then the command is killed
-events = ["exit", "review", "approval", "failed", "stall", "server"]  # which kinds notify
+events = ["exit", "review", "approval", "failed", "stall", "queued", "server"]  # which kinds notify
 repeat_seconds = 10     # the bell, OSC and command at most once per kind in this time (0: each)
 stall_factor = 5        # a stall: this many times the role's median gap…
 stall_floor_minutes = 10  # …and never less than this
 stall_minutes = { default = 20, worker = 30, "worker/compacting" = 60 }  # overrides both
+queued_minutes = 10     # a message waiting this long for a session not running
 ```
 A bad value is reported as a problem and the default kept: a typo never stops
 the dashboard. The file is ``$XDG_CONFIG_HOME/sessiontop/config.toml`` (else
@@ -27,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 #: The kinds of notification (see `tui.notify.engine`).
-KINDS = ("exit", "review", "approval", "failed", "stall", "server")
+KINDS = ("exit", "review", "approval", "failed", "stall", "queued", "server")
 #: The keys of the ``[notify]`` table (README.md documents each, in "Settings").
 TABLE_KEYS = ("toast", "osc9", "osc777", "bell", "notify_command", "command_timeout", "events",
-              "repeat_seconds", "stall_factor", "stall_floor_minutes", "stall_minutes")
+              "repeat_seconds", "stall_factor", "stall_floor_minutes", "stall_minutes",
+              "queued_minutes")
 #: The bell, the terminal's notification and the command: at most once per kind
 #: in this many seconds (the rest of a burst go out as one, `tui.notify.throttle`).
 REPEAT_S = 10.0
@@ -38,6 +40,11 @@ REPEAT_S = 10.0
 #: notification or runs the operator's command, whatever the config file says
 #: (toasts and `!` as usual). Laid over the ``[notify]`` table by `demo_table`.
 DEMO_OFF = {"osc9": False, "osc777": False, "bell": False, "notify_command": ""}
+#: Kinds the demo does not tell unless the config file's ``events`` names
+#: them: its made-up queue is for watching, not for toasts.
+DEMO_QUIET = frozenset({"queued"})
+#: A message waiting this long for a session that is not running is told (s).
+QUEUED_AFTER_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,7 @@ class NotifySettings:
     stall_floor_s: float = 600.0
     stall_override_s: Mapping[str, float] = field(default_factory=dict)
     repeat_s: float = REPEAT_S
+    queued_after_s: float = QUEUED_AFTER_S
     problems: tuple[str, ...] = ()
 
 
@@ -95,6 +103,7 @@ def parse(table: Mapping[str, Any] | None) -> NotifySettings:
             problems.append("notify.repeat_seconds must be a number of seconds from 0 to 86400")
     number("stall_factor", "stall_factor")
     number("stall_floor_minutes", "stall_floor_s", 60.0)
+    number("queued_minutes", "queued_after_s", 60.0)
     if "events" in table:
         v = table.pop("events")
         if isinstance(v, list) and all(isinstance(x, str) for x in v):
@@ -122,8 +131,11 @@ def parse(table: Mapping[str, Any] | None) -> NotifySettings:
 
 
 def demo_table(table: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The ``[notify]`` table for ``--demo``: the operator's, with `DEMO_OFF` over it."""
-    return {**dict(table or {}), **DEMO_OFF}
+    """The ``[notify]`` table for ``--demo``: the operator's, with `DEMO_OFF` over
+    it, and `DEMO_QUIET` kinds off unless its ``events`` names them."""
+    out = {**dict(table or {}), **DEMO_OFF}
+    out.setdefault("events", [k for k in KINDS if k not in DEMO_QUIET])
+    return out
 
 
 def load(path: Path | None = None) -> NotifySettings:

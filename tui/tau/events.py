@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .client import Line, Skipped
+from .limits import parse_usage
 
 #: tau's wire phase → its label less the trailing "..." (TAU.md §5.2).
 WIRE_LABELS = {
@@ -35,6 +36,12 @@ DECODED = frozenset({"phase", "toolcall_end", "tool_result", "tool_output_delta"
 GO_ON, IDLE, END = "go on", "idle", "end"
 #: tau's answer to a chat it refuses while it shuts down (protocol.rs:590).
 SHUTTING_DOWN = "__tau_server_shutting_down__"
+#: The notices that say an LLM call tau never stores began (its cost is in no
+#: message): a compaction's summary (agent_runner.rs ``run_compaction`` :1385)
+#: and the engine's loop review (agent.rs :526-:538, its stream discarded).
+UNPRICED = (("compacting session (", "compaction"), ("Loop review at turn ", "loop review"))
+#: Pushes that are not about the phase (TAU.md §7.4): what `Step.push` names.
+USAGE, SUCCEEDED, USER = "usage", "succeeded", "user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,11 @@ class Step:
     visible: bool = False  # the change shows on screen (not only the time of the last event)
     answered: bool = False  # the server gave its word on the phase
     problem: str | None = None
+    #: A push that is not about the phase: (USAGE, RateLimits), (SUCCEEDED,
+    #: successor id) or (USER, text: a chat's prompt, or a queued message fed
+    #: into the turn).
+    push: tuple[str, object] | None = None
+    unpriced: str | None = None  # an unstored LLM call began ("compaction", "loop review")
 
 
 def read_line(line: Line, old: LivePhase | None, now_ms: int) -> Step:
@@ -97,7 +109,16 @@ def read_line(line: Line, old: LivePhase | None, now_ms: int) -> Step:
         note = "a chat was refused: tau server shutting down" if message == SHUTTING_DOWN else message[:300]
         return Step(phase=LivePhase(old.label, old.live, old.turn_started_ms, old.phase_started_ms,
                                     now_ms, note), visible=True)
-    return Step()  # user_message, session_succeeded, subscription_usage: nothing for the phase
+    if mtype == "subscription_usage":
+        limits = parse_usage(obj, now_ms / 1000)
+        return Step(push=(USAGE, limits)) if limits is not None else Step()
+    if mtype == "session_succeeded":
+        successor = obj.get("successor_id")
+        return Step(push=(SUCCEEDED, successor)) if isinstance(successor, str) and successor else Step()
+    if mtype == "user_message":
+        text = obj.get("text")
+        return Step(push=(USER, text)) if isinstance(text, str) else Step()
+    return Step()
 
 
 def _event(event: dict[str, object], old: LivePhase | None, now_ms: int) -> Step:
@@ -119,7 +140,12 @@ def _event(event: dict[str, object], old: LivePhase | None, now_ms: int) -> Step
     activity = _activity(etype, event) or old.activity
     since = now_ms if label != old.label else old.phase_started_ms
     new = LivePhase(label, True, old.turn_started_ms, since, now_ms, activity[:300])
-    return Step(phase=new, visible=(new.label, new.activity) != (old.label, old.activity))
+    unpriced = None
+    if etype == "status":
+        message = str(event.get("message") or "")
+        unpriced = next((kind for head, kind in UNPRICED if message.startswith(head)), None)
+    return Step(phase=new, visible=(new.label, new.activity) != (old.label, old.activity),
+                unpriced=unpriced)
 
 
 def _activity(etype: object, event: dict[str, object]) -> str:

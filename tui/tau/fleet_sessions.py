@@ -104,7 +104,8 @@ class SessionTable:
     def _select(schema: Schema) -> str:
         t = lambda c: schema.col("sessions", c)  # noqa: E731
         return (f"SELECT rowid, id, {t('archived')}, {t('last_phase')}, {t('last_exit_status')}, "
-                f"{t('created_at')}, {t('tagline')}, {t('model_json')}, {t('parent_id')} FROM sessions")
+                f"{t('created_at')}, {t('tagline')}, {t('model_json')}, {t('parent_id')}, "
+                f"{t('successor_id')} FROM sessions")
 
     def epoch(self, session_id: str) -> int:
         """Moves whenever this session's kept message figures were thrown away
@@ -138,6 +139,7 @@ class SessionTable:
             model=model,
             parent_id=None if r[8] is None else as_str(r[8]),
             context_window=window, tau_loads=loads,
+            successor_id=None if r[9] is None else (as_str(r[9]) or None),
         )
         if row != old:
             self.rows[sid] = row

@@ -14,9 +14,17 @@ from pathlib import Path
 
 from .changes import Changes
 from .client import Connection, Line, ServerUnavailable, Skipped, connect
-from .events import END, IDLE, LivePhase, read_line
+from .events import END, IDLE, SUCCEEDED, USAGE, USER, LivePhase, read_line
 from .holds import Holds
+from .pushes import Pushes
 from .stream import LINGER_MS, TurnStream
+
+#: Phases of a turn under way: a ``user_message`` then is a queued message
+#: tau fed into it (steering), not a run's own prompt, which tau stores and
+#: sends before its ``Connecting`` (agent_runner.rs :840, :404; a chat's
+#: during ``preparing``).
+TURN_PHASES = frozenset({"sending request", "thinking", "working", "running tools", "compacting",
+                         "rate limited"})
 
 #: A subscription that has not had its first answer after this long (s)
 #: means the server is not answering.
@@ -39,6 +47,7 @@ class Following:
     _stream: TurnStream | None
     _stalled: bool
     _problem: str | None
+    pushes: Pushes
     _poke: asyncio.Event
     _stopping: bool
 
@@ -124,6 +133,11 @@ class Following:
                 self.changes.everything()
         if step.problem:
             self._note_problem(f"{sid}: {step.problem}")
+        if step.push is not None:
+            streamed = self._pushed(sid, step.push, stream, now_ms) or streamed
+        if step.unpriced is not None:
+            self.pushes.unpriced_call(sid, step.unpriced)
+            self.changes.session(sid, rows=False)  # a pane and a header say it
         if step.phase is not None:
             old = self._phases.get(sid)
             self._phases[sid] = step.phase
@@ -139,6 +153,21 @@ class Following:
         if step.outcome == END:
             self._poke.set()  # the server is leaving: the monitor finds out how
         return step.outcome
+
+    def _pushed(self, sid: str, push: tuple[str, object], stream: TurnStream | None, now_ms: int) -> bool:
+        """A push that is not the phase; True if only the open transcript shows it."""
+        kind, value = push
+        if kind == USAGE:
+            if self.pushes.usage(value):  # type: ignore[arg-type]
+                self.changes.poke()  # the status line's, on every screen
+        elif kind == SUCCEEDED:
+            if self.pushes.succeeded(sid, str(value)):
+                self.changes.session(sid)
+        elif kind == USER and stream is not None:
+            old = self._phases.get(sid)
+            if old is not None and old.live and old.label in TURN_PHASES:
+                return stream.steer(str(value), now_ms)
+        return False
 
     def _linger_over(self, sid: str) -> None:
         if sid == self._focus and not self._stopping:

@@ -19,7 +19,11 @@ tracker costs tau almost nothing instead:
   may be live: tau sets a run's phase only at ``Connecting``, after history
   load and plugin start, and a restart resume persists the same stale value,
   so only the held subscription sees that run begin (`tui.tau.holds`); after
-  the hold it is closed, so no idle session's plugins are kept alive;
+  the hold it is closed, so no idle session's plugins are kept alive, and
+  asked again (one ``subscribe``, at most every few seconds) when a later
+  commit of tau.db may be that run's start on the same stale value;
+- what else tau pushes on a subscription is kept (`tui.tau.pushes`): its
+  rate-limit windows, a session's retirement, unstored LLM calls seen;
 - one more connection, idle, tells at once when the server goes away (EOF),
   shuts down (``server_shutdown``) or comes back (a new socket).
 
@@ -34,13 +38,14 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 
-from ..model.snapshots import LiveTurn, Message, ServerStatus
+from ..model.snapshots import LiveTurn, Message, RateLimits, ServerStatus
 from .changes import Changes
 from .client import Line, ServerUnavailable, connect, socket_identity, socket_started_ms
 from .events import LivePhase
 from .follow import ANSWER_TIMEOUT_S, Following
-from .holds import HOLD_S, RESUME_HOLD_S, Holds
+from .holds import HOLD_S, RESUME_HOLD_S, Holds, Reasks
 from .paths import ForeignSocket
+from .pushes import Pushes
 from .stream import TurnStream
 
 #: At most this many subscriptions at once (each is a connection, and keeps
@@ -80,6 +85,11 @@ class LiveTracker(Following):
         self._idle: dict[str, Hashable] = {}  # closed: the server said idle while the disk said this
         self._holds = Holds(clock, hold_s=hold_s, resume_s=resume_hold_s)
         self._timers: dict[str, asyncio.TimerHandle] = {}  # when each held subscription is looked at again
+        self._reasks = Reasks(clock)
+        self._reask_timer: asyncio.TimerHandle | None = None
+        self._reask_owed: set[str] = set()  # a commit came while these were asked too recently
+        self._commit: Hashable | None = None  # tau.db's data version at the last `want`
+        self.pushes = Pushes()
         self._wanted: dict[str, Hashable] = {}
         self._order: list[str] = []
         self._capped = False
@@ -106,6 +116,9 @@ class LiveTracker(Following):
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
+        if self._reask_timer is not None:
+            self._reask_timer.cancel()
+            self._reask_timer = None
         tasks = [t for t in (self._monitor, *self._subs.values()) if t is not None]
         self._monitor = None
         for task in tasks:
@@ -175,9 +188,20 @@ class LiveTracker(Following):
         stream = self._stream
         if session_id != self._focus or stream is None:
             return None
+        now_ms = int(self._clock() * 1000)
         stream.cover({m.stamp for m in stored if m.role == "assistant" and m.stamp},
-                     {m.tool_call_id for m in stored if m.role == "tool_result" and m.tool_call_id})
-        return stream.view(int(self._clock() * 1000))
+                     {m.tool_call_id for m in stored if m.role == "tool_result" and m.tool_call_id},
+                     tuple((m.id, m.text) for m in stored if m.role == "user"), now_ms)
+        return stream.view(now_ms)
+
+    def steered(self, session_id: str) -> tuple[int, ...]:
+        """The focused session's stored user messages that reached its turn as steering."""
+        stream = self._stream
+        return tuple(stream.steered) if session_id == self._focus and stream is not None else ()
+
+    def limits(self) -> RateLimits | None:
+        """tau's newest rate-limit push (None: it sent none)."""
+        return self.pushes.limits
 
     def changed_since(self, version: int) -> set[str] | None:
         """Sessions whose live state changed after ``version``; None: all may have."""
@@ -186,13 +210,15 @@ class LiveTracker(Following):
     # --- what the disk says may be live ------------------------------------------------
 
     def want(self, candidates: Mapping[str, Hashable], order: list[str] | None = None,
-             newest: Mapping[str, int] | None = None) -> int:
+             newest: Mapping[str, int] | None = None, commit: Hashable | None = None) -> int:
         """Sessions whose persisted phase is not idle, each with a stamp of what
         the disk said (phase, newest message…): a session the server called idle
         and whose subscription was closed is asked again when its stamp moves (a
-        new run on a stale value). ``order``: the most interesting first, for
-        when the cap bites. ``newest``: each one's newest message (ms), which
-        decides how long an ``Idle`` holds its subscription (`tui.tau.holds`)."""
+        new run on a stale value), or after a commit (``commit``: tau.db's data
+        version moved) within the rate of `tui.tau.holds.Reasks`. ``order``: the
+        most interesting first, for when the cap bites. ``newest``: each one's
+        newest message (ms), which decides how long an ``Idle`` holds its
+        subscription (`tui.tau.holds`)."""
         self._wanted = dict(candidates)
         self._order = order if order is not None else sorted(candidates)
         if newest is not None:
@@ -209,7 +235,33 @@ class LiveTracker(Following):
             p = self._phases.get(sid)
             if p is not None and not p.live:
                 self._look_again(sid)
+        if commit is not None and commit != self._commit:
+            if self._commit is not None:
+                self._reask()
+            self._commit = commit
         return self._sync()
+
+    def _reask(self, only: set[str] | None = None) -> None:
+        """A commit of tau.db: the sessions the server called idle whose disk
+        still says they may be live are asked again, each at most every
+        REASK_S; one asked too recently is owed an ask when its time comes
+        (``only``: those owed), so no commit is lost and none is polled."""
+        self._reasks.prune(self._wanted)
+        idle = [sid for sid in self._idle if sid in self._wanted and (only is None or sid in only)]
+        ask, owed, later = self._reasks.due(idle)
+        for sid in ask:
+            del self._idle[sid]  # the server's "idle" stays shown until it answers again
+        self._reask_owed.update(owed)
+        self._reask_owed.difference_update(ask)
+        if later is not None and self._reask_timer is None and not self._stopping:
+            self._reask_timer = asyncio.get_running_loop().call_later(later, self._reask_due)
+
+    def _reask_due(self) -> None:
+        self._reask_timer = None
+        owed, self._reask_owed = self._reask_owed, set()
+        if not self._stopping and owed:
+            self._reask(owed)
+            self._sync()
 
     def _sync(self) -> int:
         """Open and close subscriptions to match what is wanted; how many were opened."""
@@ -226,6 +278,7 @@ class LiveTracker(Following):
                 break
             if sid not in self._subs:
                 self._subs[sid] = asyncio.create_task(self._follow(sid), name=f"tau-subscribe-{sid}")
+                self._reasks.asked(sid)
                 opened += 1
         return opened
 
@@ -265,8 +318,8 @@ class LiveTracker(Following):
         if timer is not None:
             timer.cancel()
         p = self._phases.get(sid)
-        if sid not in self._subs or p is None or p.live or self._stopping:
-            return
+        if sid not in self._subs or p is None or p.live or self._stopping or sid not in self._answered:
+            return  # (one asked again keeps the last "idle" shown: its answer decides)
         left = self._holds.left(sid)
         if sid in self._wanted and left > 0:
             self._timers[sid] = asyncio.get_running_loop().call_later(left, self._look_again, sid)
@@ -342,6 +395,7 @@ class LiveTracker(Following):
         self._holds.server(None)
         self._phases.clear()
         self._idle.clear()
+        self._reask_owed.clear()
         self._answered.clear()
         if self._focus is not None:
             self._stream = TurnStream()  # what streamed and was not stored is gone with the server

@@ -6,7 +6,10 @@ through `Liveness` for every session with a record, once per read
 (`ServerLiveness`: what the subscriptions of `tui.tau.live` say). Everything
 that decides ``is_live``, the phase shown and where it comes from, a task's
 live count and busiest phase, or a pane's time in its phase and turn is here,
-so the two sources meet in one place. Pure functions, no I/O.
+so the two sources meet in one place; and what else is neither a sessions row
+nor a message: the messages queued for a session (`tui.tau.queued`), its
+retirement as tau pushed it, the unstored LLM calls its stream showed. Pure
+functions, no I/O.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .records import Link, MsgStats, SessionRecord
 
 if TYPE_CHECKING:
     from .live import LiveTracker
+    from .queued import QueuedMessages
 
 
 class Liveness(Protocol):
@@ -56,6 +60,18 @@ class Liveness(Protocol):
         """What the server says of a session (times, newest streamed line)."""
         ...
 
+    def queued(self, session_id: str) -> tuple[int, int | None]:
+        """Messages waiting for the session's next turn, and the oldest's time (ms)."""
+        ...
+
+    def successor(self, session_id: str) -> str | None:
+        """The successor tau pushed (``session_succeeded``), if it did."""
+        ...
+
+    def unpriced(self, session_id: str) -> tuple[int, int]:
+        """(compactions, loop reviews) its stream showed: LLM calls tau never stores."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ServerLiveness:
@@ -69,6 +85,8 @@ class ServerLiveness:
     up: bool
     epoch: int  # moves when every session's answer may have changed
     tracker: LiveTracker = field(compare=False, repr=False)
+    #: What waits in queued_messages (a change of it marks its sessions' tasks).
+    queue: QueuedMessages | None = field(default=None, compare=False, repr=False)
 
     def live(self, session_id: str, persisted_phase: str | None) -> tuple[bool, str | None]:
         if not self.up:
@@ -90,6 +108,15 @@ class ServerLiveness:
     def detail(self, session_id: str) -> LivePhase | None:
         return self.tracker.phase(session_id) if self.up else None
 
+    def queued(self, session_id: str) -> tuple[int, int | None]:
+        return self.queue.of(session_id) if self.queue is not None else (0, None)
+
+    def successor(self, session_id: str) -> str | None:
+        return self.tracker.pushes.successor(session_id)
+
+    def unpriced(self, session_id: str) -> tuple[int, int]:
+        return self.tracker.pushes.unpriced(session_id)
+
 
 def _last_activity_ms(row: SessionRecord, st: MsgStats | None) -> int:
     """The newest message's time, or the session's creation without messages."""
@@ -106,6 +133,7 @@ def session_info(session_id: str, role: str, created_at: int, row: SessionRecord
             last_phase=None, last_exit_status=None, is_live=False,
         )
     is_live, phase = liveness.live(session_id, row.last_phase)
+    queued, since = liveness.queued(session_id)
     return TaskSessionInfo(
         session_id=session_id, role=role, created_at=created_at,
         message_count=st.count if st else 0,
@@ -114,6 +142,8 @@ def session_info(session_id: str, role: str, created_at: int, row: SessionRecord
         last_phase=phase,
         last_exit_status=row.last_exit_status,
         is_live=is_live, tau_loads=row.tau_loads,
+        queued=queued, queued_since=since,
+        successor_id=row.successor_id or liveness.successor(session_id),
     )
 
 
@@ -126,12 +156,15 @@ def task_row(tid: int, r: tuple, links: Sequence[Link], sessions: Mapping[str, S
     orchestrator does not look like work on every task it filed. Sessions never
     read (those of long-finished tasks) count, but carry no liveness or
     activity. The same rules as `session_info`, inlined: this runs for every task.
+    A retired session live beside its successor on the same task (the
+    successor took over while the old turn ends) is counted once.
     """
-    live_of = liveness.live
-    live = chat = 0
+    live_of, queued_of = liveness.live, liveness.queued
+    live = chat = queued = 0
     busiest: str | None = None
     chat_busiest: str | None = None
     last: int | None = None
+    oldest: int | None = None
     for sid, role, _ in links:
         row = sessions.get(sid)
         if row is None:
@@ -139,8 +172,12 @@ def task_row(tid: int, r: tuple, links: Sequence[Link], sessions: Mapping[str, S
         st = stats.get(sid)
         act = (st.last_created if st and st.count and st.last_created else row.created_at) // 1000
         last = act if last is None or act > last else last
+        n, since = queued_of(sid)
+        if n:
+            queued += n
+            oldest = since if oldest is None or (since is not None and since < oldest) else oldest
         is_live, phase = live_of(sid, row.last_phase)
-        if not is_live:
+        if not is_live or (row.successor_id and _live_successor(row, links, sessions, liveness)):
             continue
         if role in CHAT_ROLES:
             chat += 1
@@ -157,8 +194,17 @@ def task_row(tid: int, r: tuple, links: Sequence[Link], sessions: Mapping[str, S
         held=bool(as_int(r[6])), created_at=as_int(r[7]), updated_at=as_int(r[8]),
         session_count=len(links), live_count=live, busiest_phase=busiest,
         last_activity=last, blocked_by=blocked, chat_live=chat, chat_phase=chat_busiest,
-        owner=None if owner is None else (as_str(owner) or None),
+        owner=None if owner is None else (as_str(owner) or None), queued=queued, queued_since=oldest,
     )
+
+
+def _live_successor(row: SessionRecord, links: Sequence[Link], sessions: Mapping[str, SessionRecord],
+                    liveness: Liveness) -> bool:
+    """``row``'s successor is on the same task and live (then it is the one counted)."""
+    succ = row.successor_id
+    other = sessions.get(succ) if succ else None
+    return (other is not None and any(sid == succ for sid, _, _ in links)
+            and liveness.live(succ, other.last_phase)[0])
 
 
 def _busiest(infos: Sequence[TaskSessionInfo]) -> str | None:
@@ -171,8 +217,11 @@ def detail_task_row(d: Mapping[str, object], infos: Sequence[TaskSessionInfo],
     infos (built by `session_info`, so liveness is already decided).
     ``deps_states``: (id, state) of the depends_on targets in the store; those
     not merged or closed block (TAU.md §4.5)."""
-    working = [i for i in infos if i.is_live and i.role not in CHAT_ROLES]
-    chats = [i for i in infos if i.is_live and i.role in CHAT_ROLES]
+    live_ids = {i.session_id for i in infos if i.is_live}
+    counted = [i for i in infos if i.is_live and not (i.successor_id and i.successor_id in live_ids)]
+    working = [i for i in counted if i.role not in CHAT_ROLES]
+    chats = [i for i in counted if i.role in CHAT_ROLES]
+    waiting = [i for i in infos if i.queued]
     acts = [i.last_activity for i in infos if i.last_activity is not None]
     blocked = tuple(sorted(t for t, st in deps_states if st not in DEPENDENCY_MET_STATES))
     owner = d.get("session_id")
@@ -187,6 +236,8 @@ def detail_task_row(d: Mapping[str, object], infos: Sequence[TaskSessionInfo],
         last_activity=max(acts) if acts else None, blocked_by=blocked,
         chat_live=len(chats), chat_phase=_busiest(chats),
         owner=None if owner is None else (as_str(owner) or None),
+        queued=sum(i.queued for i in waiting),
+        queued_since=min((i.queued_since for i in waiting if i.queued_since is not None), default=None),
     )
 
 
@@ -226,6 +277,7 @@ def pane(info: TaskSessionInfo, row: SessionRecord | None, *, tokens: int, cost:
         phase_since=since, recent=recent, turn_since=turn,
         phase_source=liveness.source(info.session_id) if row else "disk", activity=activity,
         use=use, context_pct=context_pct(use, row), unreadable=unreadable, rows=rows,
+        unpriced=liveness.unpriced(info.session_id),
     )
 
 
@@ -236,6 +288,7 @@ def session_header(session_id: str, row: SessionRecord | None, st: MsgStats | No
     """The transcript's header; a session missing from tau.db is ``gone``, not live."""
     is_live, phase = liveness.live(session_id, row.last_phase) if row is not None else (False, None)
     since, turn, activity = _times(liveness.detail(session_id) if is_live else None)
+    queued, queued_since = liveness.queued(session_id) if row is not None else (0, None)
     return SessionHeader(
         id=session_id,
         tagline=row.tagline if row else "",
@@ -251,6 +304,9 @@ def session_header(session_id: str, row: SessionRecord | None, st: MsgStats | No
         phase_source=liveness.source(session_id) if row is not None else "disk",
         use=use, context_pct=context_pct(use, row), epoch=epoch,
         unreadable=unreadable, tau_loads=row.tau_loads if row else True,
+        queued=queued, queued_since=queued_since,
+        successor_id=(row.successor_id if row else None) or liveness.successor(session_id),
+        unpriced=liveness.unpriced(session_id),
     )
 
 

@@ -37,6 +37,7 @@ class SessionRecord:
     context_window: int | None = None  # tokens, from model_json
     #: False when tau cannot read its model_json: tau's task_get leaves it out.
     tau_loads: bool = True
+    successor_id: str | None = None  # retired in favour of this session (TAU.md §2.1)
 
 
 class DirtyMarks:

@@ -34,6 +34,7 @@ from .loose import LooseSessions
 from .merge import ServerLiveness
 from .overview import WAITING_STATES, ProjectVersions, WaitReasons
 from .paths import SOCKET
+from .queued import QueuedMessages
 from .task_read import TaskReader
 from .transcript_read import TranscriptReader
 from .usage import UsageSums
@@ -64,6 +65,8 @@ class Store:
             socket = Path(runtime_dir) / SOCKET
         #: The live truth: tau's server, over its socket (TAU.md §5, §7).
         self.live = LiveTracker(socket)
+        #: Messages waiting for a session's next turn (tau.db's queued_messages).
+        self.queued = QueuedMessages()
         self._live_seen = 0
         self._settled = False  # the first read waited for the server's first answers
         self._lock = asyncio.Lock()
@@ -87,6 +90,8 @@ class Store:
 
     def _forget(self, which: Which) -> None:
         self._fleet.forget(which)
+        if which == "tau":
+            self.queued.forget()
 
     def _relearned(self, which: Which) -> None:
         self._fleet.relearned(which)
@@ -100,7 +105,9 @@ class Store:
         if sessions.untracked:
             self._loose.check(sessions.untracked)
             sessions.untracked.clear()
-        self.live.want(*self._candidates(sessions))
+        for sid in await self.queued.refresh(self._db.tau, sessions.dv):
+            self._fleet.tasks.mark_session(sid)
+        self.live.want(*self._candidates(sessions), commit=sessions.dv)
         if not self._settled:
             self._settled = True
             await self.live.settle(FIRST_ANSWER_WAIT_S)
@@ -136,7 +143,7 @@ class Store:
         if changed:
             for sid in changed:
                 self._fleet.tasks.mark_session(sid)
-        return ServerLiveness(up=live.up, epoch=live.epoch, tracker=live)
+        return ServerLiveness(up=live.up, epoch=live.epoch, tracker=live, queue=self.queued)
 
     @property
     def _tasks(self) -> aiosqlite.Connection | None:
@@ -175,7 +182,7 @@ class Store:
         """Where liveness comes from and what is wrong with the store, for the status line."""
         notices, error = self._db.report()
         return StoreStatus(data_dir=str(self.data_dir), server=self.live.view(),
-                           notices=notices, error=error)
+                           notices=notices, error=error, limits=self.live.limits())
 
     # --- reads -----------------------------------------------------------------------
 
@@ -237,7 +244,12 @@ class Store:
                                                 before_id=before_id, after_id=after_id)
             if before_id is not None:
                 return page
-            return replace(page, live=self.live.turn(session_id, page.messages))
+            queued = ()
+            if self.queued.of(session_id)[0] and self._db.tau.conn is not None:
+                queued = await self._db.guarded("tau", lambda: self.queued.messages(
+                    self._db.tau.conn, self._db.tau, session_id))
+            return replace(page, live=self.live.turn(session_id, page.messages), queued=queued,
+                           steered=self.live.steered(session_id))
 
     def focus(self, session_id: str | None) -> None:
         """The session whose transcript is on screen (None: none): its turn is

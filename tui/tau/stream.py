@@ -13,11 +13,19 @@ it for the one session whose transcript is open:
   from the head of the line, without decoding the partial after it;
 - streamed tool output is appended per call (a bounded tail), then the result;
 - status notices (retries, compaction, the tool-use limit) are kept, a few,
-  and a failed answer's ``error_message`` with them.
+  and a failed answer's ``error_message`` with them;
+- a message tau feeds into the running turn (its queue drained between two
+  LLM calls, agent.rs ``drain_queued``: the engine's ``SteerMessage``, which
+  the server forwards as ``user_message``, agent_runner.rs :626) is kept
+  where it landed, as steering; tau stored it just before it said so, and its
+  stored copy is then marked as steering in its place (`steered`).
 
 What tau has stored is dropped (`cover`): an answer by its timestamp (the
-stored message has the partial's), a tool by its call id. So the screen shows
-each thing once, streamed until it is stored, stored after.
+stored message has the partial's), a tool by its call id, a steering message
+by its text (the newest stored user message with that text, read within a
+minute of it: tau stores it a moment before it says so; the times are this
+process's, tau's clock is not trusted). So the screen shows each thing once,
+streamed until it is stored, stored after.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import json
 from collections import deque
 from dataclasses import dataclass, field
 
-from ..model.snapshots import LiveAnswer, LiveTool, LiveTurn, ToolCall
+from ..model.snapshots import LiveAnswer, LiveSteer, LiveTool, LiveTurn, ToolCall
 from .client import Line
 from .events import error_text
 
@@ -41,6 +49,9 @@ MAX_NOTICES = 6
 #: An answer finished (or a turn ended) this long ago (ms) and not seen stored
 #: is let go: tau stores it at once, so it is there under another look.
 LINGER_MS = 10_000
+#: A steering message's stored copy is read within this of its arrival (ms):
+#: tau stores the drained message, then says so (db.rs ``drain_queued_messages``).
+STEER_MATCH_MS = 60_000
 _DECODER = json.JSONDecoder()
 
 
@@ -67,15 +78,23 @@ class _Tool:
     done_ms: int | None = None
 
 
+@dataclass(slots=True)
+class _Steer:
+    text: str
+    done_ms: int  # when it arrived: it is whole
+
+
 class TurnStream:
     """What one session streams and tau has not stored yet."""
 
     def __init__(self) -> None:
-        self._parts: list[_Answer | _Tool] = []
+        self._parts: list[_Answer | _Tool | _Steer] = []
         self._tools: dict[str, _Tool] = {}
         self._notices: deque[str] = deque(maxlen=MAX_NOTICES)
         self._covered_stamps: deque[int] = deque(maxlen=256)
         self._covered_calls: deque[str] = deque(maxlen=256)
+        self._stored_users: deque[tuple[int, str, int]] = deque(maxlen=64)  # (id, text, read at ms)
+        self.steered: deque[int] = deque(maxlen=256)  # stored user messages that came as steering
         self.ended_ms: int | None = None
         self.seq = 0
 
@@ -136,6 +155,26 @@ class TurnStream:
             answer.done_ms = now_ms
         return self._moved()
 
+    def steer(self, text: str, now_ms: int) -> bool:
+        """tau fed ``text`` into the running turn; True if what is shown changed."""
+        stored = self._stored_copy(text, now_ms)
+        if stored is not None:
+            if stored not in self.steered:
+                self.steered.append(stored)
+            return self._moved()
+        self._parts.append(_Steer(text[:4000], now_ms))
+        return self._moved()
+
+    def _stored_copy(self, text: str, at_ms: int) -> int | None:
+        """The id of the stored user message that is this steering message: the
+        newest with its text read around its arrival, not already taken."""
+        best: int | None = None
+        for mid, stored, seen in self._stored_users:
+            if (stored == text[:4000] and seen >= at_ms - STEER_MATCH_MS and mid not in self.steered
+                    and (best is None or mid > best)):
+                best = mid
+        return best
+
     def _tool_event(self, kind: str, event: dict[str, object], now_ms: int) -> None:
         call_id = str(event.get("tool_call_id") or "")
         if not call_id or call_id in self._covered_calls:
@@ -180,16 +219,28 @@ class TurnStream:
 
     # --- the disk says what is stored -------------------------------------------------------
 
-    def cover(self, stamps: set[int], call_ids: set[str]) -> None:
-        """Drop what tau has stored: answers with these timestamps, these tool calls."""
+    def cover(self, stamps: set[int], call_ids: set[str],
+              users: tuple[tuple[int, str], ...] = (), now_ms: int = 0) -> None:
+        """Drop what tau has stored: answers with these timestamps, these tool
+        calls, steering messages among these user messages (id, text), read now."""
+        known = {mid for mid, _, _ in self._stored_users}
+        for mid, text in users:
+            if mid not in known:
+                self._stored_users.append((mid, text[:4000], now_ms))
         for s in stamps:
             if s not in self._covered_stamps:
                 self._covered_stamps.append(s)
         for c in call_ids:
             if c not in self._covered_calls:
                 self._covered_calls.append(c)
-        keep: list[_Answer | _Tool] = []
+        keep: list[_Answer | _Tool | _Steer] = []
         for part in self._parts:
+            if isinstance(part, _Steer):
+                stored = self._stored_copy(part.text, part.done_ms)
+                if stored is not None:
+                    if stored not in self.steered:
+                        self.steered.append(stored)
+                    continue
             if isinstance(part, _Answer) and part.stamp in stamps:
                 continue
             if isinstance(part, _Tool) and part.call_id in call_ids:
@@ -212,12 +263,13 @@ class TurnStream:
         self._expire(now_ms)
         if not self._parts and (not self._notices or self.ended_ms is not None):
             return None
-        parts = tuple(_answer_view(p) if isinstance(p, _Answer) else _tool_view(p) for p in self._parts)
+        parts = tuple(_answer_view(p) if isinstance(p, _Answer) else
+                      LiveSteer(p.text) if isinstance(p, _Steer) else _tool_view(p) for p in self._parts)
         return LiveTurn(parts=parts, notices=tuple(self._notices), running=self.ended_ms is None,
                         seq=self.seq)
 
     def _expire(self, now_ms: int) -> None:
-        def stale(p: _Answer | _Tool) -> bool:
+        def stale(p: _Answer | _Tool | _Steer) -> bool:
             done = p.done_ms if p.done_ms is not None else self.ended_ms
             return done is not None and now_ms - done > LINGER_MS
         if any(stale(p) for p in self._parts):

@@ -67,7 +67,18 @@ LEGEND = (
     "the finished ones); Finished is always newest first, by its Last column.\n\n"
     "Exit status colours: completed/succeeded good, error/panicked bad, cancelled/max_turns "
     "warning. Archived sessions are dimmed. “session gone” is a task_sessions row whose "
-    "session was deleted from tau.db."
+    "session was deleted from tau.db.\n\n"
+    "✉ messages queued for a session's next turn, not delivered yet (tau feeds them in before "
+    "its next LLM call; one that waits for a session that is not running is on !). "
+    "“↪ steering”: a queued message fed into a running turn, in its place. “retired → s43”: "
+    "tau retired the session for s43, where its messages now go; Enter on it offers s43.\n\n"
+    "Costs count the calls tau stored: the LLM calls that write a compaction summary, and tau's "
+    "loop reviews, are stored nowhere, and its stream says only that they happen (“compacting "
+    "session…”, “Loop review at turn N”), never what they cost. “+2 unpriced” counts those seen "
+    "while watching.\n\n"
+    "The status line shows tau's rate-limit windows when it pushes them (“5h 72% · resets 14:00 "
+    "· 7d 31%”, every 5 minutes on a subscription login), coloured as they near 100%, with their "
+    "age; sessiontop never asks for them."
 )
 
 

@@ -11,12 +11,13 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from .. import format as fmt
-from ...model.snapshots import LiveTurn, Message, StoreStatus, Transcript
+from ...model.snapshots import LiveTurn, Message, QueuedMessage, StoreStatus, Transcript
 from ...model.text import one_line
 from ...model.queries import Query, RefreshState, TranscriptQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.footer import FitFooter
-from ..widgets.live_turn import LiveTurnView
+from ..widgets.live_turn import LiveTurnView, QueuedView, SteerView
+from ..widgets.session_card import unpriced_words
 from ..widgets.message_view import MessageView, part_styles
 from ..widgets.status import StatusLine
 from ..widgets.text_line import TextLine
@@ -66,6 +67,8 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
         self.current = None
         self._loading_older = False
         self._live: LiveTurnView | None = None  # the turn streaming now, after the stored messages
+        self._queued: QueuedView | None = None  # what waits for the next turn, after everything
+        self._steered: set[int] = set()  # stored messages marked as steering
 
     def compose(self) -> ComposeResult:
         yield TextLine(id="title", classes="screen-title")
@@ -96,6 +99,8 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
             view.restyle(styles)
         if self._live is not None:
             self._live.restyle(styles)
+        if self._queued is not None:
+            self._queued.restyle(styles)
 
     def data_query(self) -> Query:
         return TranscriptQuery(self.session_id, after_id=self.last_id, limit=FIRST_PAGE, host=self.host)
@@ -141,12 +146,14 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
         if data.messages:
             # Before the streaming turn: a stored message takes the place of
             # its streamed self, and nothing above moves.
-            self.scroller.mount_all(self._views(data.messages), before=self._live)
+            self.scroller.mount_all(self._views(data.messages), before=self._live or self._queued)
             self.last_id = data.messages[-1].id
             self._trim()
             if not follow:
                 self.unseen += len(data.messages)
         self._show_live(data.live)
+        self._mark_steered(data.steered)
+        self._show_queued(data.queued, data.header.queued)
         if self.needle and data.messages:
             self.say_position()  # more messages: more matches
         if follow and (data.messages or data.live is not None):
@@ -163,14 +170,41 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
                 self._live = None
         elif view is None:
             self._live = LiveTurnView(turn, show_thinking=self.show_thinking, styles=part_styles(self.scroller))
-            self.scroller.mount(self._live)
+            self.scroller.mount(self._live, before=self._queued)
         else:
             view.show(turn)
+
+    def _show_queued(self, queued: tuple[QueuedMessage, ...], total: int) -> None:
+        """The messages waiting for the next turn, at the very end."""
+        view = self._queued
+        if not queued:
+            if view is not None:
+                view.remove()
+                self._queued = None
+        elif view is None:
+            self._queued = QueuedView(queued, total, styles=part_styles(self.scroller))
+            self.scroller.mount(self._queued)
+        else:
+            view.show(queued, total)
+
+    def _mark_steered(self, steered: tuple[int, ...]) -> None:
+        """Stored messages that reached the running turn as steering: marked in
+        their place (one mounted before tau's word came is replaced)."""
+        new = set(steered) - self._steered
+        if not new:
+            return
+        self._steered |= new
+        for view in list(self.scroller.query_children(MessageView)):
+            if view.msg.id in new and not isinstance(view, SteerView):
+                self.scroller.mount(self._views((view.msg,))[0], before=view)
+                view.remove()
 
     def _start_over(self) -> None:
         for view in list(self.scroller.query_children(MessageView)):
             view.remove()
         self._show_live(None)
+        self._show_queued((), 0)
+        self._steered.clear()
         self.current = None
         self.header = None
         self.last_id = self.first_id = None
@@ -182,7 +216,8 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
     def _views(self, messages: tuple[Message, ...]) -> list[MessageView]:
         """Widgets for these messages, styled for the current theme."""
         styles = part_styles(self.scroller)
-        return [MessageView(m, show_thinking=self.show_thinking, styles=styles) for m in messages]
+        return [(SteerView if m.id in self._steered else MessageView)(m, show_thinking=self.show_thinking,
+                                                                       styles=styles) for m in messages]
 
     def _trim(self) -> None:
         """Bound the widgets kept while following a very long live session."""
@@ -221,6 +256,10 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
                 f.append(f" · last turn {one_line(h.last_exit_status, 16)}")
             if h.archived:
                 f.append(" · archived")
+            if h.successor_id:
+                f.append(f" · retired → {one_line(h.successor_id, 24)}")
+            if h.queued:
+                f.append(f" · ✉ {h.queued} queued")
             if not h.tau_loads:
                 f.append(" · tau cannot load it (model_json)")
             if h.unreadable:
@@ -231,7 +270,10 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
                 f.append(f" · {h.message_count:,} messages · {fmt.tokens(h.tokens)} tokens")
             if h.use is not None and h.tokens:
                 f.append(f" ({fmt.token_parts(h.use)})")
-            f.append(f" · {fmt.cost(h.cost)}")
+            # tau stores no compaction or loop-review call: no total has them.
+            f.append(f" · {fmt.cost(h.cost)} (stored calls)")
+            if any(h.unpriced):
+                f.append(f" + {unpriced_words(h.unpriced)} unpriced")
             if not h.usage_complete:
                 f.append(" (counting…)")
             if h.context_pct is not None:  # coloured as it nears the window (tau compacts there)

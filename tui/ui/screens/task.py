@@ -1,4 +1,9 @@
-"""Level 2: one task, its fields and history, and a pane per session."""
+"""Level 2: one task, its fields and history, and a pane per session.
+
+Enter on a retired session's pane offers its successor first (tau forwards
+the retired one's messages there); the sessions' heading says that costs are
+those of the calls tau stored (a compaction's or a loop review's is in none).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from ...model.hosts import task_label
 from ...model.text import one_line
 from ...model.queries import Query, RefreshState, TaskQuery
 from ..widgets.filter_box import FilterBox
+from .successor import RETIRED, SUCCESSOR, SuccessorPrompt
 from .task_words import RELATIONS_SHOWN, history_words, relation_words
 from ..widgets.footer import FitFooter
 from ..widgets.session_card import SessionCard
@@ -38,7 +44,8 @@ def _pane_matches(pane: SessionPane, needle: str) -> bool:
         return True
     info = pane.info
     hay = " ".join((info.session_id, info.role, info.last_phase or "", info.last_exit_status or "",
-                    pane.tagline, pane.model, "gone" if info.gone else "")).lower()
+                    pane.tagline, pane.model, "gone" if info.gone else "",
+                    "retired" if info.successor_id else "", "queued" if info.queued else "")).lower()
     return all(part in hay for part in needle.lower().split())
 
 
@@ -196,7 +203,9 @@ class TaskScreen(DataScreen):
         # shows again, the cursor goes back to it.
         if self._cursor_session is None and ids:
             self._cursor_session = ids[self.cursor]
-        live = sum(1 for p in d.sessions if p.info.is_live)
+        # A retired session live beside its live successor is counted once.
+        live_ids = {p.info.session_id for p in d.sessions if p.info.is_live}
+        live = sum(1 for p in d.sessions if p.info.is_live and p.info.successor_id not in live_ids)
         archived = sum(1 for p in d.sessions if p.info.archived)
         # What tau counts (task_get drops the rows whose session is gone from
         # tau.db); the gone ones are still shown, counted apart.
@@ -210,7 +219,7 @@ class TaskScreen(DataScreen):
             counted += f" + {dropped} unloadable"
         # tau's own wording: "Sessions (N)", or "Sessions (N, K live)".
         head = Text(f"Sessions ({counted}, {live} live)" if live else f"Sessions ({counted})", style="bold")
-        bits = [f"sort: {self.sort}"]
+        bits = [f"sort: {self.sort}", "$: stored calls only"]
         if not self.show_archived:
             bits.append(f"{archived} archived hidden")
         if self.live_only:
@@ -291,7 +300,19 @@ class TaskScreen(DataScreen):
                         "to show.", severity="warning", markup=False)
             return
         title = f"{self.label} {pane.info.role}"
-        self.app.open_session(pane.info.session_id, title=title, host=self.host)  # type: ignore[attr-defined]
+        successor = pane.info.successor_id
+        if not successor:
+            self.app.open_session(pane.info.session_id, title=title, host=self.host)  # type: ignore[attr-defined]
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == SUCCESSOR:
+                self.app.open_session(successor, title=f"{self.label} successor of "  # type: ignore[attr-defined]
+                                      f"{one_line(pane.info.session_id, 24)}", host=self.host)
+            elif choice == RETIRED:
+                self.app.open_session(pane.info.session_id, title=title, host=self.host)  # type: ignore[attr-defined]
+
+        self.app.push_screen(SuccessorPrompt(pane.info.session_id, successor), callback=chosen)
 
     @on(Click, "SessionCard")
     def _clicked(self, event: Click) -> None:

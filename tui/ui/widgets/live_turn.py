@@ -6,21 +6,32 @@ it and it drops what they now hold, so a streamed answer is replaced in place
 by the stored one, and the rows above it never move (a reader scrolled back
 keeps their place). While streaming, only the tail of a long text is drawn:
 each repaint costs what the screen shows, not what the answer holds.
+
+A message tau fed into the running turn (its queue drained mid-turn) shows
+where it landed, marked as steering. After the turn, the messages still
+queued for the session (`QueuedView`): marked "queued, not delivered yet".
 """
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.widgets import Static
 
-from ...model.snapshots import LiveAnswer, LiveTool, LiveTurn
+from ...model.snapshots import LiveAnswer, LiveSteer, LiveTool, LiveTurn, Message, QueuedMessage
 from ...model.text import literal, one_line
+from .message_view import MessageView
 
 #: Characters of a streaming text drawn (its tail): a screen of a 100-column
 #: transcript (wrapping it is most of a repaint's cost; all of it shows once stored).
 TEXT_TAIL = 2_500
 #: Lines of a running tool's output drawn (its tail).
 OUTPUT_LINES = 12
+#: The words that mark a message fed into a running turn.
+STEERING = "↪ steering: fed into the running turn"
+#: Characters of a queued message drawn.
+QUEUED_CHARS = 600
 
 
 def tail(text: str, limit: int) -> tuple[str, int]:
@@ -78,6 +89,9 @@ class LiveTurnView(Static):
         for part in turn.parts:
             if isinstance(part, LiveAnswer):
                 self._answer(t, part)
+            elif isinstance(part, LiveSteer):
+                t.append(f"\n{STEERING}", style=self._s("user"))
+                t.append("\n" + literal(part.text[:QUEUED_CHARS], multiline=True))
             else:
                 self._tool(t, part)
         for notice in turn.notices:
@@ -123,3 +137,56 @@ class LiveTurnView(Static):
                      style=self._s("dim"))
         for line in lines:
             t.append("\n  " + literal(line[:400]))
+
+
+class QueuedView(Static):
+    """The messages queued for the session's next turn, after everything else:
+    tau has not delivered them (they are not messages yet)."""
+
+    def __init__(self, queued: tuple[QueuedMessage, ...], total: int, *,
+                 styles: dict[str, str] | None = None) -> None:
+        super().__init__(classes="msg -queued")
+        self.queued, self.total = queued, total
+        self.styles_of_parts = styles or {}
+        self.update(self.render_queued())
+
+    def show(self, queued: tuple[QueuedMessage, ...], total: int) -> None:
+        if (queued, total) != (self.queued, self.total):
+            self.queued, self.total = queued, total
+            self.update(self.render_queued())
+
+    def restyle(self, styles: dict[str, str]) -> None:
+        if styles != self.styles_of_parts:
+            self.styles_of_parts = styles
+            self.update(self.render_queued())
+
+    def render_queued(self) -> Text:
+        dim = self.styles_of_parts.get("dim", "")
+        t = Text()
+        n = self.total
+        t.append(f"✉ queued, not delivered yet: {n} message{'s' if n != 1 else ''} for the next turn",
+                 style=self.styles_of_parts.get("user", ""))
+        for q in self.queued:
+            when = time.strftime("%H:%M:%S", time.localtime(q.created_at / 1000))
+            sender = f" from {one_line(q.sender, 40)}" if q.sender else ""
+            t.append(f"\nqueued{sender}  {when}", style=dim)
+            t.append("\n" + literal(q.text[:QUEUED_CHARS], multiline=True))
+            if q.size > QUEUED_CHARS:
+                t.append(f" … ({q.size - QUEUED_CHARS:,} more characters)", style=dim)
+        if n > len(self.queued):
+            t.append(f"\n… {n - len(self.queued)} more queued", style=dim)
+        return t
+
+
+class SteerView(MessageView):
+    """A stored user message that reached its turn as steering (tau drained
+    the session's queue between two LLM calls): marked so, in its place."""
+
+    def __init__(self, msg: Message, **kwargs: object) -> None:
+        super().__init__(msg, **kwargs)  # type: ignore[arg-type]
+        self.add_class("-steer")
+
+    def render_message(self) -> Text:
+        t = Text(STEERING + "\n", style=self.styles_of_parts.get("user", ""))
+        t.append_text(super().render_message())
+        return t

@@ -1,4 +1,10 @@
-"""One session's pane: role, phase, counts, exit status, newest messages."""
+"""One session's pane: role, phase, counts, exit status, newest messages.
+
+Also what tau keeps beside the session's messages: "retired → s43" (its
+successor), the messages queued for its next turn ("✉ 2 queued, oldest 14m"),
+and the LLM calls its stream showed that tau never stores, so that its cost
+leaves them out ("+1 unpriced").
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,25 @@ from .. import format as fmt
 from ...model.snapshots import Message, SessionPane
 from ...notify.marks import StalledPane
 from ...model.text import one_line
+
+
+def unpriced_words(unpriced: tuple[int, int]) -> str:
+    """"1 compaction, 2 loop reviews": LLM calls seen whose cost tau never stores."""
+    compactions, reviews = unpriced
+    bits = []
+    if compactions:
+        bits.append(f"{compactions} compaction{'s' if compactions > 1 else ''}")
+    if reviews:
+        bits.append(f"{reviews} loop review{'s' if reviews > 1 else ''}")
+    return ", ".join(bits)
+
+
+def queued_words(count: int, since_ms: int | None, now: float) -> str:
+    """"✉ 2 queued, oldest 14m: not delivered yet"."""
+    what = f"✉ {count} queued"
+    if since_ms is not None:
+        what += f", oldest {fmt.age(since_ms / 1000, now)}"
+    return what + ": not delivered yet"
 
 
 def message_line(msg: Message, width: int) -> tuple[str, str, str]:
@@ -103,6 +128,11 @@ class SessionCard(Static):
                      style=self._s("dim"))
         if info.archived:
             t.append("  archived", style=self._s("dim"))
+        if info.successor_id:  # tau forwards its messages there (notifications.rs)
+            t.append(f"  retired → {one_line(info.successor_id, 24)}", style=self._s("warn"))
+        if info.queued:
+            t.append("\n" + queued_words(info.queued, info.queued_since, now),
+                     style=self._s("dim" if info.is_live else "warn"))
         if isinstance(pane, StalledPane):
             # Quiet past its threshold: a flag for the operator, nothing is done to it.
             t.append(f"\n⚠ stalled: quiet {fmt.age(pane.stalled_since, now)}", style=self._s("warn"))
@@ -127,6 +157,8 @@ class SessionCard(Static):
         else:
             t.append(f"{info.message_count} msgs · ", style=self._s("dim"))
         t.append(f"{fmt.tokens(pane.tokens)}{more} tok · {fmt.cost(pane.cost)}{more}", style=self._s("dim"))
+        if any(pane.unpriced):  # seen on its stream; their cost is in no message
+            t.append(f" +{sum(pane.unpriced)} unpriced", style=self._s("warn"))
         if pane.context_pct is not None:
             t.append(" · ctx ", style=self._s("dim"))
             t.append(f"{pane.context_pct:.0f}%", style=self._s(fmt.context_tone(pane.context_pct)))

@@ -6,6 +6,7 @@ component classes), so a row is rebuilt only when its task changed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from rich.text import Text
@@ -140,6 +141,8 @@ def sessions_cell(t: TaskRow, style: Style) -> Text:
         cell.append(" (chat live)", style=style("chat"))
     else:
         cell.stylize(style("dim"))
+    if t.queued:  # messages waiting for a session's next turn
+        cell.append(f" ✉{t.queued}", style=style("warn"))
     return cell
 
 
@@ -163,6 +166,9 @@ def phase_cell(t: TaskRow, style: Style) -> Text:
     if t.chat_phase:  # marked as the chat's: its dot, its colour
         return Text(f"{CHAT_DOT} {one_line(t.chat_phase, 40)}", style=style("chat"),
                     no_wrap=True, overflow="ellipsis")
+    if t.queued and t.queued_since is not None:  # a clock time: the cell never ticks
+        since = time.strftime("%H:%M", time.localtime(t.queued_since / 1000))
+        return Text(f"✉ since {since}", style=style("warn"), no_wrap=True, overflow="ellipsis")
     return Text("")
 
 
