@@ -126,3 +126,11 @@ def test_watch_json_gives_each_hosts_lines_with_its_host(fleet: StoreKit, gpu1: 
         assert all("host" in line for line in watch.seen)
     finally:
         watch.close()
+
+
+def test_list_on_a_machine_without_tau_gives_its_hosts(gpu1: StoreKit, sshd: Sshd, own_home: Path) -> None:
+    configure(own_home, sshd, gpu1)  # (this test's home has no tau data directory)
+    status, doc, err = list_json()
+    assert status == 0, err
+    assert "this machine has no tau" in err and [h["host"] for h in doc["hosts"]] == ["gpu1"]
+    assert {t["id"] for t in doc["tasks"]} == {42, 1}

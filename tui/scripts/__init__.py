@@ -18,6 +18,7 @@ from ..command.config import ConfigError
 from ..command.config import load as load_config
 from ..command.hosts_config import HostEntry, pick
 from ..command.options import OneLineParser
+from ..tau.paths import default_data_dir
 
 #: What each command does (its --help, and `sessiontop --help`).
 HELP = {
@@ -57,6 +58,11 @@ def main(argv: list[str]) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"sessiontop: {exc}", file=sys.stderr)
         return 2
+    if args.hosts and not args.no_local and args.data_dir is None and not default_data_dir().exists():
+        # As the dashboard does: a machine without tau is no reason to refuse the hosts.
+        args.no_local = True
+        print(f"sessiontop: this machine has no tau ({default_data_dir()} does not exist): the hosts only",
+              file=sys.stderr)
     try:
         if args.command == "list" and args.hosts:  # issue 23: every host's tasks, each saying its host
             from .hosts import run_list_hosts

@@ -44,13 +44,12 @@ def host_lines(hosts: Sequence[HostStatus], now: float) -> list[str]:
         stale = ""
         if h.stale_since is not None and h.tasks:
             stale = f" · its {h.tasks:,} tasks shown are stale, from {fmt.age(h.stale_since, now)} ago"
-        if h.local:
-            if h.error:
-                rank = 1 if h.link.state == "off" else 0
-                out.append((rank, f"{'ⓘ' if rank else '⚠'} {name}: {one_line(h.error, 200)}{stale}"))
+        if h.local and h.error:
+            rank = 1 if h.link.state == "off" else 0
+            out.append((rank, f"{'ⓘ' if rank else '⚠'} {name}: {one_line(h.error, 200)}{stale}"))
             continue
         state = h.link.state
-        if state == "live":
+        if state == "live" or h.local:
             if not h.server_up and h.server not in ("", "up", "draining", "starting"):
                 out.append((2, f"ⓘ {name}: tau server {one_line(h.server, 20)} there: "
                                f"phases shown are the persisted ones"))
