@@ -240,6 +240,10 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
                 self._note_error(f"unexpected error while reading: {exc!r}")
             finally:
                 self._in_round = False
+                # The notifier looks after the screen had its read: its picture of
+                # a large store is main-thread work of its own (5-15 ms on L),
+                # which the change on its way to the screen no longer waits for.
+                self.notifier.poke()
 
     @property
     def refresh_idle(self) -> bool:
@@ -269,7 +273,8 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
         self._through = self._through or through_pause
         self._event = self._event or event
         self._dirty.set()
-        self.notifier.poke()  # it looks too, paused or not
+        if self.paused:  # (else it looks once the screen has its read: below, in the refresher)
+            self.notifier.poke()  # it looks too, paused or not
 
     def _live_changed(self) -> None:
         """tau's server said something new: re-read what the screen shows
