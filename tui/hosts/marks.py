@@ -94,7 +94,7 @@ def host_attention(engine: Engine, local: str, remote: Stalls,
             tid = min(st.tasks) if st.tasks else 0
             title = one_line(titles.get(host, {}).get(tid, ""), 60)
             stalled.append((st.since, (_when(st.since), "stall",
-                                       f"{task_label(host, tid)} {title} · {sid} · "
+                                       f"{one_line(task_label(host, tid), 60)} {title} · {one_line(sid, 40)} · "
                                        f"quiet {(now - st.since) / 60:.0f} min "
                                        f"(limit {st.after_s / 60:.0f})")))
     out.extend(line for _, line in sorted(stalled)[:ATTENTION_SHOWN])

@@ -14,7 +14,7 @@ Modules, one job each: `codec` (snapshot dataclasses ↔ JSON, strict),
 `link` (one host's process and state), `mirror` (the host's task list
 here), `source` (`RemoteSource`).
 
-For the app (issue 23's second part): a `RemoteSource` per host, built from
+For the app (wired in by `tui.hosts`, issue 23's second part): a `RemoteSource` per host, built from
 `ssh.SshTransport(host, destination, ssh_options, command, data_dir,
 runtime_dir)` (or `ssh.LocalTransport` for ``--demo-hosts``), stands where
 the local `Store` stands; `source.link_state` is the host's state for the
