@@ -75,6 +75,19 @@ async def test_rate_limit_windows_tau_pushes_show_on_the_status_line(kit: StoreK
         assert styles.get(bad) == (at, at + 3), shown.spans  # nearly full: the error colour
         at7 = shown.plain.index("31%")
         assert any(str(span.style) == ok and span.start == at7 for span in shown.spans)
+        # What tau's own footer leaves out is left out: a bucket without a number,
+        # a time that is not one; a push with no window says nothing new.
+        kit.server.broadcast({"type": "subscription_usage", "usage": {
+            "five_hour": {"utilization": 40.0, "resets_at": "soon"}, "seven_day": {"utilization": None,
+                                                                             "resets_at": None},
+            "seven_day_sonnet": None, "seven_day_opus": None, "extra_usage": None}})
+        await wait_until(pilot, lambda: "5h 40% (just now)" in status_line(app), what="the bad parts left out")
+        kit.server.broadcast({"type": "subscription_usage", "usage": {"five_hour": None, "seven_day": "x"}})
+        kit.server.broadcast({"type": "subscription_usage", "usage": [1, 2]})
+        kit.server.inject_line("s1", b'{"type":"subscription_usage","usage":{"five_hour":{"utiliz\n')
+        kit.server.set_phase("s1", "ToolExec")  # a line after them, to know they were read
+        await wait_for_text(pilot, app, "running tools")
+        assert "5h 40% (just now)" in status_line(app)  # the last good figures stand
     assert not any(r.get("type") == "get_subscription_usage" for r in kit.server.requests)
 
 

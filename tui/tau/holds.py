@@ -4,8 +4,9 @@ tau puts a run it starts itself in ``live_sessions`` first and sets its phase
 only at ``Connecting`` (TAU.md §5.2a; agent_runner.rs ``run_child_chat`` :758,
 ``resume_child_session`` :1064, ``run_agent_turn_inner`` :404). A ``subscribe``
 in between answers ``Idle``. And a restart resume persists ``sending request``
-over the same stale value a crash left: no row changes, only a commit, so the
-disk cannot say "ask again". The subscription itself can: once registered, it
+over the same stale value a crash left: SQLite writes nothing for an UPDATE
+that leaves the row as it was (no WAL frame, no file event, no new data
+version), so the disk cannot say "ask again". The subscription itself can: once registered, it
 receives the ``Connecting`` event the moment tau emits it (dispatch.rs
 ``Subscribe`` registers before it answers). So a subscription to a session the
 disk says may be live (a candidate) is not closed at once when tau says
@@ -21,14 +22,21 @@ disk says may be live (a candidate) is not closed at once when tau says
 
 Nothing is polled: the held connection waits on tau's push.
 
-After its hold a session tau called idle is asked again only when the disk
-moves for it (a new message, a new phase). A restart resume whose plugins take
-longer than the hold persists ``sending request`` over the same stale value:
-only a commit shows. So a commit of tau.db also asks again the sessions the
-server called idle whose persisted phase is still not idle (`Reasks`): one
-``subscribe`` each, at most once per ``REASK_S``, at most ``REASK_BATCH`` at a
-time; one that came too soon after its last ask is asked when its time comes
-(a commit is never lost). Pure policy, no I/O.
+After its hold a session tau called idle is asked again when the disk moves
+for it (a new message, a new phase): every run tau starts on a stale value
+stores something first (a prompt; a chat's ``preparing``) or just after its
+``Connecting`` (a queued-message resume drains its queue), except a restart
+resume, which stores its info line before it serves and then nothing until
+its first answer, an LLM call after ``Connecting``. So a resume whose plugins
+take longer than its hold would show only then. A later commit of tau.db (any
+session's: a fleet at work commits every few seconds) therefore asks again the
+sessions the server called idle, their persisted phase still not idle, that
+this server may be resuming (a message newer than its start, `Holds.resuming`):
+one ``subscribe`` each, at most once per ``REASK_S``, and at most
+``REASK_BATCH`` in all per ``REASK_S`` (`Reasks`); one asked too recently is
+owed an ask when its time comes, so a commit is never lost and nothing is
+polled. A stale value older than the server's start is never asked again
+this way: no resume of this server is on it. Pure policy, no I/O.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ RESUME_HOLD_S = 60.0
 #: A session the server called idle, its persisted phase still not idle, is
 #: asked again after a commit of tau.db at most this often (s)…
 REASK_S = 5.0
-#: …and at most this many at a time (the longest unasked first).
+#: …and at most this many in all per REASK_S (the longest unasked first).
 REASK_BATCH = 16
 
 
@@ -79,6 +87,12 @@ class Holds:
             end = max(end, newest / 1000 + self.resume_s)
         return end
 
+    def resuming(self, sid: str) -> bool:
+        """This server wrote to ``sid`` (a message newer than its start): on a
+        stale phase, it may be resuming it (mod.rs ``spawn_auto_resume_tasks``)."""
+        newest, started = self._newest.get(sid), self.started_ms
+        return newest is not None and started is not None and newest >= started
+
     def left(self, sid: str) -> float:
         """Seconds the hold on ``sid`` has to run (≤ 0: over)."""
         return self.until(sid) - self._clock()
@@ -96,6 +110,7 @@ class Reasks:
         self._clock = clock
         self.every, self.batch = every, batch
         self._asked: dict[str, float] = {}  # session → when it was last subscribed (s)
+        self._recent: list[float] = []  # when the re-asks of the last `every` s were made
         self.count = 0  # re-asks so far (the price, measured)
 
     def asked(self, sid: str) -> None:
@@ -107,17 +122,21 @@ class Reasks:
         those to ask now, those owed an ask later, and in how long (s) the first
         of those comes due (None: none owed)."""
         now = self._clock()
+        self._recent = [t for t in self._recent if now - t < self.every]
+        room = self.batch - len(self._recent)
+        full = self._recent[0] + self.every - now if self._recent else 0.0  # when room comes back
         ask: list[str] = []
         owed: list[str] = []
         later: float | None = None
         for sid in sorted(idle, key=lambda s: self._asked.get(s, 0.0)):
             wait = self._asked.get(sid, 0.0) + self.every - now
-            if wait <= 0 and len(ask) < self.batch:
+            if wait <= 0 and len(ask) < room:
                 ask.append(sid)
             else:
                 owed.append(sid)
-                wait = max(wait, 0.05)
+                wait = max(wait, full if wait <= 0 else 0.0, 0.05)
                 later = wait if later is None else min(later, wait)
+        self._recent.extend([now] * len(ask))
         self.count += len(ask)
         return ask, owed, later
 

@@ -243,11 +243,13 @@ class LiveTracker(Following):
 
     def _reask(self, only: set[str] | None = None) -> None:
         """A commit of tau.db: the sessions the server called idle whose disk
-        still says they may be live are asked again, each at most every
-        REASK_S; one asked too recently is owed an ask when its time comes
-        (``only``: those owed), so no commit is lost and none is polled."""
+        still says they may be live, and that it may be resuming, are asked
+        again (`tui.tau.holds.Reasks`); one asked too recently is owed an ask
+        when its time comes (``only``: those owed), so no commit is lost and
+        none is polled."""
         self._reasks.prune(self._wanted)
-        idle = [sid for sid in self._idle if sid in self._wanted and (only is None or sid in only)]
+        idle = [sid for sid in self._idle if sid in self._wanted and self._holds.resuming(sid)
+                and (only is None or sid in only)]
         ask, owed, later = self._reasks.due(idle)
         for sid in ask:
             del self._idle[sid]  # the server's "idle" stays shown until it answers again
@@ -349,7 +351,9 @@ class LiveTracker(Following):
                 continue
             attempt = 0
             ident = socket_identity(self.socket_path)
-            if ident != self._server_ident:
+            # A new server: a new socket file; its inode may be the old one's
+            # (reused after the unlink), its bind time is not.
+            if ident != self._server_ident or self._holds.started_ms is None:
                 self._server_ident = ident
                 self._forget_all()  # a new server: its memory starts empty
                 self._holds.server(socket_started_ms(self.socket_path))
