@@ -41,6 +41,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("l", "only live sessions"),
         ("a", "show / hide archived sessions"),
         ("s", "cycle the sort of the panes"),
+        ("Enter on “retired → s43”", "offers its successor s43 (o: the retired one)"),
     )),
     ("Transcript", (
         ("End  G", "follow new messages (and the turn streaming) again"),
