@@ -158,8 +158,9 @@ def _row(rows: list[dict[str, Any]], what: str, value: float | None, limit: floa
     if value is None:
         return
     ok = value >= limit if at_least else value <= limit
+    shown = f"{value:.2f}" if unit == " s" else fmt(float(value))  # (0.82 s is not "0.8 s")
     rows.append({"target": what, "limit": f"{'≥' if at_least else '≤'} {limit:g}{unit}",
-                 "measured": f"{fmt(float(value))}{unit}", "verdict": "met" if ok else "MISSED",
+                 "measured": f"{shown}{unit}", "verdict": "met" if ok else "MISSED",
                  "issue": issue, "source": source})
 
 
@@ -256,18 +257,51 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def verdict_table(rows: list[dict[str, Any]]) -> str:
-    out = ["| target | floor | measured | |", "|---|---|---|---|"]
-    out += [f"| {r['target']} | {r['limit']} | {r['measured']} | {r['verdict']} |" for r in rows]
+    """One line per target; the same target on several sizes on one line
+    ("S · M · L"), so that the table fits a screen."""
+    merged: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
+    for r in rows:
+        size, _, rest = r["target"].partition(" ")
+        if size not in ("S", "M", "L") or "subscribed" in rest:
+            size, rest = "", r["target"]
+        merged.setdefault((rest, r["limit"]), []).append((size, r))
+    out = ["| target | issue | floor | measured | |", "|---|---|---|---|---|"]
+    for (what, limit), group in merged.items():
+        issue = group[0][1].get("issue", "")
+        if len(group) == 1:
+            size, r = group[0]
+            out.append(f"| {r['target']} | {issue} | {limit} | {r['measured']} | {r['verdict']} |")
+            continue
+        sizes = "/".join(s for s, _ in group)
+        measured = " · ".join(r["measured"] for _, r in group)
+        missed = [s for s, r in group if r["verdict"] != "met"]
+        verdict = "met" if not missed else f"MISSED ({', '.join(missed)})"
+        out.append(f"| {sizes} {what} | {issue} | {limit} | {measured} | {verdict} |")
     return "\n".join(out)
 
 
-def state_table(results: dict[str, Any]) -> str:
-    """The table that heads BENCHMARKS.md: the run, then every target."""
+def host_rows(hosts: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Issue 23's verdicts, as `bench/hosts.py` wrote them beside the run's."""
+    out = []
+    for key, text in ((hosts or {}).get("verdicts") or {}).items():
+        measured, _, rest = str(text).partition(" (target ")
+        limit, _, verdict = rest.partition("): ")
+        out.append({"target": f"hosts: {key}", "limit": limit, "measured": measured,
+                    "verdict": verdict, "issue": "23", "source": "bench/hosts.json"})
+    return out
+
+
+def state_table(results: dict[str, Any], hosts: dict[str, Any] | None = None) -> str:
+    """The table that heads BENCHMARKS.md: the run, then every target (and the
+    remote hosts' of the same run, from bench/hosts.json)."""
     git = results.get("git", {})
     head = (f"Measured {results.get('started', '?')[:10]} on commit `{git.get('commit', '?')}`"
             f"{' (tui/ dirty)' if git.get('tui_dirty') else ''} by one `python -m bench` "
             f"({fmt((results.get('seconds') or 0) / 60)} min; `bench/results.json`).")
-    return head + "\n\n" + verdict_table(results.get("verdicts") or verdicts(results))
+    rows = list(results.get("verdicts") or verdicts(results))
+    if hosts and str(hosts.get("started", "")) >= str(results.get("started", "~")):
+        rows += host_rows(hosts)
+    return head + "\n\n" + verdict_table(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     results = json.loads(args.results.read_text())
     results["verdicts"] = verdicts(results)
-    print(state_table(results))
+    hosts_file = args.results.with_name("hosts.json")
+    hosts = json.loads(hosts_file.read_text()) if hosts_file.is_file() else None
+    print(state_table(results, hosts))
     if args.all:
         print("\n" + tables(results))
     return 0
