@@ -43,7 +43,7 @@ async def test_queued_messages_show_on_the_row_the_pane_and_after_the_transcript
         since = time.strftime("%H:%M", time.localtime(then / 1000))
         await wait_for_all(pilot, app, "✉2", f"✉ since {since}")  # the task's row
         app.open_task(1)
-        await wait_for_text(pilot, app, "✉ 2 queued, oldest 3m: not delivered yet")
+        await wait_for_text(pilot, app, "✉ 2 queued · oldest 3m")
         await pilot.press("enter")
         text = await wait_for_all(pilot, app, "Done for now.", "queued, not delivered yet: 2 messages")
         assert "✉ 2 queued" in text  # the header

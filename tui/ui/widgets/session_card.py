@@ -1,7 +1,7 @@
 """One session's pane: role, phase, counts, exit status, newest messages.
 
 Also what tau keeps beside the session's messages: "retired → s43" (its
-successor), the messages queued for its next turn ("✉ 2 queued, oldest 14m"),
+successor), the messages queued for its next turn ("✉ 2 queued · oldest 14m"),
 and the LLM calls its stream showed that tau never stores, so that its cost
 leaves them out ("+1 unpriced").
 """
@@ -29,11 +29,11 @@ def unpriced_words(unpriced: tuple[int, int]) -> str:
 
 
 def queued_words(count: int, since_ms: int | None, now: float) -> str:
-    """"✉ 2 queued, oldest 14m: not delivered yet"."""
+    """"✉ 2 queued · oldest 14m": waiting for the next turn, not delivered yet."""
     what = f"✉ {count} queued"
     if since_ms is not None:
-        what += f", oldest {fmt.age(since_ms / 1000, now)}"
-    return what + ": not delivered yet"
+        what += f" · oldest {fmt.age(since_ms / 1000, now)}"
+    return what
 
 
 def message_line(msg: Message, width: int) -> tuple[str, str, str]:
