@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -26,17 +27,17 @@ from .. import __version__
 from . import heap
 from .alerts import AlertToasts
 from .app_hosts import HostsMixin
+from .app_notify import NotifyMixin
 from .commands import TaskCommands
+from .read_requests import ReadRequests
 from .app_settings import SettingsMixin
 from ..command.config import Config
-from ..notify.attention import heading, log_lines, new_since
 from ..notify.notifier import Notifier
 from ..notify.settings import NotifySettings
 from ..notify.settings import load as load_notify_settings
 from ..notify.settings import parse as parse_notify
-from .screens.base import DataScreen
+from .screens.base import Dashboard, DataScreen, S
 from .screens.help import HelpScreen
-from .screens.notifications import NotificationsScreen
 from .screens.tasks import TaskListScreen
 from ..hosts import Hosts
 from ..tau.store import Store, StoreError
@@ -74,7 +75,7 @@ def stylesheet_paths() -> list[Path]:
     return sorted(repo.glob("*.tcss"))
 
 
-class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
+class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, NotifyMixin, App[None]):
     """k9s for tau sessions: tasks → a task's sessions → a session's transcript."""
 
     TITLE = "sessiontop"
@@ -115,21 +116,15 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
                                  write=self._write_terminal)
         #: One notification toast at a time, none over a modal (tui/ui/alerts.py).
         self._alerts = AlertToasts(self)
-        #: The newest notification when `!` was last closed (what is new since).
-        self._seen_mark: object = None
         self.poll = poll
         self.clock = clock
         self._tick_enabled = tick
         self._watch_enabled = watch
         self._force_polling = force_polling
-        self._dirty = asyncio.Event()
-        self._force = False
-        #: A read asked for that `p` does not hold back (`r`).
-        self._through = False
+        #: What the refresher is asked to read next (requests merge until it reads).
+        self._requests = ReadRequests()
         #: The screens that have had a snapshot: paused, only a new one is read.
         self._fed: weakref.WeakSet[DataScreen] = weakref.WeakSet()
-        self._in_round = False
-        self._event = False
         self._stop = asyncio.Event()
         self._seen: dict[object, tuple[object, object, int]] = {}
         #: The config file's settings with the flags on top (tui.command.config).
@@ -137,7 +132,6 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
         self.paused = self.config.paused
         self._counting = False
         self._settled = False
-        self._notifier_started = False
         self.refresh_state = RefreshState(mode="polling" if poll else "watching",
                                           poll_seconds=poll)
         #: Bumped after every snapshot a screen has applied (tests and the
@@ -173,11 +167,6 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
         self.set_timer(NOTIFIER_START_S, self._start_notifier)
         self.request_refresh(force=True)
 
-    def _start_notifier(self) -> None:
-        if not self._notifier_started and not self._stop.is_set():
-            self._notifier_started = True
-            self._run_notifier()
-
     async def on_unmount(self) -> None:
         self._stop.set()
         self.workers.cancel_all()
@@ -207,7 +196,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
         """One read at a time; requests that arrive meanwhile coalesce into the next."""
         tokens, stamp = float(READ_BURST), time.monotonic()
         while not self._stop.is_set():
-            await self._dirty.wait()
+            await self._requests.wait()
             # While changes stream in, at most one re-read per MIN_CYCLE_S: the
             # changes that arrive meanwhile coalesce into it. At 100 commits a
             # second on L the app otherwise re-read and redrew 40+ times a second
@@ -221,16 +210,14 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
             if tokens < 1:
                 await asyncio.sleep((1 - tokens) * MIN_CYCLE_S)
                 tokens, stamp = 1.0, time.monotonic()
-            self._dirty.clear()
-            force, self._force = self._force, False
-            through, self._through = self._through, False
+            force, through = self._requests.take()
             # Paused, nothing that arrives changes the screen (a notification's
             # forced read included); a screen opened meanwhile gets its first.
             if self.paused and not through and self._data_screen() in self._fed:
                 continue
-            self._in_round = True
+            self._requests.reading = True
             try:
-                event, self._event = self._event, False
+                event = self._requests.take_event()
                 changed = await self._read_for_screen(force)
                 if changed:
                     tokens -= 1
@@ -239,7 +226,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
             except Exception as exc:  # noqa: BLE001 - the dashboard must keep running
                 self._note_error(f"unexpected error while reading: {exc!r}")
             finally:
-                self._in_round = False
+                self._requests.reading = False
                 # The notifier looks after the screen had its read: its picture of
                 # a large store is main-thread work of its own (5-15 ms on L),
                 # which the change on its way to the screen no longer waits for.
@@ -248,7 +235,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
     @property
     def refresh_idle(self) -> bool:
         """No read asked for and none under way (tests wait on it)."""
-        return not self._dirty.is_set() and not self._in_round
+        return self._requests.idle
 
     @work(group="usage", exit_on_error=False)
     async def _count_usage(self) -> None:
@@ -269,10 +256,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
         """Ask for a re-read of what the current screen shows (``event``: a
         file event asked, so a commit is on its way; ``through_pause``: the
         operator asked, `p` does not hold it back)."""
-        self._force = self._force or force
-        self._through = self._through or through_pause
-        self._event = self._event or event
-        self._dirty.set()
+        self._requests.ask(force=force, event=event, through_pause=through_pause)
         if self.paused:  # (else it looks once the screen has its read: below, in the refresher)
             self.notifier.poke()  # it looks too, paused or not
 
@@ -300,8 +284,10 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
     async def _read_for_screen(self, force: bool) -> bool:
         """Read what the screen shows if the store changed; False if it had not."""
         screen = self._data_screen()
-        if screen is None:
-            return True
+        return True if screen is None else await self._read_into(screen, force)
+
+    async def _read_into(self, screen: DataScreen[S], force: bool) -> bool:
+        """`_read_for_screen` for a screen showing an ``S``: its query asks for one."""
         query = screen.data_query()
         if query is None:
             return True
@@ -367,35 +353,6 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
             except NoMatches:
                 pass  # the screen is being composed or torn down (quitting): nothing to tick
 
-    # --- notifications (the engine is tui/notify, plain Python) ----------------------------
-
-    @work(group="notify", exclusive=True, exit_on_error=False)
-    async def _run_notifier(self) -> None:
-        """The notifier looks until the app stops; when the stalled set or the
-        log moved, the screen is read again (its rows carry the stall marks)."""
-        await self.notifier.run(self._stop, on_change=lambda: self.request_refresh(force=True))
-
-    def _toast(self, message: str, title: str, severity: str) -> None:
-        self._alerts.show(message, title, severity)
-
-    def _write_terminal(self, sequence: str) -> None:
-        """OSC 9 / 777 and the bell, straight to the terminal (under the screen)."""
-        if self._driver is not None:
-            self._driver.write(sequence)
-            self._driver.flush()
-
-    def action_notifications(self) -> None:
-        if not isinstance(self.screen, NotificationsScreen):
-            notifier = self.notifier
-            new = new_since(notifier.log, self._seen_mark)  # type: ignore[arg-type]
-
-            def seen(_: object = None) -> None:
-                self._seen_mark = notifier.log[0] if notifier.log else None
-
-            self.push_screen(NotificationsScreen(
-                lambda: (heading(notifier.engine, new), self._attention(),
-                         log_lines(notifier.log))), callback=seen)
-
     # --- actions -----------------------------------------------------------------------------
 
     def action_help(self) -> None:
@@ -408,3 +365,8 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, App[None]):
         self.request_refresh(force=True, through_pause=True)
         self.notify("Re-reading the store", timeout=1.5)
 
+
+
+if TYPE_CHECKING:  # the app answers what the screens ask of it (checked by mypy)
+    def _is_a_dashboard(app: SessionTopApp) -> Dashboard:
+        return app

@@ -11,16 +11,19 @@ see snapshots only: they cannot tell a local row from a remote one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ..hosts import Hosts
 from ..hosts.marks import host_attention, mark_detail, mark_rows
-from ..model.queries import Query, TaskListQuery, TaskQuery, TranscriptQuery
-from ..model.snapshots import TaskListSnapshot
+from ..model.queries import Asks, TranscriptQuery
+from ..model.snapshots import TaskDetail, TaskListSnapshot, Transcript
 from ..model.text import one_line
 from ..notify.attention import attention_lines, mark
 from ..notify.engine import Event
 from ..notify.notifier import Notifier
+
+#: The snapshot a query is answered with.
+S = TypeVar("S")
 
 
 class HostsMixin:
@@ -63,12 +66,11 @@ class HostsMixin:
 
     # --- one query, its host --------------------------------------------------------------
 
-    def _source_of(self, query: Query) -> Any:
+    def _source_of(self, query: Asks[object]) -> Any:
         """Who answers ``query``: the store, or (with hosts) the query's host."""
-        host = "" if isinstance(query, TaskListQuery) else query.host
-        return self.store.source(host) if host else self.store
+        return self.store.source(query.host) if query.host else self.store
 
-    def _focus(self, query: Query) -> None:
+    def _focus(self, query: Asks[object]) -> None:
         """Only the open transcript's session has its stream gathered (on its host)."""
         sid = query.session_id if isinstance(query, TranscriptQuery) else None
         if isinstance(query, TranscriptQuery) and query.host:
@@ -81,27 +83,18 @@ class HostsMixin:
         versions = await source.data_versions()
         return (versions[0], versions[1], source.live.version)
 
-    async def _run_query(self, query: Query) -> object:
-        source = self._source_of(query)
-        if isinstance(query, TaskListQuery):
-            return await source.read_task_list()
-        if isinstance(query, TaskQuery):
-            return await source.read_task(query.task_id, recent=query.recent,
-                                          include_archived=query.include_archived)
-        if isinstance(query, TranscriptQuery):
-            return await source.read_transcript(query.session_id, after_id=query.after_id,
-                                                limit=query.limit)
-        raise TypeError(query)
+    async def _run_query(self, query: Asks[S]) -> S:
+        """The query's answer, from its own source."""
+        return await query.ask(self._source_of(query))
 
-    def _marked(self, data: Any, query: Query) -> Any:
+    def _marked(self, data: S, query: Asks[S]) -> S:
         """``data`` with the stalled marks of the hosts it shows."""
         hosts, engine = self.hosts, self.notifier.engine
         if hosts is None:
             return mark(data, engine)
         if isinstance(data, TaskListSnapshot):
-            return mark_rows(data, engine, hosts.local_name, hosts.stalled())
-        host = "" if isinstance(query, TaskListQuery) else query.host
-        return mark_detail(data, host, engine, hosts.local_name, hosts.stalled())
+            return cast(S, mark_rows(data, engine, hosts.local_name, hosts.stalled()))
+        return mark_detail(data, query.host, engine, hosts.local_name, hosts.stalled())
 
     def _attention(self) -> list[tuple[str, str, str]]:
         """The `!` screen's "needs attention": every host's."""
@@ -114,12 +107,12 @@ class HostsMixin:
 
     # --- what the screens ask (by host) ---------------------------------------------------------
 
-    async def read_task_detail(self, task_id: int, host: str = "") -> object:
+    async def read_task_detail(self, task_id: int, host: str = "") -> TaskDetail | None:
         """One task's fields and history, for the task list's detail line."""
         source = self.store.source(host) if host else self.store
         return await source.read_task(task_id, recent=0, include_archived=False, ask_waits=False)
 
-    async def read_older(self, session_id: str, before_id: int, limit: int = 200, host: str = "") -> object:
+    async def read_older(self, session_id: str, before_id: int, limit: int = 200, host: str = "") -> Transcript:
         """An older page of a transcript, for the transcript screen's scroll-back."""
         source = self.store.source(host) if host else self.store
         return await source.read_transcript(session_id, before_id=before_id, limit=limit)

@@ -13,6 +13,7 @@ from textual.theme import ThemeProvider
 from ..model.hosts import task_label
 from ..model.snapshots import TaskRow
 from ..model.text import one_line
+from .screens.base import dashboard
 
 
 def _name(task: TaskRow) -> str:
@@ -33,7 +34,7 @@ def _highlight(matcher: Matcher, label: str) -> Content:
 class TaskCommands(Provider):
     """Every task of the last snapshot, as "#id title" ("gpu1 #id title" with hosts)."""
 
-    def _tasks(self):  # type: ignore[no-untyped-def]
+    def _tasks(self) -> tuple[TaskRow, ...]:
         from .screens.tasks import TaskListScreen
 
         for screen in self.app.screen_stack:
@@ -65,7 +66,7 @@ class TaskCommands(Provider):
             app.pop_screen()
         if isinstance(app.screen, TaskListScreen):
             app.screen.select_task(task_id, host)
-        app.open_task(task_id, host)  # type: ignore[attr-defined]
+        dashboard(app).open_task(task_id, host)
 
 
 #: What follows the name of the theme in use in the theme picker.

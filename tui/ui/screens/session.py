@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,9 +9,9 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from .. import format as fmt
-from ...model.snapshots import LiveTurn, Message, QueuedMessage, StoreStatus, Transcript
+from ...model.snapshots import LiveTurn, Message, QueuedMessage, SessionHeader, StoreStatus, Transcript
 from ...model.text import one_line
-from ...model.queries import Query, RefreshState, TranscriptQuery
+from ...model.queries import RefreshState, TranscriptQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.footer import FitFooter
 from ..widgets.live_turn import LiveTurnView, QueuedView, SteerView
@@ -33,7 +31,7 @@ FIRST_PAGE = 40
 OLDER_PAGE = 150
 
 
-class TranscriptScreen(DataScreen, TranscriptSearch):
+class TranscriptScreen(DataScreen[Transcript], TranscriptSearch):
     """Messages in order. Follows the end while the view is at the bottom;
     scrolling up stops following, End resumes. `/` searches (TranscriptSearch)."""
 
@@ -56,7 +54,7 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
         self.session_id = session_id
         self.host = host
         self.context_title = title
-        self.header = None
+        self.header: SessionHeader | None = None
         self.last_id: int | None = None
         self.first_id: int | None = None
         self.has_older = False
@@ -102,7 +100,7 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
         if self._queued is not None:
             self._queued.restyle(styles)
 
-    def data_query(self) -> Query:
+    def data_query(self) -> TranscriptQuery:
         return TranscriptQuery(self.session_id, after_id=self.last_id, limit=FIRST_PAGE, host=self.host)
 
     # --- data in ------------------------------------------------------------------------
@@ -124,10 +122,8 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
         if self.scroller.scroll_y == 0 and self.has_older and not self._loading_older:
             self._load_older()  # reading back past the top: fetch the page before
 
-    def apply(self, data: Any, status: StoreStatus, refresh: RefreshState) -> None:
+    def apply(self, data: Transcript, status: StoreStatus, refresh: RefreshState) -> None:
         super().apply(data, status, refresh)
-        if not isinstance(data, Transcript):
-            return
         if self.header is not None and data.header.epoch != self.header.epoch:
             # tau deleted messages (a compaction) or the id is a new session's:
             # what is on screen is no longer the record. Read it afresh.
@@ -211,7 +207,7 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
         self.has_older = False
         self.following = True
         self.unseen = 0
-        self.app.request_refresh(force=True)  # type: ignore[attr-defined]
+        self.dashboard.request_refresh(force=True)
 
     def _views(self, messages: tuple[Message, ...]) -> list[MessageView]:
         """Widgets for these messages, styled for the current theme."""
@@ -342,9 +338,8 @@ class TranscriptScreen(DataScreen, TranscriptSearch):
         """Mount the page before the first loaded message; False if there was none."""
         if self.first_id is None or not self.has_older:
             return False
-        data = await self.app.read_older(  # type: ignore[attr-defined]
-            self.session_id, self.first_id, OLDER_PAGE, host=self.host)
-        if not isinstance(data, Transcript) or not data.messages:
+        data = await self.dashboard.read_older(self.session_id, self.first_id, OLDER_PAGE, host=self.host)
+        if not data.messages:
             self.has_older = False
             self._render_notes()
             return False

@@ -31,11 +31,19 @@ class TranscriptSearch:
     _loading_older: bool
 
     # The screen's: its scroller, the older pages, the notes under the messages.
-    scroller: TranscriptScroll
+    @property
+    def scroller(self) -> TranscriptScroll:
+        raise NotImplementedError
+
+    async def _fetch_older(self) -> bool:
+        raise NotImplementedError
+
+    def _render_notes(self) -> None:
+        raise NotImplementedError
 
     @property
     def search_box(self) -> FilterBox:
-        return self.query_one(FilterBox)  # type: ignore[attr-defined, no-any-return]
+        return self.scroller.screen.query_one(FilterBox)
 
     def matches(self) -> list[MessageView]:
         """The loaded messages holding the search's words, top to bottom."""
@@ -66,11 +74,12 @@ class TranscriptSearch:
             self.search_box.say("")
             return
         found = self.matches()
+        current = self.current
         loaded = " loaded" if self.has_older else ""
         if not found:
             text = "no match" + (" loaded · Home loads older" if self.has_older else "")
-        elif self.current in found:
-            text = f"{found.index(self.current) + 1} of {len(found)}{loaded}"  # type: ignore[arg-type]
+        elif current is not None and current in found:
+            text = f"{found.index(current) + 1} of {len(found)}{loaded}"
         else:
             text = f"{len(found)}{loaded} match{'es' if len(found) != 1 else ''} · Enter goes there"
         self.search_box.say(text + (f" · {note}" if note else ""))
@@ -87,12 +96,13 @@ class TranscriptSearch:
                 self.say_position()
             return
         note = ""
-        if self.current not in found:
+        current = self.current
+        if current is None or current not in found:
             top = self.scroller.scroll_y
             below = [v for v in found if v.virtual_region.y >= top]
             target = below[0] if below else found[-1]
         else:
-            i = found.index(self.current) + step  # type: ignore[arg-type]
+            i = found.index(current) + step
             if i < 0 and search_back and self.has_older and not self._loading_older:
                 self._search_older(len(found))  # older matches come before the first
                 return
@@ -107,7 +117,7 @@ class TranscriptSearch:
         self.scroller.release_anchor()
         self._mark_match(target)
         self.scroller.scroll_to_widget(target, animate=False, top=True)
-        self._render_notes()  # type: ignore[attr-defined]
+        self._render_notes()
         self.say_position(note)
 
     @work(group="older", exclusive=True)
@@ -119,13 +129,13 @@ class TranscriptSearch:
         self.say_position(f"reading older messages for “{one_line(self.needle, 30)}”…")
         try:
             for _ in range(SEARCH_BACK_PAGES):
-                if not await self._fetch_older():  # type: ignore[attr-defined]
+                if not await self._fetch_older():
                     break
                 found = self.matches()
                 if len(found) > had:
                     target = found[len(found) - had - 1]
                     # once the new page has its place on screen, so the scroll lands
-                    self.call_after_refresh(self._go_to, target)  # type: ignore[attr-defined]
+                    self.scroller.call_after_refresh(self._go_to, target)
                     return
         finally:
             self._loading_older = False

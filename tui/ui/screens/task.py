@@ -7,8 +7,6 @@ those of the calls tau stored (a compaction's or a loop review's is in none).
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -23,7 +21,7 @@ from ...model.snapshots import (
 )
 from ...model.hosts import task_label
 from ...model.text import one_line
-from ...model.queries import Query, RefreshState, TaskQuery
+from ...model.queries import RefreshState, TaskQuery
 from ..widgets.filter_box import FilterBox
 from .successor import RETIRED, SUCCESSOR, SuccessorPrompt
 from .task_words import RELATIONS_SHOWN, history_words, relation_words
@@ -60,7 +58,7 @@ def _sorted(panes: list[SessionPane], sort: str) -> list[SessionPane]:
     return panes
 
 
-class TaskScreen(DataScreen):
+class TaskScreen(DataScreen[TaskDetail | None]):
     """Sessions of one task as a responsive grid of panes."""
 
     AUTO_FOCUS = None  # keys go to the screen's bindings, not to a widget
@@ -111,21 +109,20 @@ class TaskScreen(DataScreen):
     def on_mount(self) -> None:
         self.query_one("#title", TextLine).show(Text(f"Task {self.label}: reading…"))
 
-    def data_query(self) -> Query:
+    def data_query(self) -> TaskQuery:
         return TaskQuery(self.task_id, include_archived=True, host=self.host)
 
     # --- data in --------------------------------------------------------------------------
 
-    def apply(self, data: Any, status: StoreStatus, refresh: RefreshState) -> None:
+    def apply(self, data: TaskDetail | None, status: StoreStatus, refresh: RefreshState) -> None:
         super().apply(data, status, refresh)
         if data is None:
             self.query_one("#title", TextLine).show(
                 Text(f"Task {self.label} is not in the store (deleted?). Esc goes back."))
             return
-        if isinstance(data, TaskDetail):
-            self.detail = data
-            self._render_fields()
-            self._render_panes()
+        self.detail = data
+        self._render_fields()
+        self._render_panes()
 
     def tick(self, now: float) -> None:
         super().tick(now)
@@ -302,15 +299,15 @@ class TaskScreen(DataScreen):
         title = f"{self.label} {pane.info.role}"
         successor = pane.info.successor_id
         if not successor:
-            self.app.open_session(pane.info.session_id, title=title, host=self.host)  # type: ignore[attr-defined]
+            self.dashboard.open_session(pane.info.session_id, title=title, host=self.host)
             return
 
         def chosen(choice: str | None) -> None:
             if choice == SUCCESSOR:
-                self.app.open_session(successor, title=f"{self.label} successor of "  # type: ignore[attr-defined]
-                                      f"{one_line(pane.info.session_id, 24)}", host=self.host)
+                self.dashboard.open_session(successor, title=f"{self.label} successor of "
+                                            f"{one_line(pane.info.session_id, 24)}", host=self.host)
             elif choice == RETIRED:
-                self.app.open_session(pane.info.session_id, title=title, host=self.host)  # type: ignore[attr-defined]
+                self.dashboard.open_session(pane.info.session_id, title=title, host=self.host)
 
         self.app.push_screen(SuccessorPrompt(pane.info.session_id, successor), callback=chosen)
 

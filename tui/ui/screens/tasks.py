@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,7 +12,7 @@ from textual.widgets import Input
 from ...model.groups import SORTS, Grouper
 from ...model.snapshots import StoreStatus, TaskDetail, TaskListSnapshot, TaskRow
 from ...model.task_order import SORT_COLUMN, Arranger, freeze
-from ...model.queries import Query, RefreshState, TaskListQuery
+from ...model.queries import RefreshState, TaskListQuery
 from ..widgets.filter_box import FilterBox
 from ..widgets.footer import FitFooter
 from ..widgets.status import StatusLine
@@ -24,7 +22,7 @@ from ..widgets.text_line import TextLine
 from .base import DataScreen
 
 
-class TaskListScreen(DataScreen):
+class TaskListScreen(DataScreen[TaskListSnapshot]):
     """All tasks, in the groups of tau's task picker (see `tui.model.groups`)."""
 
     BINDINGS = [
@@ -51,7 +49,7 @@ class TaskListScreen(DataScreen):
         #: Groups the operator folded to their heading (Enter on a heading).
         self.folded: frozenset[str] = frozenset()
         #: htop's F: the order held as it was (task id → place), None: sorted live.
-        self.frozen: dict[int, int] | None = None
+        self.frozen: dict[object, int] | None = None
         self._found: tuple[TaskTable, StatusLine] | None = None
         self._grouper = Grouper()  # regroups only the tasks that changed
         self._arranger = Arranger()  # reverses or holds only the groups that changed
@@ -75,16 +73,15 @@ class TaskListScreen(DataScreen):
         self.query_one(TaskTable).focus()
         self._render_title()
 
-    def data_query(self) -> Query:
+    def data_query(self) -> TaskListQuery:
         return TaskListQuery()
 
     # --- data in ------------------------------------------------------------------
 
-    def apply(self, data: Any, status: StoreStatus, refresh: RefreshState) -> None:
+    def apply(self, data: TaskListSnapshot, status: StoreStatus, refresh: RefreshState) -> None:
         super().apply(data, status, refresh)
-        if isinstance(data, TaskListSnapshot):
-            self.snapshot = data
-            self._redraw(from_data=True)
+        self.snapshot = data
+        self._redraw(from_data=True)
 
     def apply_status(self, status: StoreStatus, refresh: RefreshState) -> None:
         line = self._widgets()[1]
@@ -197,7 +194,7 @@ class TaskListScreen(DataScreen):
             return
         task = table.task_at_cursor()
         if task is not None:
-            self.app.open_task(task.id, task.host)  # type: ignore[attr-defined]
+            self.dashboard.open_task(task.id, task.host)
 
     def action_filter(self) -> None:
         self.query_one(FilterBox).slash()
@@ -271,8 +268,7 @@ class TaskListScreen(DataScreen):
 
     @work(group="task-detail", exclusive=True, exit_on_error=False)
     async def _read_detail(self, task: TaskRow) -> None:
-        detail = await self.app.read_task_detail(task.id, task.host)  # type: ignore[attr-defined]
-        self._detail = (task, detail if isinstance(detail, TaskDetail) else None)
+        self._detail = (task, await self.dashboard.read_task_detail(task.id, task.host))
         if self.is_attached:
             self._show_detail()
 
