@@ -15,12 +15,16 @@ over `SshTransport`, behind `tui.hosts.Hosts`.
    writer's clock just before the change to the first painted frame that
    shows it on the task list (the same monotonic clock; a frame is checked
    as the inapp benchmark checks them); the bytes the link read for each.
-2. **many**: ``--hosts`` hosts (10) at once, each its own copy of the store
-   and its own tau, through the one sshd: the time from the app's start to a
-   painted list with every host's rows; then an idle window: this process's
+2. **many** (`bench.hosts_many`): ``--hosts`` hosts (10) at once, each its
+   own copy of the store and its own tau, through the one sshd, ``--starts``
+   times (3): the time from the app's start to a painted list with every
+   host's rows (their first screens), and to every host's whole list, with
+   whose CPU the start took; after the last, an idle window: this process's
    CPU (the dashboard), each feed's on "the host", the ssh clients', and the
-   bytes each link read; then the dashboard alone on one such store, locally
-   and idle for as long: the cost a feed is compared with.
+   bytes each link read; then the same starts with the hosts' shells
+   skipping this machine's ~/.bashrc (``pyenv init``: a tenth of a second a
+   login); then the dashboard alone on one such store, locally and idle for
+   as long: the cost a feed is compared with.
 """
 
 from __future__ import annotations
@@ -32,16 +36,16 @@ import random
 import shutil
 import sys
 import time
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from . import gen
-from .common import REPO, WriterProc, cpu_seconds, now, summary_ms
+from .common import REPO, WriterProc, now, summary_ms
+from .hosts_many import dashboard_idle, starts
+from .hosts_probe import SIZE, Painted, on_row, source_for, wait_for
 from .scenario import PHASES
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "hosts.json"
-SIZE = (160, 50)
 #: issue 23's numbers (ms; CPU as % of a core).
 TARGETS = {"phase_p50_ms": 40, "phase_p99_ms": 120, "stored_p50_ms": 60, "first_rows_s": 2.0,
            "local_idle_pct": 2.0}
@@ -49,66 +53,6 @@ TARGETS = {"phase_p50_ms": 40, "phase_p99_ms": 120, "stored_p50_ms": 60, "first_
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] hosts: {msg}", file=sys.stderr, flush=True)
-
-
-def row_text(app: Any, host: str, task: int) -> str | None:
-    from tui.ui.widgets.task_table import TaskTable
-
-    for table in app.screen.query(TaskTable):
-        with suppress(KeyError):
-            return " ".join(c.plain for c in table.get_row(f"t:{task}@{host}"))
-    return None
-
-
-def frame_lines(screen: Any) -> list[str]:
-    return [strip.text for strip in screen._compositor.render_strips()]  # noqa: SLF001
-
-
-class Painted:
-    """Each snapshot the task list applies is checked against what is awaited;
-    once the widgets show it, the first painted frame that shows it too
-    (found by its marker) gives the time."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.waiting: list[tuple[Any, asyncio.Future[float]]] = []
-        screen = app.screen
-        orig = screen.apply
-
-        def apply(data: Any, status: Any, refresh: Any) -> None:
-            orig(data, status, refresh)
-            for check, future in list(self.waiting):
-                if not future.done() and check(app):
-                    screen.call_after_refresh(self._painted, check, future, screen)
-
-        screen.apply = apply
-
-    def _painted(self, check: Any, future: asyncio.Future[float], screen: Any) -> None:
-        if future.done():
-            return
-        if check(self.app, frame_lines(screen)):
-            future.set_result(now())
-        elif screen.is_attached:
-            screen.set_timer(0.002, lambda: screen.call_after_refresh(self._painted, check, future, screen))
-
-    def expect(self, check: Any) -> asyncio.Future[float]:
-        """``check(app, frame=None)``: the widgets (or a frame's lines) show it."""
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self.waiting.append((check, future))
-        future.add_done_callback(lambda f: self.waiting.remove((check, f)))
-        if check(self.app):
-            self.app.screen.call_after_refresh(self._painted, check, future, self.app.screen)
-        return future
-
-
-def on_row(host: str, task: int, marker: str, text: str):  # type: ignore[no-untyped-def]
-    """The task's row shows ``text`` (widgets: by its key; a frame: the line with its marker)."""
-    def check(app: Any, frame: list[str] | None = None) -> bool:
-        if frame is None:
-            row = row_text(app, host, task)
-            return row is not None and marker in row and text in row
-        return any(marker in line and text in line for line in frame)
-    return check
 
 
 async def start_hosts(names: list[str], size: str, work: Path, log_: Any = log) -> list[dict[str, Any]]:
@@ -122,25 +66,6 @@ async def start_hosts(names: list[str], size: str, work: Path, log_: Any = log) 
         writer = await WriterProc(data, run, meta["live_phases"]).start()
         out.append({"name": name, "meta": meta, "data": data, "run": run, "writer": writer})
     return out
-
-
-def source_for(sshd: Any, host: dict[str, Any]) -> Any:
-    from tests.test_remote_ssh import SESSIONTOP
-    from tui.remote.source import RemoteSource
-    from tui.remote.ssh import SshTransport
-
-    transport = SshTransport(host["name"], "gpu1", ssh_options=("-F", str(sshd.ssh_config)),
-                             command=str(SESSIONTOP), data_dir=str(host["data"]), runtime_dir=str(host["run"]))
-    return RemoteSource(transport)
-
-
-async def wait_for(cond: Any, timeout: float, step: float = 0.005) -> bool:
-    end = now() + timeout
-    while now() < end:
-        if cond():
-            return True
-        await asyncio.sleep(step)
-    return bool(cond())
 
 
 async def latency(sshd: Any, host: dict[str, Any], n_phase: int, n_stored: int, seed: int = 5) -> dict[str, Any]:
@@ -211,121 +136,6 @@ def _median(xs: list[int]) -> float | None:
     return sorted(xs)[len(xs) // 2] if xs else None
 
 
-def feed_pids(data_dirs: list[Path]) -> dict[str, int]:
-    """The feeds reading each store (on "the host": this machine), by data dir."""
-    out: dict[str, int] = {}
-    wanted = {str(d).encode(): str(d) for d in data_dirs}
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        with suppress(OSError):
-            words = (d / "cmdline").read_bytes().split(b"\0")
-            if b"feed" in words:
-                for w in words:
-                    if w in wanted:
-                        out[wanted[w]] = int(d.name)
-    return out
-
-
-def descendants(root: int) -> list[int]:
-    """Every process under ``root`` now (sshd: its sessions, their shells and feeds)."""
-    parent: dict[int, int] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            with suppress(OSError, ValueError, IndexError):
-                text = (d / "stat").read_text()
-                parent[int(d.name)] = int(text[text.rindex(")") + 2:].split()[1])
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        kids = [p for p, pp in parent.items() if pp == pid]
-        out += kids
-        todo += kids
-    return out
-
-
-def _cpu(pid: int | str) -> float | None:
-    try:
-        return cpu_seconds(pid)
-    except OSError:
-        return None
-
-
-async def many(sshd: Any, hosts: list[dict[str, Any]], idle_s: float) -> dict[str, Any]:
-    """Every host at once: first rows of all, then an idle window."""
-    from tui.hosts import Hosts
-    from tui.ui.app import SessionTopApp
-
-    names = [h["name"] for h in hosts]
-    sources = [source_for(sshd, h) for h in hosts]
-    app = SessionTopApp(Hosts(None, sources))
-    out: dict[str, Any] = {"hosts": len(hosts), "size": hosts[0]["meta"]["size"]}
-    first: dict[str, float] = {}  # each host's whole list in
-    for s in sources:
-        s.live.add_listener(lambda s=s: s.mirror.complete and first.setdefault(s.host, now()))
-    t_start, cpu_start = now(), cpu_seconds()
-    async with app.run_test(size=SIZE):
-        def all_rows(app_: Any, frame: list[str] | None = None) -> bool:
-            snap = getattr(app_.screen, "snapshot", None)
-            if snap is None or {t.host for t in snap.tasks} != set(names):
-                return False
-            return frame is None or sum(" tasks · " in line for line in frame[:2]) > 0
-        if not await wait_for(lambda: app.screen is not None and hasattr(app.screen, "snapshot"), 60):
-            raise RuntimeError("no task list")
-        t_painted = await asyncio.wait_for(Painted(app).expect(all_rows), 120)
-        out["first_rows_all_s"] = round(t_painted - t_start, 3)
-        # Whose CPU the start took: this process (the dashboard), the ssh clients
-        # here, and "the hosts" (sshd's sessions and the feeds: on real hosts, theirs).
-        ssh_here = sum(_cpu(s.link.pid) or 0.0 for s in sources if s.link.pid)
-        there = sum(c for c in (_cpu(p) for p in descendants(sshd.proc.pid)) if c is not None)
-        out["start_cpu_s"] = {"dashboard": round(cpu_seconds() - cpu_start, 2), "ssh_clients": round(ssh_here, 2),
-                              "hosts_sshd_and_feeds": round(there, 2)}
-        out["first_rows_each_s"] = {h: round(t - t_start, 3) for h, t in sorted(first.items())}
-        # The start-up reads are over (each feed's usage sums, the app's first looks).
-        await asyncio.sleep(10)
-        pids = feed_pids([h["data"] for h in hosts])
-        ssh_pids = {s.host: s.link.pid for s in sources}
-        cpu0 = {"self": _cpu("self"), **{d: _cpu(p) for d, p in pids.items()},
-                **{f"ssh:{h}": _cpu(p) for h, p in ssh_pids.items() if p}}
-        bytes0 = {s.host: s.link.bytes_in for s in sources}
-        kinds0 = {s.host: dict(s.link.bytes_by_kind) for s in sources}
-        t0 = now()
-        await asyncio.sleep(idle_s)
-        dt = now() - t0
-        cpu1 = {"self": _cpu("self"), **{d: _cpu(p) for d, p in pids.items()},
-                **{f"ssh:{h}": _cpu(p) for h, p in ssh_pids.items() if p}}
-
-        def pct(key: str) -> float | None:
-            a, b = cpu0.get(key), cpu1.get(key)
-            return None if a is None or b is None else round((b - a) / dt * 100, 2)
-        out["idle_window_s"] = round(dt, 1)
-        out["local_idle_pct"] = pct("self")
-        out["feed_idle_pct"] = {h["name"]: pct(str(h["data"])) for h in hosts}
-        out["ssh_client_idle_pct"] = {h: pct(f"ssh:{h}") for h in ssh_pids}
-        out["idle_bytes_per_minute"] = {s.host: round((s.link.bytes_in - bytes0[s.host]) * 60 / dt)
-                                        for s in sources}
-        out["idle_kinds"] = {s.host: {k: v - kinds0[s.host].get(k, 0) for k, v in s.link.bytes_by_kind.items()
-                                      if v != kinds0[s.host].get(k, 0)} for s in sources[:1]}
-        out["states"] = {s.host: s.link_state.state for s in sources}
-    return out
-
-
-async def dashboard_idle(host: dict[str, Any], idle_s: float) -> dict[str, Any]:
-    """The dashboard alone on one such store, locally: its idle CPU."""
-    from tui.tau.store import Store
-    from tui.ui.app import SessionTopApp
-
-    app = SessionTopApp(Store(host["data"], host["run"]))
-    async with app.run_test(size=SIZE):
-        await wait_for(lambda: app.applied >= 1, 120, 0.05)
-        await wait_for(lambda: not app.store.usage_pending() and not app._counting, 120, 0.05)  # noqa: SLF001
-        await asyncio.sleep(10)
-        c0, t0 = cpu_seconds(), now()
-        await asyncio.sleep(idle_s)
-        dt = now() - t0
-        return {"idle_pct": round((cpu_seconds() - c0) / dt * 100, 2), "window_s": round(dt, 1)}
-
-
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from tests.test_remote_ssh import Sshd
 
@@ -344,9 +154,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["latency"] = await latency(sshd, hosts[0], args.changes, args.changes // 2)
             log(f"latency: {json.dumps(results['latency'])}")
         if "many" not in args.skip:
-            log(f"{args.hosts} hosts at once, then idle {args.idle:g} s")
-            results["many"] = await many(sshd, hosts, args.idle)
+            log(f"{args.hosts} hosts at once, {args.starts} times, then idle {args.idle:g} s")
+            results["many"] = await starts(sshd, hosts, args.starts, args.idle)
             log(f"many: {json.dumps(results['many'])}")
+            # The hosts' shells as a host's non-interactive shell usually is: this
+            # machine's ~/.bashrc (which a login's bash sources) runs `pyenv init`,
+            # ~0.1 s of CPU a login; sshd's SetEnv SHLVL=1 makes bash skip it.
+            shutil.rmtree(work / "ssh-quiet", ignore_errors=True)
+            quiet = Sshd(work / "ssh-quiet", sshd_extra="MaxStartups 100\nSetEnv SHLVL=1").start()
+            try:
+                log(f"{args.hosts} hosts at once, {args.starts} times, the hosts' shells skipping ~/.bashrc")
+                results["many_quiet_shells"] = await starts(quiet, hosts, args.starts, None)
+                log(f"many, quiet shells: {json.dumps(results['many_quiet_shells'])}")
+            finally:
+                quiet.stop()
             results["dashboard_alone"] = await dashboard_idle(hosts[0], args.idle)
             log(f"the dashboard alone on one store: {results['dashboard_alone']}")
     finally:
@@ -368,6 +189,8 @@ def verdicts(r: dict[str, Any]) -> dict[str, str]:
     say("phase_p99_ms", lat.get("phase", {}).get("p99"), TARGETS["phase_p99_ms"])
     say("stored_p50_ms", lat.get("stored", {}).get("p50"), TARGETS["stored_p50_ms"])
     say("first_rows_s", many_.get("first_rows_all_s"), TARGETS["first_rows_s"])
+    say("first_rows_s_quiet_shells", r.get("many_quiet_shells", {}).get("first_rows_all_s"),
+        TARGETS["first_rows_s"])
     say("local_idle_pct", many_.get("local_idle_pct"), TARGETS["local_idle_pct"])
     alone = r.get("dashboard_alone", {}).get("idle_pct")
     feeds = [v for v in many_.get("feed_idle_pct", {}).values() if v is not None]
@@ -384,12 +207,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                               "half as many stored changes")
     ap.add_argument("--hosts", type=int, default=10, help="hosts at once (default 10)")
     ap.add_argument("--size", default="M", help="the store each host has (default M)")
+    ap.add_argument("--starts", type=int, default=None, help="starts of all hosts at once (default 3; --quick 1)")
     ap.add_argument("--idle", type=float, default=None, help="idle window, s (default 60; --quick 10)")
     ap.add_argument("--skip", default="", help="latency, many")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results (default bench/hosts.json)")
     args = ap.parse_args(argv)
     args.changes = args.changes or (24 if args.quick else 200)
     args.idle = args.idle or (10.0 if args.quick else 60.0)
+    args.starts = args.starts or (1 if args.quick else 3)
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     args.size = args.size.upper()
     return args

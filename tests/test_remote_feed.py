@@ -107,6 +107,23 @@ async def test_a_phase_change_and_a_state_change_are_pushed_with_their_events(fl
     assert phase_bytes < 1024, phase_bytes
 
 
+async def test_a_long_list_comes_first_screen_first_then_whole(kit: StoreKit) -> None:
+    """A host's first screen is on this side after a read and a line of its
+    first screen's rows; the rest of its list follows by itself."""
+    for i in range(1, 361):
+        kit.add_task(i, f"finished {i}", "merged", updated_at=BASE_MS - 1000 * (400 - i))
+    for i in range(361, 401):
+        kit.add_task(i, f"open {i}", "ready")
+    firsts: list[tuple[int, int]] = []
+    async with remote(kit) as source:
+        source.live.add_listener(lambda: source.mirror.complete and not firsts and firsts.append(
+            (len(source.mirror.rows), source.mirror.left_out)))
+        await apoll(lambda: source.mirror.whole, what="the whole list")
+        assert len((await source.read_task_list()).tasks) == 400
+    (shown, left), = firsts
+    assert shown + left == 400 and 40 < shown < 100, firsts  # the 40 open ones and the newest finished
+
+
 def one_session(kit: StoreKit, n: int) -> None:
     kit.add_task(1, "A busy task", "active")
     kit.link(1, "s1", "worker")

@@ -213,3 +213,51 @@ def test_a_field_added_on_one_side_changes_the_schema() -> None:
     Wider = make_dataclass("Row", [("id", int), ("title", "str | None", None), ("host", str, "")],
                            frozen=True)
     assert fingerprint(Row) == fingerprint(Again) != fingerprint(Wider)
+
+
+def test_a_long_list_goes_first_screen_first_then_the_rest_with_its_order() -> None:
+    """Ten hosts at once each show their first screen after a line of ~10 % of
+    their list: the first snapshot holds what the first screen shows (every
+    task not finished, the newest finished ones) and says how many follow;
+    the rest come in one delta once the feed lets them go, with the whole
+    order, and the mirror says when it has every row."""
+    from tui.model.snapshots import StoreStatus, TaskListSnapshot
+    from tui.remote.publish import FIRST_FINISHED
+
+    status = StoreStatus(data_dir="/d")
+    done = [row(i, state="merged", updated_at=1000 + i) for i in range(1, 401)]  # 400 is the newest
+    active = [row(i, state="active") for i in range(401, 451)]
+    rows = tuple(done[:200] + active + done[200:])
+    pub, mirror = Publisher(), Mirror("gpu1")
+
+    def send(tasks: tuple[TaskRow, ...], *, hold: bool) -> list[Snapshot | Delta]:
+        msgs = pub.messages(TaskListSnapshot(tasks=tasks, status=status, taken_at=1.0), (1, 1, 1), False,
+                            hold=hold)
+        for m in msgs:
+            mirror.apply(loads(dumps(m)))
+        return msgs
+
+    (first,) = send(rows, hold=True)
+    newest = {r.id for r in done[-FIRST_FINISHED:]}
+    assert isinstance(first, Snapshot) and first.rest == 400 - FIRST_FINISHED
+    assert {r.id for r in first.rows} == {r.id for r in active} | newest
+    assert mirror.complete and not mirror.whole
+    # Held: a change to a shown task goes alone; the rest stays out.
+    changed = rows[:200] + (row(401, state="review"),) + rows[201:]
+    (d,) = send(changed, hold=True)
+    assert [r.id for r in d.rows] == [401] and not mirror.whole
+    # Let go: every other row, the list's own order, and the mirror has it all.
+    sent = send(changed, hold=False)
+    assert sum(len(m.rows) for m in sent) == 400 - FIRST_FINISHED and sent[-1].order is not None
+    assert mirror.whole and [r.id for r in mirror.tasks()] == [r.id for r in changed]
+    assert all(r.host == "gpu1" for r in mirror.tasks())
+    assert send(changed, hold=False) == []  # nothing left to send
+
+
+def test_a_short_list_goes_whole() -> None:
+    from tui.model.snapshots import StoreStatus, TaskListSnapshot
+
+    rows = tuple(row(i, state="merged", updated_at=i) for i in range(1, 201))
+    (snap,) = Publisher().messages(TaskListSnapshot(tasks=rows, status=StoreStatus(data_dir="/d"), taken_at=1.0),
+                                   (1, 1, 1), False, hold=True)
+    assert isinstance(snap, Snapshot) and snap.rest == 0 and len(snap.rows) == 200

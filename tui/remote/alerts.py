@@ -20,11 +20,19 @@ from ..notify.stall import StallRule, median_gaps
 from ..tau.store import Store
 
 
+#: The store's message gaps (the stall thresholds' medians) are read this long
+#: after the first picture (s): a stall is minutes away and the floor holds
+#: until then, while the first screen of the host and of its neighbours (ten
+#: hosts starting at once) comes first.
+MEDIANS_AFTER_S = 10.0
+
+
 class Alerts:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, medians_after: float = MEDIANS_AFTER_S) -> None:
         self.store = store
         self.observer = Observer(store)
         self.engine = Engine(StallRule(load()))
+        self.medians_after = medians_after
         self._stalled: dict[str, Stall] = {}
         self._medians: asyncio.Task[dict[str, float]] | None = None
 
@@ -38,14 +46,18 @@ class Alerts:
         changed (None: unchanged). The first picture is the baseline."""
         events = self.engine.step(await self.observer.take())
         if self._medians is None:
-            # Beside the feed, not before it (a stall is minutes away; the floor holds until then).
-            self._medians = asyncio.create_task(median_gaps(self.store))
+            # Beside the feed, not before it, and a while after its start.
+            self._medians = asyncio.create_task(self._read_medians())
             self._medians.add_done_callback(self._medians_in)
         stalled = self.engine.stalled
         if stalled == self._stalled:
             return events, None
         self._stalled = dict(stalled)
         return events, self._stalled
+
+    async def _read_medians(self) -> dict[str, float]:
+        await asyncio.sleep(self.medians_after)
+        return await median_gaps(self.store)
 
     def _medians_in(self, task: asyncio.Task[dict[str, float]]) -> None:
         if not task.cancelled() and task.exception() is None:

@@ -270,11 +270,20 @@ def _union_decoder(tp: Any) -> Decode:
     return tagged
 
 
+#: Hints whose values are taken as they are when their type is exactly this
+#: (or None, for the optional ones): no call, no path built (a snapshot has
+#: tens of thousands of such fields). Anything else goes through its decoder.
+_PLAIN: dict[Any, tuple[type, bool]] = {int: (int, False), str: (str, False), bool: (bool, False),
+                                        int | None: (int, True), str | None: (str, True),
+                                        bool | None: (bool, True)}
+
+
 def _dataclass_decoder(cls: type) -> Decode:
     hints = _hints(cls)
     plan = {f.name: (_decoder(hints[f.name]),
                      f.default is _MISSING and f.default_factory is _MISSING)  # type: ignore[misc]
             for f in dataclasses.fields(cls) if f.init}
+    plain = {name: _PLAIN[hints[name]] for name in plan if hints[name] in _PLAIN}
     required = [name for name, (_, req) in plan.items() if req]
 
     def dec(v: Any, where: str) -> Any:
@@ -286,7 +295,13 @@ def _dataclass_decoder(cls: type) -> Decode:
         for name in required:
             if name not in v:
                 raise DecodeError(f"{where}: missing field {name!r}")
-        kwargs = {name: plan[name][0](x, f"{where}.{name}") for name, x in v.items()}
+        kwargs = {}
+        for name, x in v.items():
+            fast = plain.get(name)
+            if fast is not None and (type(x) is fast[0] or (x is None and fast[1])):
+                kwargs[name] = x
+            else:
+                kwargs[name] = plan[name][0](x, f"{where}.{name}")
         try:
             return cls(**kwargs)
         except (TypeError, ValueError) as exc:  # a __post_init__ that refuses the values

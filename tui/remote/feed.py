@@ -82,6 +82,11 @@ class Feed:
         runtime_dir = args.runtime_dir or default_runtime_dir()
         socket_at = None if runtime_dir is not None else (lambda: find_socket(None))
         self.store = Store(data_dir, runtime_dir, socket=socket_at)
+        # A large store's first screen first, the rest in the background
+        # (`_count_usage`, to the end): the rows of the first screen go out
+        # before the long-finished tasks' links are read, and those rows
+        # follow once they are (`Publisher.held`).
+        self.store.first_screen_first()
         self.heartbeat = args.heartbeat
         self.out = Outbox(wire_fd, args.max_queued)
         self.publisher = Publisher()
@@ -247,8 +252,13 @@ class Feed:
             for msg in self.publisher.failed(status, (None, None, store.live.version), time.time()):
                 self._send(msg)
             return True
-        for msg in self.publisher.messages(snap, key, store.usage_pending()):
+        publisher = self.publisher
+        for msg in publisher.messages(snap, key, store.usage_pending(), hold=store.first_screen_pending()):
             self._send(msg)
+        if publisher.held is not None:
+            self._force = True  # the rest of the list goes at the next look it may
+            if not store.first_screen_pending():
+                self.wake.set()
         await self._tell()
         if store.usage_pending() and self._counting is None:
             self._counting = asyncio.create_task(self._count_usage())
@@ -280,6 +290,8 @@ class Feed:
         """Long sessions' usage sums, a chunk at a time, as the app counts them."""
         try:
             while not self.stop.is_set() and await self.store.count_usage():
+                if self.publisher.held is not None and not self.store.first_screen_pending():
+                    self.wake.set()  # the held rows are whole now: they go
                 await asyncio.sleep(USAGE_PAUSE)
         except StoreError:
             pass

@@ -5,7 +5,9 @@ a read never sees half a change. A row that did not change stays the very
 object it was, so the screens skip it with an identity check, as they do for
 the local store's rows. A delta that does not fit what is held (an order that
 names other tasks) is refused: the caller asks the feed for a resync.
-Each row is given the host's name here (the feed's rows name none: it does
+A snapshot of a long list may hold its first screen's rows only (``rest``
+more to come in the next delta, with the whole order): `whole` says when all
+are in. Each row is given the host's name here (the feed's rows name none: it does
 not know what this side calls it), so every row says where it is.
 """
 
@@ -30,8 +32,11 @@ class Mirror:
         self.counting = False
         self.at = 0.0  # the feed's taken_at (its clock)
         self.v: Versions | None = None
-        #: Whether a whole snapshot has been applied since the last `clear`.
+        #: Whether a snapshot has been applied since the last `clear` (its
+        #: first screen at least: see `whole`).
         self.complete = False
+        #: Rows the last snapshot left out and no delta has brought yet.
+        self.left_out = 0
         #: Moves on every change applied (the source's data version).
         self.version = 0
         self._staged: list[Snapshot | Delta] = []
@@ -42,6 +47,7 @@ class Mirror:
         until its snapshot replaces them."""
         self._staged = []
         self.complete = False
+        self.left_out = 0
 
     def apply(self, msg: Snapshot | Delta) -> bool:
         """Take one message; True when a whole change was applied."""
@@ -69,6 +75,11 @@ class Mirror:
         self._tasks = None
         return True
 
+    @property
+    def whole(self) -> bool:
+        """Every row of the host's list is in (not only its first screen's)."""
+        return self.complete and not self.left_out
+
     def tasks(self) -> tuple[TaskRow, ...]:
         """The rows in the feed's order (the same tuple until something changes)."""
         if self._tasks is None:
@@ -90,6 +101,7 @@ class Mirror:
         self.live = last.live
         self.counting = last.counting
         self.complete = True
+        self.left_out = last.rest
 
     def _delta(self, d: Delta) -> None:
         rows = self.rows
@@ -103,7 +115,9 @@ class Mirror:
             self.order = [i for i in self.order if i not in gone]
         if fresh:
             self.order += fresh
+            self.left_out = max(0, self.left_out - len(fresh))
         if d.order is not None:
+            self.left_out = 0  # (the feed sends the whole order with the rest)
             if len(d.order) != len(rows) or set(d.order) != rows.keys():
                 raise Inconsistent("an order that names other tasks than the ones held")
             self.order = list(d.order)

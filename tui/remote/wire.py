@@ -6,7 +6,9 @@ Feed → local (``"k"`` names the kind):
   tau's data and runtime paths, tau's server state, the heartbeat interval
   and the longest line it sends; first, once.
 - ``snapshot``: the whole task list (in chunks of at most `CHUNK_BYTES`, the
-  last with ``more`` false); then only
+  last with ``more`` false); a long list goes first screen first: the rows
+  the first screen shows, ``rest`` saying how many follow in the next delta
+  (with the whole order); then only
 - ``delta``: the rows that changed (a row is sent again only when the store
   built it anew and it differs), the ids removed, the order when it is not
   the old one less the removed plus the new ones at the end, and the status,
@@ -87,7 +89,8 @@ class Delta:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """The whole task list, in order (cut into chunks: ``more``)."""
+    """The whole task list, in order (cut into chunks: ``more``), or its
+    first screen's rows with ``rest`` more to follow."""
 
     v: Versions
     at: float
@@ -96,6 +99,7 @@ class Snapshot:
     live: int = 0
     counting: bool = False
     more: bool = False
+    rest: int = 0  # rows left out for now: the next delta brings them, with the order
 
 
 @dataclass(frozen=True, slots=True)

@@ -308,6 +308,11 @@ class Store:
         reader that then calls `count_usage` until it says done (the app)."""
         self._fleet.tasks.first_screen_first = True
 
+    def first_screen_pending(self) -> bool:
+        """The links of long-finished tasks are still being read (`count_usage`):
+        their rows do not say all yet (a feed holds them back until they do)."""
+        return self._fleet.tasks.links_pending()
+
     def usage_pending(self) -> bool:
         """Whether some session's token and cost sums are still being counted,
         or the links of long-finished tasks still read (the first screen of a
