@@ -129,7 +129,7 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, NotifyMixin, App[N
         self._seen: dict[object, tuple[object, object, int]] = {}
         #: The config file's settings with the flags on top (tui.command.config).
         self.config = config or Config()
-        self.paused = self.config.paused
+        self.set_reactive(SessionTopApp.paused, self.config.paused)
         self._counting = False
         self._settled = False
         self.refresh_state = RefreshState(mode="polling" if poll else "watching",

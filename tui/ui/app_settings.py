@@ -7,19 +7,40 @@ theme comes from the config file (or --theme), and one chosen in the palette
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from textual.command import CommandPalette
+from textual.reactive import var
 
 from .commands import ThemeCommands
 from ..command.config import Config, remember_theme
 from .screens.base import DataScreen
 from ..model.queries import RefreshState
 
+if TYPE_CHECKING:
+    from textual.app import App
 
-class SettingsMixin:
+    _AppBase = App[None]
+else:
+    _AppBase = object
+
+
+class SettingsMixin(_AppBase):
     """Pause/resume (``p``) and the remembered theme."""
 
     config: Config
-    paused: bool
+    if TYPE_CHECKING:  # the app's (tui.ui.app)
+        store: Any
+        poll: float | None
+        refresh_state: RefreshState
+
+        def _mode(self) -> str: ...
+
+        def request_refresh(self, *, force: bool = False, event: bool = False,
+                            through_pause: bool = False) -> None: ...
+
+    #: Live refresh held (`p`): the footer says "p Pause" or "p Resume" (`check_action`).
+    paused = var(False, init=False, bindings=True)
     _kept_theme: str | None = None
 
     def _apply_config_theme(self) -> None:
@@ -47,7 +68,7 @@ class SettingsMixin:
 
     def search_themes(self) -> None:
         """Textual's theme picker, with the theme in use marked (`ThemeCommands`)."""
-        self.push_screen(CommandPalette(providers=[ThemeCommands], placeholder="Search for themes…"))  # type: ignore[attr-defined]
+        self.push_screen(CommandPalette(providers=[ThemeCommands], placeholder="Search for themes…"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer says "p Pause" while live and "p Resume" while paused."""
@@ -58,19 +79,18 @@ class SettingsMixin:
         return True
 
     def action_pause(self) -> None:
-        self.action_toggle_pause()
+        self.paused = True
 
     def action_resume(self) -> None:
-        self.action_toggle_pause()
+        self.paused = False
 
-    def action_toggle_pause(self) -> None:
-        self.paused = not self.paused
-        self.refresh_bindings()
+    def watch_paused(self, paused: bool) -> None:
+        """The status line says so at once; resumed, everything held back shows."""
         prev = self.refresh_state
         self.refresh_state = RefreshState(mode=self._mode(), poll_seconds=self.poll,
                                           last_read=prev.last_read,
                                           stale_since=prev.stale_since, error=prev.error)
         if isinstance(self.screen, DataScreen):
             self.screen.apply_status(self.store.status(), self.refresh_state)
-        if not self.paused:
+        if not paused:
             self.request_refresh(force=True)

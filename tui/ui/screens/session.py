@@ -6,6 +6,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import var
 from textual.widgets import Input
 
 from .. import format as fmt
@@ -48,6 +49,9 @@ class TranscriptScreen(DataScreen[Transcript], TranscriptSearch):
         Binding("k", "scroll(-1)", "Up", show=False),
     ]
 
+    #: Thinking unfolded (`t`), in every message and the turn streaming.
+    show_thinking = var(False, init=False)
+
     def __init__(self, session_id: str, *, title: str = "", host: str = "") -> None:
         """``host``: the session's (ids are per host; its title names it: "gpu1 #42 worker")."""
         super().__init__()
@@ -60,7 +64,6 @@ class TranscriptScreen(DataScreen[Transcript], TranscriptSearch):
         self.has_older = False
         self.following = True
         self.unseen = 0
-        self.show_thinking = False
         self.needle = ""
         self.current = None
         self._loading_older = False
@@ -352,10 +355,12 @@ class TranscriptScreen(DataScreen[Transcript], TranscriptSearch):
 
     def action_toggle_thinking(self) -> None:
         self.show_thinking = not self.show_thinking
+
+    def watch_show_thinking(self, show: bool) -> None:
         for view in self.scroller.query_children(MessageView):
-            view.set_thinking(self.show_thinking)
+            view.set_thinking(show)
         if self._live is not None:
-            self._live.set_thinking(self.show_thinking)
+            self._live.set_thinking(show)
 
     def action_back(self) -> None:
         if self.close_search():

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ItemGrid, VerticalScroll
 from textual.events import Click
+from textual.reactive import var
 from textual.widgets import Input
 
 from .. import format as fmt
@@ -78,6 +79,15 @@ class TaskScreen(DataScreen[TaskDetail | None]):
         Binding("pageup", "move(-8, 0)", "Page up", show=False),
     ]
 
+    # The view: what the operator chose. Each change lays the panes out again
+    # (`_view_changed`); none is data, so none asks the store.
+    show_archived = var(True, init=False)
+    live_only = var(False, init=False)
+    #: The filter's words.
+    needle = var("", init=False)
+    sort = var(PANE_SORTS[0], init=False)
+    VIEW = ("show_archived", "live_only", "needle", "sort")
+
     def __init__(self, task_id: int, host: str = "") -> None:
         """``host``: the task's (ids are per host); "" for this machine alone."""
         super().__init__()
@@ -86,10 +96,6 @@ class TaskScreen(DataScreen[TaskDetail | None]):
         #: How the task is named: "#42", or "gpu1 #42" with hosts.
         self.label = one_line(task_label(host, task_id), 60)
         self.detail: TaskDetail | None = None
-        self.show_archived = True
-        self.live_only = False
-        self.needle = ""
-        self.sort = PANE_SORTS[0]
         self.cursor = 0
         self._cursor_session: str | None = None
         self._visible: list[SessionPane] = []
@@ -108,6 +114,11 @@ class TaskScreen(DataScreen[TaskDetail | None]):
 
     def on_mount(self) -> None:
         self.query_one("#title", TextLine).show(Text(f"Task {self.label}: reading…"))
+        for name in self.VIEW:
+            self.watch(self, name, self._view_changed, init=False)
+
+    def _view_changed(self) -> None:
+        self._render_panes()
 
     def data_query(self) -> TaskQuery:
         return TaskQuery(self.task_id, include_archived=True, host=self.host)
@@ -330,7 +341,6 @@ class TaskScreen(DataScreen[TaskDetail | None]):
         if self.query_one(FilterBox).close():
             self.needle = ""
             self.set_focus(None)
-            self._render_panes()
             return
         self.app.pop_screen()
 
@@ -340,7 +350,6 @@ class TaskScreen(DataScreen[TaskDetail | None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.needle = event.value
-        self._render_panes()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
@@ -348,13 +357,10 @@ class TaskScreen(DataScreen[TaskDetail | None]):
 
     def action_live_only(self) -> None:
         self.live_only = not self.live_only
-        self._render_panes()
 
     def action_toggle_archived(self) -> None:
         self.show_archived = not self.show_archived
-        self._render_panes()
         self.notify("Archived sessions " + ("shown" if self.show_archived else "hidden"), timeout=1.5)
 
     def action_cycle_sort(self) -> None:
         self.sort = PANE_SORTS[(PANE_SORTS.index(self.sort) + 1) % len(PANE_SORTS)]
-        self._render_panes()

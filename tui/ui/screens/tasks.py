@@ -7,6 +7,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.reactive import var
 from textual.widgets import Input
 
 from ...model.groups import SORTS, Grouper
@@ -37,19 +38,28 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
         Binding("k", "up", "Up", show=False),
     ]
 
+    # The view: what the operator chose. Each change redraws the list once
+    # (`_view_changed`); none is data, so none asks the store.
+    #: The filter's words.
+    needle = var("", init=False)
+    #: Only tasks with a live session (`l`).
+    live_only = var(False, init=False)
+    sort = var(SORTS[0], init=False)
+    reverse = var(False, init=False)
+    #: The finished tasks past the newest few shown.
+    unfold_finished = var(False, init=False)
+    #: Groups the operator folded to their heading (Enter on a heading).
+    folded: var[frozenset[str]] = var(frozenset(), init=False)
+    #: htop's F: the order held as it was (task id → place), None: sorted live.
+    frozen: var[dict[object, int] | None] = var(None, init=False)
+    VIEW = ("needle", "live_only", "sort", "reverse", "unfold_finished", "folded", "frozen")
+
     def __init__(self, *, sort: str | None = None, reverse: bool = False) -> None:
         """``sort``/``reverse``: the first sort (the config file's, or --sort)."""
         super().__init__()
         self.snapshot: TaskListSnapshot | None = None
-        self.needle = ""
-        self.live_only = False
-        self.sort = sort if sort in SORTS else SORTS[0]
-        self.reverse = reverse
-        self.unfold_finished = False
-        #: Groups the operator folded to their heading (Enter on a heading).
-        self.folded: frozenset[str] = frozenset()
-        #: htop's F: the order held as it was (task id → place), None: sorted live.
-        self.frozen: dict[object, int] | None = None
+        self.set_reactive(TaskListScreen.sort, sort if sort in SORTS else SORTS[0])
+        self.set_reactive(TaskListScreen.reverse, reverse)
         self._found: tuple[TaskTable, StatusLine] | None = None
         self._grouper = Grouper()  # regroups only the tasks that changed
         self._arranger = Arranger()  # reverses or holds only the groups that changed
@@ -72,6 +82,11 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
     def on_mount(self) -> None:
         self.query_one(TaskTable).focus()
         self._render_title()
+        for name in self.VIEW:
+            self.watch(self, name, self._view_changed, init=False)
+
+    def _view_changed(self) -> None:
+        self._redraw()
 
     def data_query(self) -> TaskListQuery:
         return TaskListQuery()
@@ -186,11 +201,9 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
             return
         if key.startswith("fold:"):  # the finished tasks past the newest few
             self.unfold_finished = not self.unfold_finished
-            self._redraw()
             return
         if key.startswith("g:"):  # any heading folds its group, and unfolds it
             self.folded = self.folded ^ {key[2:]}
-            self._redraw()
             return
         task = table.task_at_cursor()
         if task is not None:
@@ -202,7 +215,6 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.needle = event.value
-        self._redraw()
         if self.needle:  # on the first match, so that Enter opens it (not its group's heading)
             self.query_one(TaskTable).select_first_task()
 
@@ -216,28 +228,23 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
         if self.query_one(FilterBox).close():
             self.needle = ""
             self.query_one(TaskTable).focus()
-            self._redraw()
 
     def action_live_only(self) -> None:
         self.live_only = not self.live_only
-        self._redraw()
 
     def action_cycle_sort(self) -> None:
+        self.set_reactive(TaskListScreen.frozen, None)  # a new sort is asked for: it is seen
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
-        self.frozen = None  # a new sort is asked for: it is seen
-        self._redraw()
         self.notify(f"Sorted by {self.sort}", timeout=1.5)
 
     def action_reverse_sort(self) -> None:
+        self.set_reactive(TaskListScreen.frozen, None)
         self.reverse = not self.reverse
-        self.frozen = None
-        self._redraw()
 
     def action_toggle_freeze(self) -> None:
         """Hold the order as it is now (rows keep their places while their
         cells change, the cursor's line with them), or sort live again."""
         self.frozen = freeze(self._shown_groups) if self.frozen is None else None
-        self._redraw()
 
     # --- the detail line ---------------------------------------------------------------
 
