@@ -40,6 +40,7 @@ from .screens.base import Dashboard, DataScreen, S
 from .screens.help import HelpScreen
 from .screens.tasks import TaskListScreen
 from ..hosts import Hosts
+from ..hosts.waits import Left
 from ..tau.store import Store, StoreError
 from .terminal import TerminalMixin, install_exit_signals
 from ..model.queries import RefreshState, TaskListQuery
@@ -82,15 +83,21 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, NotifyMixin, App[N
     SUB_TITLE = f"v{__version__}"
     CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
     COMMANDS = App.COMMANDS | {TaskCommands}
+    #: Every key is declared once, here and in each screen's BINDINGS: the footer
+    #: shows the description, `?` help the tooltip (rows with the same tooltip
+    #: share a line), README's key table lists them all (tests/test_keys_documented.py).
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+z", "suspend_process", "Suspend", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("r", "reload", "Re-read"),
-        Binding("p", "pause", "Pause"),
+        Binding("q", "quit", "Quit", tooltip="quit (from every screen, help and ! too)"),
+        Binding("ctrl+z", "suspend_process", "Suspend", show=False,
+                tooltip="suspend (fg resumes, the screen redrawn)"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="this help (Esc or ? closes it)"),
+        Binding("r", "reload", "Re-read", tooltip="re-read the store now (paused too)"),
+        Binding("p", "pause", "Pause", tooltip="pause / resume live refresh (the footer says which)"),
         Binding("p", "resume", "Resume"),  # the footer shows the one that applies
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("exclamation_mark", "notifications", "Alerts", key_display="!"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True,
+                tooltip="quit (from every screen, help and ! too)"),
+        Binding("exclamation_mark", "notifications", "Alerts", key_display="!",
+                tooltip="notifications: what needs attention, then the log, newest first"),
     ]
 
     def __init__(
@@ -299,6 +306,8 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, NotifyMixin, App[N
         started = time.perf_counter()
         try:
             data = await self._run_query(query)
+        except Left:
+            return True  # the operator left the screen while a host answered: the read is let go
         except StoreError as exc:
             self._note_error(str(exc))
             return True

@@ -1,55 +1,97 @@
-"""The `?` screen: every key of every level, and how to read the screen."""
+"""The `?` screen: every key of every level, from the bindings themselves, and
+how to read the screen.
+
+Each key is declared once, in the BINDINGS of the app, a screen or a widget:
+the footer shows its description, this screen its tooltip (keys with the same
+tooltip share a line; within a level a key shows once, the first that declares
+it). A short legend says what no binding of ours says: Textual's own keys, the
+keys in the filter box, Enter where it means more, the mouse. README's key
+table lists the same keys (tests/test_keys_documented.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Everywhere", (
-        ("↑ ↓  j k", "move"),
-        ("PgUp PgDn", "a page up / down"),
-        ("Home End  g G", "first / last (in a transcript: top, and follow)"),
-        ("Enter", "go down a level (task → sessions → transcript)"),
-        ("Esc", "clear the filter, else go back up"),
-        ("/", "filter the list (search, in a transcript)"),
-        ("Enter in the box", "keep the filter, the cursor on its first task (search: go to "
-                             "the match) and give the keys back"),
-        ("Esc in the box", "clear it and close it"),
-        ("Tab  shift+Tab", "move the focus (box, list, panes)"),
-        ("r", "re-read the store now"),
-        ("p", "pause / resume live refresh (the footer says which)"),
-        ("!", "notifications: what needs attention, then the log, newest first"),
-        ("ctrl+p", "command palette: jump to a task, switch theme"),
-        ("ctrl+z", "suspend (fg resumes, the screen redrawn)"),
-        ("?  Esc", "this help / close it"),
-        ("q", "quit (from every screen, this one too)"),
-    )),
-    ("Tasks", (
-        ("l", "only tasks with a live session (working or chat)"),
-        ("s  S", "sort by the next column (activity, priority, id, state) / reverse it"),
-        ("F", "freeze the order (rows keep their place while cells change)"),
-        ("Enter on a heading", "fold / unfold the group (Finished: the older tasks)"),
-    )),
-    ("One task", (
-        ("← → ↑ ↓  h", "move between session panes"),
-        ("l", "only live sessions"),
-        ("a", "show / hide archived sessions"),
-        ("s", "cycle the sort of the panes"),
-        ("Enter on “retired → s43”", "offers its successor s43 (o: the retired one)"),
-    )),
-    ("Transcript", (
-        ("End  G", "follow new messages (and the turn streaming) again"),
-        ("Home  g", "top (loads older messages)"),
-        ("n  N", "next search match down (newer) / up (older); the box says “2 of 8”"),
-        ("t", "unfold / fold thinking"),
-    )),
+from ..widgets.task_table import TaskTable
+from ..widgets.transcript_scroll import TranscriptScroll
+from .session import TranscriptScreen
+from .successor import SuccessorPrompt
+from .task import TaskScreen
+from .tasks import TaskListScreen
+
+#: How a key is written here and in README's key table (else as Textual names it).
+KEY_LABELS = {
+    "up": "↑", "down": "↓", "left": "←", "right": "→", "pageup": "PgUp", "pagedown": "PgDn",
+    "home": "Home", "end": "End", "enter": "Enter", "escape": "Esc", "tab": "Tab",
+    "shift+tab": "shift+Tab", "slash": "/", "question_mark": "?", "exclamation_mark": "!",
+}
+
+
+def key_label(key: str) -> str:
+    return KEY_LABELS.get(key, key)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of help: its keys (Textual's names), what they do, and, for a
+    legend line, the words that stand for the keys ("Enter on a heading")."""
+
+    keys: tuple[str, ...]
+    text: str
+    label: str = ""
+
+    @property
+    def shown_keys(self) -> str:
+        return self.label or "  ".join(key_label(k) for k in self.keys)
+
+
+def rows_of(*bindings: Iterable[BindingType]) -> list[Row]:
+    """One row per help text, in the order declared; a key once (the first)."""
+    seen: set[str] = set()
+    keys_by_text: dict[str, list[str]] = {}
+    for binding in Binding.make_bindings([b for group in bindings for b in group]):
+        if binding.key in seen:
+            continue
+        seen.add(binding.key)
+        keys_by_text.setdefault(binding.tooltip or binding.description, []).append(binding.key)
+    return [Row(tuple(keys), text) for text, keys in keys_by_text.items()]
+
+
+#: What no binding of ours says, by level.
+EVERYWHERE = (
+    Row(("ctrl+p",), "command palette: jump to a task, switch theme"),
+    Row(("tab", "shift+tab"), "move the focus (box, list, panes)"),
+    Row(("enter",), "keep the filter, the cursor on its first match (search: go to the match), "
+        "and give the keys back", "Enter in the box"),
+    Row(("escape",), "clear it and close it", "Esc in the box"),
+    Row((), "select a row or a pane; click it again to open it", "click"),
 )
+ON_A_HEADING = Row(("enter",), "fold / unfold the group (Finished: the older tasks)", "Enter on a heading")
+ON_A_RETIRED_PANE = Row(("enter",), "on a pane saying “retired → s43”, asks first:", "Enter on “retired”")
+
+
+def sections(app_bindings: Iterable[BindingType]) -> list[tuple[str, list[Row]]]:
+    """Every level's keys: the app's (``app_bindings``), then each screen's."""
+    return [
+        ("Everywhere", rows_of(app_bindings) + list(EVERYWHERE)),
+        ("Tasks", rows_of(TaskTable.BINDINGS, TaskListScreen.BINDINGS) + [ON_A_HEADING]),
+        ("One task", rows_of(TaskScreen.BINDINGS) + [ON_A_RETIRED_PANE]),
+        ("", [Row(r.keys, r.text, "  " + r.shown_keys) for r in rows_of(SuccessorPrompt.BINDINGS)
+              if r.keys != ("q",)]),  # (q quits, as everywhere)
+        ("Transcript", rows_of(TranscriptScroll.BINDINGS, TranscriptScreen.BINDINGS)),
+    ]
+
 
 LEGEND = (
     "Groups, as tau's task picker: Active (active, review, merging, refining; “tau 3 of 8 "
@@ -91,15 +133,18 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        levels = sections(self.app.BINDINGS)
+        width = max(cell_len(row.shown_keys) for _, rows in levels for row in rows)
         with VerticalScroll(id="help-body"):
             yield Static(Text("sessiontop: keys", style="bold"), classes="help-title")
-            for section, keys in KEYS:
+            for section, rows in levels:
                 table = Table.grid(padding=(0, 2))
-                table.add_column(min_width=24)
+                table.add_column(min_width=width)  # one column of keys down the whole help
                 table.add_column()
-                for key, what in keys:
-                    table.add_row(Text(key, style="bold"), Text(what))
-                yield Static(Text(section, style="bold underline"), classes="help-section")
+                for row in rows:
+                    table.add_row(Text(row.shown_keys, style="bold"), Text(row.text))
+                if section:
+                    yield Static(Text(section, style="bold underline"), classes="help-section")
                 yield Static(table)
             yield Static(Text(LEGEND), classes="help-legend")
-            yield Static(Text("Esc closes this help."), classes="help-foot")
+            yield Static(Text("Esc closes this help; ↑ ↓ PgUp PgDn scroll it."), classes="help-foot")

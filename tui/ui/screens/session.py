@@ -38,15 +38,18 @@ class TranscriptScreen(DataScreen[Transcript], TranscriptSearch):
 
     COMPONENT_CLASSES = {"transcript--good", "transcript--warn", "transcript--bad", "transcript--none"}
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("slash", "search", "Search", key_display="/", priority=True),
-        Binding("G", "follow", "Follow (End)"),
-        Binding("g", "top", "Top/older (Home)"),
-        Binding("n", "next_match(1)", "Next match (newer)", show=False),
-        Binding("N", "next_match(-1)", "Prev match (older)", show=False),
-        Binding("t", "toggle_thinking", "Thinking"),
-        Binding("j", "scroll(1)", "Down", show=False),
-        Binding("k", "scroll(-1)", "Up", show=False),
+        Binding("escape", "back", "Back", tooltip="back to the task (a search first: close it)"),
+        Binding("slash", "search", "Search", key_display="/", priority=True,
+                tooltip="search this transcript (Enter goes to the match)"),
+        Binding("G", "follow", "Follow (End)", tooltip="follow new messages (and the turn streaming) again"),
+        Binding("g", "top", "Top/older (Home)", tooltip="the top (loads older messages)"),
+        Binding("n", "next_match(1)", "Next match (newer)", show=False,
+                tooltip="next search match down (newer) / up (older); the box says “2 of 8”"),
+        Binding("N", "next_match(-1)", "Prev match (older)", show=False,
+                tooltip="next search match down (newer) / up (older); the box says “2 of 8”"),
+        Binding("t", "toggle_thinking", "Thinking", tooltip="unfold / fold thinking"),
+        Binding("j", "scroll(1)", "Down", show=False, tooltip="scroll up / down"),
+        Binding("k", "scroll(-1)", "Up", show=False, tooltip="scroll up / down"),
     ]
 
     #: Thinking unfolded (`t`), in every message and the turn streaming.

@@ -24,10 +24,10 @@ SUCCESSOR, RETIRED = "successor", "retired"
 
 class SuccessorPrompt(ModalScreen[str | None]):
     BINDINGS = [
-        Binding("enter,y", "choose('successor')", "Open the successor"),
-        Binding("o", "choose('retired')", "Open this one"),
-        Binding("escape,n", "choose(None)", "Cancel"),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("enter,y", "choose('successor')", "Open the successor", tooltip="open its successor s43"),
+        Binding("o", "choose('retired')", "Open this one", tooltip="open the retired session anyway"),
+        Binding("escape,n", "choose(None)", "Cancel", tooltip="stay on the task"),
+        Binding("q", "app.quit", "Quit", show=False, tooltip="quit (from every screen, help and ! too)"),
     ]
     DEFAULT_CSS = """
     SuccessorPrompt { align: center middle; }

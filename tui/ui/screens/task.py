@@ -65,18 +65,19 @@ class TaskScreen(DataScreen[TaskDetail | None]):
     AUTO_FOCUS = None  # keys go to the screen's bindings, not to a widget
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("enter", "open", "Transcript"),
-        Binding("slash", "filter", "Filter", key_display="/", priority=True),
-        Binding("l", "live_only", "Live only"),
-        Binding("a", "toggle_archived", "Archived"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("up,k", "move(-1, 0)", "Up", show=False),
-        Binding("down,j", "move(1, 0)", "Down", show=False),
-        Binding("left,h", "move(0, -1)", "Left", show=False),
-        Binding("right", "move(0, 1)", "Right", show=False),
-        Binding("pagedown", "move(8, 0)", "Page down", show=False),
-        Binding("pageup", "move(-8, 0)", "Page up", show=False),
+        Binding("escape", "back", "Back", tooltip="back to the tasks (a filter first: clear it)"),
+        Binding("enter", "open", "Transcript", tooltip="open the session's transcript"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True,
+                tooltip="filter the sessions: role, id, phase, exit status, tagline"),
+        Binding("l", "live_only", "Live only", tooltip="only live sessions"),
+        Binding("a", "toggle_archived", "Archived", tooltip="show / hide archived sessions"),
+        Binding("s", "cycle_sort", "Sort", tooltip="sort the panes: created, live first, activity, role"),
+        Binding("up,k", "move(-1, 0)", "Up", show=False, tooltip="move between the panes"),
+        Binding("down,j", "move(1, 0)", "Down", show=False, tooltip="move between the panes"),
+        Binding("left,h", "move(0, -1)", "Left", show=False, tooltip="move between the panes"),
+        Binding("right", "move(0, 1)", "Right", show=False, tooltip="move between the panes"),
+        Binding("pageup", "move(-8, 0)", "Page up", show=False, tooltip="eight rows of panes up / down"),
+        Binding("pagedown", "move(8, 0)", "Page down", show=False, tooltip="eight rows of panes up / down"),
     ]
 
     # The view: what the operator chose. Each change lays the panes out again

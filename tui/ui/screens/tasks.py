@@ -27,15 +27,17 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
     """All tasks, in the groups of tau's task picker (see `tui.model.groups`)."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open", show=True),
-        Binding("slash", "filter", "Filter", key_display="/", priority=True),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("l", "live_only", "Live only"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("S", "reverse_sort", "Reverse", key_display="S"),
-        Binding("F", "toggle_freeze", "Freeze", key_display="F"),
-        Binding("j", "down", "Down", show=False),
-        Binding("k", "up", "Up", show=False),
+        Binding("enter", "open", "Open", show=True, tooltip="open the task: its sessions"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True,
+                tooltip="filter the tasks: words match id, title, project, state; #12, host:gpu1"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, tooltip="clear the filter"),
+        Binding("l", "live_only", "Live only", tooltip="only tasks with a live session (working or chat)"),
+        Binding("s", "cycle_sort", "Sort", tooltip="sort by the next column: activity, priority, id, state"),
+        Binding("S", "reverse_sort", "Reverse", key_display="S", tooltip="reverse the sort"),
+        Binding("F", "toggle_freeze", "Freeze", key_display="F",
+                tooltip="freeze the order (rows keep their place while cells change); again: sort"),
+        Binding("j", "down", "Down", show=False, tooltip="move up / down"),
+        Binding("k", "up", "Up", show=False, tooltip="move up / down"),
     ]
 
     # The view: what the operator chose. Each change redraws the list once

@@ -48,16 +48,16 @@ class TaskTable(ScrollView, can_focus=True):
         "tasktable--bad", "tasktable--warn", "tasktable--queued", "tasktable--muted",
         "tasktable--unknown", "tasktable--held", "tasktable--dim", "tasktable--chat",
     }
-    BINDINGS = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("g", "first", "First", show=False),
-        Binding("G", "last", "Last", show=False),
-        Binding("enter", "select", "Open", show=False),
+    BINDINGS = [  # (`?` help shows the tooltips: tui/ui/screens/help.py)
+        Binding("up", "cursor_up", "Up", show=False, tooltip="move up / down"),
+        Binding("down", "cursor_down", "Down", show=False, tooltip="move up / down"),
+        Binding("pageup", "page_up", "Page up", show=False, tooltip="a page up / down"),
+        Binding("pagedown", "page_down", "Page down", show=False, tooltip="a page up / down"),
+        Binding("home", "first", "First", show=False, tooltip="the first / last row"),
+        Binding("end", "last", "Last", show=False, tooltip="the first / last row"),
+        Binding("g", "first", "First", show=False, tooltip="the first / last row"),
+        Binding("G", "last", "Last", show=False, tooltip="the first / last row"),
+        Binding("enter", "select", "Open", show=False, tooltip="open the task: its sessions"),
     ]
 
     class RowSelected(Message):

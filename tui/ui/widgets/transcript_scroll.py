@@ -3,6 +3,7 @@ screen knows whether the operator is at the end (following) or reading back."""
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 
@@ -11,6 +12,16 @@ from .message_view import COMPONENT_CLASSES
 
 class TranscriptScroll(VerticalScroll):
     COMPONENT_CLASSES = COMPONENT_CLASSES  # the message parts' styles, for every MessageView in it
+    #: Textual's own scroll keys (the same actions), declared here for `?` help.
+    BINDINGS = [
+        Binding("up", "scroll_up", "Scroll up", show=False, tooltip="scroll up / down"),
+        Binding("down", "scroll_down", "Scroll down", show=False, tooltip="scroll up / down"),
+        Binding("pageup", "page_up", "Page up", show=False, tooltip="a page up / down"),
+        Binding("pagedown", "page_down", "Page down", show=False, tooltip="a page up / down"),
+        Binding("home", "scroll_home", "Top", show=False, tooltip="the top (loads older messages)"),
+        Binding("end", "scroll_end", "Follow", show=False,
+                tooltip="follow new messages (and the turn streaming) again"),
+    ]
 
     class Moved(Message):
         """The view scrolled (by key, mouse or program)."""
