@@ -114,10 +114,18 @@ def make_app(where: Any, runtime_dir: Path | None = None, **kwargs: Any):  # typ
     return SessionTopApp(Store(data_dir, runtime_dir), **kwargs)
 
 
+def screen_strips(app) -> list:  # type: ignore[no-untyped-def]
+    """What the terminal shows now, a strip of styled segments a line.
+
+    Textual has no public way to read the screen as drawn (`export_screenshot`
+    is an SVG of it): its compositor is read here, and only here, so a change
+    in Textual breaks one function (tests/test_textual_private.py says so)."""
+    return app.screen._compositor.render_strips()  # noqa: SLF001
+
+
 def screen_text(app) -> str:  # type: ignore[no-untyped-def]
     """What the terminal shows now, as plain text lines."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join(strip.text for strip in strips)
+    return "\n".join(strip.text for strip in screen_strips(app))
 
 
 def flat(text: str) -> str:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.faultkit import StoreGuard, reads_change_nothing
-from tests.harness import make_app, screen_text, wait_for, wait_until
+from tests.harness import make_app, screen_strips, screen_text, wait_for, wait_until
 from tests.ptykit import PtyApp
 from tests.storekit import BASE_MS, StoreKit, assistant, tool_result, user
 from tui.ui.app import SessionTopApp
@@ -72,7 +72,7 @@ SCROLLBAR_ACTIONS = {"grab", "scroll_up", "scroll_down", "scroll_left", "scroll_
 def segments_with_actions(app: SessionTopApp) -> list[str]:
     """Segments on screen that carry a link or a click action."""
     out = []
-    for strip in app.screen._compositor.render_strips():
+    for strip in screen_strips(app):
         for seg in strip:
             style = seg.style
             if style is None:

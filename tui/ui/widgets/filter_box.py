@@ -9,6 +9,7 @@ from textual.widgets import Input
 class FilterBox(Input):
     def __init__(self, placeholder: str, **kwargs: object) -> None:
         super().__init__(placeholder=placeholder, disabled=True, classes="filter", **kwargs)  # type: ignore[arg-type]
+        self._said = ""
 
     @property
     def is_open(self) -> bool:
@@ -35,19 +36,19 @@ class FilterBox(Input):
         """A word at the box's right edge, on its frame (a search's "2 of 8"):
         kept out of the text typed, and never a toast over the screen. Literal:
         it may quote what was typed."""
+        self._said = text
         self.border_subtitle = Content(text) if text else None
 
     @property
     def said(self) -> str:
         """What `say` put there (plain text)."""
-        content = self._border_subtitle
-        return content.plain if content is not None else ""
+        return self._said
 
     def close(self) -> bool:
         """Empty and hide the box; True if there was anything to close."""
         was_open = self.is_open or bool(self.value)
         self.value = ""
-        self.border_subtitle = None
+        self.say("")
         self.remove_class("-open")
         self.disabled = True
         return was_open

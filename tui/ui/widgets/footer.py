@@ -12,7 +12,8 @@ from __future__ import annotations
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+from ..textual_private import FooterKey
 
 #: Actions whose keys stay in the footer at any width.
 KEEP = frozenset({"quit", "help", "back"})
