@@ -83,7 +83,9 @@ class Link:
     async def stop(self) -> None:
         self._stopping = True
         self._retry.set()
-        await self._end_process()
+        # A feed that stopped answering will not see its stdin close either:
+        # it gets a moment only (quitting is not held up by a host).
+        await self._end_process(grace=2.0 if self.state.state == "live" else 0.2)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):
@@ -269,6 +271,7 @@ class Link:
         if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGTERM)
+                os.killpg(proc.pid, signal.SIGCONT)  # (a stopped feed ends too)
 
     async def _end_process(self, grace: float = 2.0) -> None:
         """Close the feed's stdin (it ends on that), then TERM, then KILL."""
@@ -281,6 +284,8 @@ class Link:
             if sig is not None and proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(proc.pid, sig)
+                    if sig == signal.SIGTERM:  # a stopped process (SIGSTOP, ^Z) hears it once continued
+                        os.killpg(proc.pid, signal.SIGCONT)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(proc.wait(), grace)
                 return

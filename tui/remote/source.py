@@ -34,8 +34,10 @@ from .wire import (
     TaskAnswer, TaskRequest, TranscriptAnswer, TranscriptRequest, dumps,
 )
 
-#: A request not answered in this long (s) fails (the screen keeps what it shows).
-REQUEST_TIMEOUT = 20.0
+#: A request not answered in this long (s) fails: the screen keeps its last
+#: good data, marked stale, and asks again at its next read (a stalled host
+#: holds no screen up for longer; a page of a transcript is well under a MB).
+REQUEST_TIMEOUT = 4.0
 #: Requests waiting for their answers, at most.
 MAX_PENDING = 32
 EventListener = Callable[[tuple[Event, ...], int], None]
@@ -195,6 +197,9 @@ class RemoteSource:
     # --- requests ---------------------------------------------------------------------------------
 
     async def _ask(self, request: Any) -> Any:
+        state = self.link.state
+        if state.state != "live":  # lagging or down: said at once, in the state line's words
+            raise StoreError(state.describe(self.clock()))
         if len(self._pending) >= MAX_PENDING:
             raise StoreError(f"{self.host}: {MAX_PENDING} requests already waiting")
         rid = next(self._ids)
@@ -206,7 +211,8 @@ class RemoteSource:
         except LinkDown as exc:
             raise StoreError(str(exc)) from None
         except asyncio.TimeoutError:
-            raise StoreError(f"{self.host} did not answer in {self.request_timeout:g} s") from None
+            raise StoreError(f"{self.host} did not answer in {self.request_timeout:g} s "
+                             f"(the last good data stays)") from None
         finally:
             self._pending.pop(rid, None)
 

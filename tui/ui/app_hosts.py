@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 
 from ..hosts import Hosts
 from ..hosts.marks import host_attention, mark_detail, mark_rows
+from ..hosts.waits import unless_left
 from ..model.queries import Asks, TranscriptQuery
 from ..model.snapshots import TaskDetail, TaskListSnapshot, Transcript
 from ..model.text import one_line
@@ -31,6 +32,7 @@ class HostsMixin:
 
     store: Any
     notifier: Notifier
+    refresh_state: Any
 
     @property
     def hosts(self) -> Hosts | None:
@@ -84,8 +86,30 @@ class HostsMixin:
         return (versions[0], versions[1], source.live.version)
 
     async def _run_query(self, query: Asks[S]) -> S:
-        """The query's answer, from its own source."""
-        return await query.ask(self._source_of(query))
+        """The query's answer, from its own source. A remote host's is let go
+        the moment its screen is left (`tui.hosts.waits.Left`), and meanwhile
+        the status line and the notifier go on: a stalled host holds up no
+        other screen, and its own for its read's deadline at most."""
+        source = self._source_of(query)
+        hosts = self.hosts
+        if hosts is None or not query.host or source is hosts.local:
+            return await query.ask(source)
+        shown = self._data_screen()
+        return await unless_left(query.ask(source), lambda: self._data_screen() is shown
+                                 and shown is not None and shown.data_query() == query,
+                                 meanwhile=lambda: self._waiting_on_host(shown))
+
+    def _waiting_on_host(self, screen: Any) -> None:
+        """While a host's read is under way: the notifier looks as usual, and
+        the screen's status line says what moved (another host's state)."""
+        self.notifier.poke()
+        version = self.store.live.version
+        if version != getattr(self, "_status_version", None) and screen is not None:
+            self._status_version = version
+            screen.apply_status(self.store.status(), self.refresh_state)
+
+    def _data_screen(self) -> Any:  # (the app's: the screen the data is for)
+        raise NotImplementedError
 
     def _marked(self, data: S, query: Asks[S]) -> S:
         """``data`` with the stalled marks of the hosts it shows."""
