@@ -176,14 +176,19 @@ async def test_a_hosts_notification_is_told_with_its_name_and_its_stall_is_on_it
         gpu1.set_state(42, "failed", at=BASE_MS + 3000)
         told = lambda: [e for e in app.notifier.log if e.host == "gpu1" and e.kind == "task_state"]  # noqa: E731
         await wait_until(pilot, told, what="gpu1's event told")
-        event = told()[0]
-        assert event.message.startswith("gpu1: ") and "#42" in event.message and "failed" in event.message
+        event = told()[0]  # ids read as the rows name them: gpu1's #42, not "gpu1: task #42"
+        assert event.message == "gpu1 #42 'Train the tokenizer': active → failed"
+        # This machine's own events say its name the same way.
+        fleet.set_state(5, "failed", at=BASE_MS + 3000)
+        mine = lambda: [e for e in app.notifier.log if e.host == "local" and e.kind == "task_state"]  # noqa: E731
+        await wait_until(pilot, mine, what="this machine's event told")
+        assert mine()[0].message.startswith("local #5 '") and mine()[0].message.endswith(": ready → failed")
         # gpu1's stalled session: marked on gpu1's #42 (gpu1's engine's word), on no other row.
         await wait_until(pilot, lambda: "stalled" in row(app, "gpu1", 42), what="gpu1 #42 stalled")
         assert "stalled" not in row(app, "gpu1", 1)
         # The `!` screen: the notification as told, and the stall under its own host's id.
         await pilot.press("exclamation_mark")
-        text = await wait_for(pilot, app, "gpu1: task #42 'Train the tokenizer': active → failed")
+        text = await wait_for(pilot, app, "gpu1 #42 'Train the tokenizer': active → failed")
         assert "gpu1 #42 Train the tokenizer · g1 · quiet" in text
         await pilot.press("escape")
 

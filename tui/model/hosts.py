@@ -71,6 +71,18 @@ def task_label(host: str, task_id: int) -> str:
     return f"{host} #{task_id}" if host else f"#{task_id}"
 
 
+def host_words(host: str, text: str, task_id: int | None) -> str:
+    """A notification's words with its host, its task named as a row names it:
+    ``task #42 'x': active → failed`` reads ``gpu1 #42 'x': active → failed``,
+    ``worker s3 of task #42 …`` reads ``worker s3 of gpu1 #42 …``; words that
+    name no task get the host in front (``gpu1: tau's server is down``)."""
+    if task_id is not None:
+        said = f"task #{task_id}"
+        if said in text:
+            return text.replace(said, task_label(host, task_id), 1)
+    return f"{host}: {text}"
+
+
 def task_key(host: str, task_id: int) -> int | tuple[str, int]:
     """What tells a task apart: its id on this machine alone; (host, id) with hosts
     (ids are per host: ``gpu1 #42`` and ``local #42`` are two tasks)."""

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 
+from ..model.hosts import host_words
 from ..tau.store import Store
 from .engine import Engine, Event
 from .hook import Hooks
@@ -139,7 +140,7 @@ class Notifier:
         repeat_s ago (then it goes with the rest of the burst, `_send_held`).
         With hosts, an event of this machine says so, as a remote host's does."""
         if self.host is not None and event.host is None:
-            event = replace(event, host=self.host, message=f"{self.host}: {event.message}")
+            event = replace(event, host=self.host, message=host_words(self.host, event.message, event.task_id))
         self.log.appendleft(event)
         s = self.settings
         if s.toast and self.toast is not None:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 from ..hosts import Hosts
 from ..hosts.marks import host_attention, mark_detail, mark_rows
 from ..hosts.waits import unless_left
+from ..model.hosts import host_words
 from ..model.queries import Asks, TranscriptQuery
 from ..model.snapshots import TaskDetail, TaskListSnapshot, Transcript
 from ..model.text import one_line
@@ -60,7 +61,8 @@ class HostsMixin:
         for event in events:
             if event.notify and event.notify in kinds:
                 self.notifier.tell(Event(
-                    event.kind, event.at, f"{name}: {one_line(event.message, 300)}", notify=event.notify,
+                    event.kind, event.at, host_words(name, one_line(event.message, 300), event.task_id),
+                    notify=event.notify,
                     task_id=event.task_id, session_id=event.session_id, role=event.role, old=event.old,
                     new=event.new, title=event.title, more=event.more, host=host))
         if lost:
