@@ -116,7 +116,8 @@ class Feed:
             await store.open()
             self._send(Hello(protocol=PROTOCOL, version=VERSION, schema=SCHEMA, host=socket.gethostname(),
                              data_dir=str(store.data_dir), runtime_dir=_text(store.runtime_dir),
-                             server=store.live.view(), heartbeat_s=self.heartbeat, max_line=MAX_LINE))
+                             server=store.live.view(), heartbeat_s=self.heartbeat, max_line=MAX_LINE,
+                             at=time.time()))
             tasks = [asyncio.create_task(self._files()), asyncio.create_task(self._requests()),
                      asyncio.create_task(self._publish())]
             for task in tasks:

@@ -22,10 +22,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ..model.snapshots import ServerStatus, StoreStatus, TaskDetail, TaskListSnapshot, Transcript
+from ..model.snapshots import ServerStatus, StoreStatus, TaskDetail, TaskListSnapshot, TaskRow, Transcript
 from ..model.text import one_line
 from ..notify.engine import Event, Stall
 from ..tau.errors import StoreError
+from . import clock as clocks
 from .link import BACKOFF, HELLO_TIMEOUT, Link, LinkDown, LinkState
 from .mirror import Inconsistent, Mirror
 from .ssh import Transport
@@ -83,8 +84,8 @@ class RemoteSource:
                          on_problem=self._problem, backoff=backoff, hello_timeout=hello_timeout, clock=clock)
         self.mirror = Mirror(self.host)
         self.live = RemoteLive(self)
-        #: The remote engine's stalled sessions now (session id → stall).
-        self.stalled: dict[str, Stall] = {}
+        #: The remote engine's stalled sessions now (session id → stall), its clock.
+        self._stalled: dict[str, Stall] = {}
         #: The last line from the feed that was not the wire (None: none).
         self.problem: str | None = None
         #: Remote clock minus local clock (s), from the feed's heartbeats and answers.
@@ -96,6 +97,9 @@ class RemoteSource:
         self._events: list[EventListener] = []
         self._generation = 0  # moves with each new connection
         self._resyncing = False  # a resync was asked; its snapshot has not come yet
+        #: The rows on this clock: (the mirror's tuple, the shift) → its rows moved.
+        self._moved: tuple[tuple[TaskRow, ...], int, tuple[TaskRow, ...]] = ((), 0, ())
+        self._moved_rows: dict[int, tuple[TaskRow, int, TaskRow]] = {}
 
     # --- the Store API ---------------------------------------------------------------------
 
@@ -116,8 +120,8 @@ class RemoteSource:
 
     async def read_task_list(self) -> TaskListSnapshot:
         m = self.mirror
-        return TaskListSnapshot(tasks=m.tasks(), status=self.status(), taken_at=self._local(m.at),
-                                live_sessions=m.live if self.link.state.connected else 0)
+        return TaskListSnapshot(tasks=self._on_our_clock(m.tasks()), status=self.status(),
+                                taken_at=self._local(m.at), live_sessions=m.live if self.link.state.connected else 0)
 
     async def read_task(self, task_id: int, *, recent: int = 3, include_archived: bool = True,
                         ask_waits: bool = True) -> TaskDetail | None:
@@ -126,13 +130,16 @@ class RemoteSource:
         detail: TaskDetail | None = answer.task
         if detail is None:
             return None
+        if self.shift:
+            detail = clocks.detail(detail, self.shift)
         return replace(detail, task=replace(detail.task, host=self.host))
 
     async def read_transcript(self, session_id: str, *, limit: int = 200, before_id: int | None = None,
                               after_id: int | None = None) -> Transcript:
         answer = await self._ask(TranscriptRequest(0, session_id, limit=limit, before_id=before_id,
                                                    after_id=after_id))
-        return answer.transcript  # type: ignore[no-any-return]
+        page: Transcript = answer.transcript
+        return clocks.transcript(page, self.shift) if self.shift else page
 
     async def data_versions(self) -> tuple[int, int]:
         """Moves whenever the feed said the host's data may have changed, and
@@ -144,6 +151,8 @@ class RemoteSource:
         stale (``error``, ``stale_since``) while no feed answers."""
         m, state, now = self.mirror, self.link.state, self.clock()
         base = m.status or StoreStatus(data_dir="")
+        if self.shift:
+            base = clocks.status(base, self.shift)
         status = replace(base, data_dir=f"{self.host}:{base.data_dir or self.data_dir}")
         notices = list(status.notices)
         if self.problem:
@@ -179,6 +188,41 @@ class RemoteSource:
     @property
     def link_state(self) -> LinkState:
         return self.link.state
+
+    @property
+    def shift(self) -> int:
+        """Seconds the host's clock is ahead of this one (0: within a second, or not known)."""
+        return clocks.shift_of(self.clock_skew)
+
+    @property
+    def stalled(self) -> dict[str, Stall]:
+        """The remote engine's stalled sessions now (session id → stall), on this clock."""
+        s = self.shift
+        return {sid: clocks.stall(st, s) for sid, st in self._stalled.items()} if s else self._stalled
+
+    def _on_our_clock(self, rows: tuple[TaskRow, ...]) -> tuple[TaskRow, ...]:
+        """The host's rows with their times on this clock; the same objects
+        while neither a row nor the shift moved (the screens skip them)."""
+        s = self.shift
+        if not s:
+            return rows
+        held, held_s, out = self._moved
+        if rows is held and s == held_s:
+            return out
+        cache = self._moved_rows
+        moved = []
+        for r in rows:
+            hit = cache.get(r.id)
+            if hit is None or hit[0] is not r or hit[1] != s:
+                hit = (r, s, clocks.row(r, s))
+                cache[r.id] = hit
+            moved.append(hit[2])
+        if len(cache) > 2 * len(rows) + 64:  # tasks gone: forget theirs
+            keep = {r.id for r in rows}
+            self._moved_rows = {i: v for i, v in cache.items() if i in keep}
+        out = tuple(moved)
+        self._moved = (rows, s, out)
+        return out
 
     def add_event_listener(self, callback: EventListener) -> None:
         """``callback(events, lost)`` for each batch of the remote engine's
@@ -267,11 +311,12 @@ class RemoteSource:
         elif isinstance(msg, Beat):
             self._skew(msg.at)
         elif isinstance(msg, Events):
+            events = tuple(clocks.event(e, self.shift) for e in msg.events) if self.shift else msg.events
             for callback in self._events:
-                callback(msg.events, msg.lost)
+                callback(events, msg.lost)
             self.live.changed()
         elif isinstance(msg, Stalls):
-            self.stalled = dict(msg.stalled)
+            self._stalled = dict(msg.stalled)
             self.live.changed()
         elif isinstance(msg, Hello):
             self.hello = msg
@@ -280,6 +325,8 @@ class RemoteSource:
             self.problem = None
             self.mirror.clear()
             self._skew(None)
+            if msg.at:
+                self._skew(msg.at)
             if self._focus is not None:
                 self._send_focus()
 

@@ -3,8 +3,8 @@
 Feed → local (``"k"`` names the kind):
 
 - ``hello``: protocol, sessiontop version, schema fingerprint, host name,
-  tau's data and runtime paths, tau's server state, the heartbeat interval
-  and the longest line it sends; first, once.
+  tau's data and runtime paths, tau's server state, the heartbeat interval,
+  the longest line it sends and its clock; first, once.
 - ``snapshot``: the whole task list (in chunks of at most `CHUNK_BYTES`, the
   last with ``more`` false); a long list goes first screen first: the rows
   the first screen shows, ``rest`` saying how many follow in the next delta
@@ -70,6 +70,7 @@ class Hello:
     server: ServerStatus
     heartbeat_s: float
     max_line: int
+    at: float = 0.0  # the feed's clock when it sent this (this side's first estimate of the skew)
 
 
 @dataclass(frozen=True, slots=True)
