@@ -31,9 +31,10 @@ def test_every_config_key_has_a_row_in_the_settings_table() -> None:
 
 
 def test_the_readme_and_help_never_send_a_reader_to_tau_md() -> None:
-    from tui.ui.screens.help import KEYS as HELP_KEYS, LEGEND
+    from tui.ui.app import SessionTopApp
+    from tui.ui.screens.help import LEGEND, sections
 
     assert "TAU.md" not in README
-    assert "TAU.md" not in LEGEND and "TAU.md" not in repr(HELP_KEYS)
+    assert "TAU.md" not in LEGEND and "TAU.md" not in repr(sections(SessionTopApp.BINDINGS))
     assert "palette" in README and "writes it into this file" in README
     assert "python -m tui.demo" in README
