@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_local and not (config.hosts or args.demo_hosts):
         return fail("--no-local leaves nothing to show: name a host (--host NAME, or [hosts.NAME] "
                     "in the config file)")
-    args.no_tau = None  # why this machine is left out (its status line says it)
+    args.no_tau = None  # why this machine is not shown yet (its status line says it; it joins once there)
     if not args.demo and not args.no_local:
         data_dir = args.data_dir or default_data_dir()
         problem = missing_store(data_dir, explicit=args.data_dir is not None)
@@ -113,7 +113,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         # Without XDG_RUNTIME_DIR and HOME, tau's runtime dir is per process:
         # look for its socket anew each time the server is sought.
         socket = None if runtime_dir is not None else (lambda: find_socket(None))
-        store = None if args.no_local or args.no_tau else Store(data_dir, runtime_dir, socket=socket)
+        # (No tau here yet but hosts to show: the store waits for tau to make its directory.)
+        store = None if args.no_local else Store(data_dir, runtime_dir, socket=socket)
         if config.hosts:
             from .hosts.build import remote_sources
 

@@ -9,13 +9,17 @@ unchanged row stays the same object, so the screens' identity checks hold.
 A host that cannot be read keeps its last good rows, marked stale in its
 `HostStatus`; no host's trouble holds up another's rows. Used only when
 hosts are shown: with this machine alone the app talks to the `Store` as it
-always did.
+always did. This machine without tau's data directory at the start (tau has
+not run here yet) is not shown but waited for, as a dashboard of this
+machine alone waits for its store: the app's watcher watches for the
+directory, and the first read that finds it shows this machine's rows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -54,7 +58,7 @@ class HostsLive:
     def up(self) -> bool:
         """This machine's tau server answers (else: any host's does)."""
         local = self._hosts.local
-        if local is not None:
+        if local is not None and self._hosts.local_shown:
             return bool(local.live.up)
         return any(r.live.up for r in self._hosts.remotes.values())
 
@@ -74,7 +78,9 @@ class Hosts:
     def __init__(self, local: Store | None, remotes: Sequence[RemoteSource], *,
                  local_name: str = LOCAL_HOST, no_local: str | None = None,
                  clock: Callable[[], float] = time.time) -> None:
-        """``no_local``: why this machine is not shown (its status line says it)."""
+        """``no_local``: why this machine is not shown (its status line says it);
+        with ``local`` too: its data directory is missing, and it is shown once
+        it is there."""
         self.local = local
         self.local_name = local_name
         self.remotes: dict[str, RemoteSource] = {r.host: r for r in remotes}
@@ -96,9 +102,20 @@ class Hosts:
 
     # --- the hosts -------------------------------------------------------------------------
 
+    @property
+    def local_shown(self) -> bool:
+        """This machine's store is shown (it has one, and it is there)."""
+        return self.local is not None and self.no_local is None
+
+    def _local_appeared(self) -> bool:
+        """This machine's data directory is there now (tau made it): it joins."""
+        if self.local is not None and self.no_local is not None and Path(self.local.data_dir).is_dir():
+            self.no_local = None
+        return self.local_shown
+
     def names(self) -> list[str]:
         """Every host shown, this machine first."""
-        return ([self.local_name] if self.local is not None else []) + list(self.remotes)
+        return ([self.local_name] if self.local_shown else []) + list(self.remotes)
 
     def sources(self) -> list[Any]:
         return ([self.local] if self.local is not None else []) + list(self.remotes.values())
@@ -137,7 +154,7 @@ class Hosts:
         """Every host's rows; a host that cannot be read now keeps its last ones."""
         parts: list[tuple[TaskRow, ...]] = []
         live = 0
-        if self.local is not None:
+        if self._local_appeared():
             snap = await self._read_local()
             if snap is not None:
                 parts.append(self._label(snap.tasks))
@@ -195,7 +212,8 @@ class Hosts:
         now = self.clock()
         hosts: list[HostStatus] = []
         notices: list[str] = []
-        if self.local is not None:
+        if self.local_shown:
+            assert self.local is not None
             base = self.local.status()
             notices.extend(f"{self.local_name}: {n}" for n in base.notices)
             tasks = len(self._local_snap.tasks) if self._local_snap is not None else 0
@@ -206,7 +224,8 @@ class Hosts:
         else:
             base = StoreStatus(data_dir="")
             if self.no_local:
-                hosts.append(HostStatus(LinkState(self.local_name, "off"), error=self.no_local, local=True))
+                why = self.no_local + (": shown here once tau makes it" if self.local is not None else "")
+                hosts.append(HostStatus(LinkState(self.local_name, "off"), error=why, local=True))
         for name, remote in self.remotes.items():
             st = remote.status()
             state = remote.link_state
