@@ -27,11 +27,6 @@ class NotificationsScreen(ModalScreen[None]):
         Binding("exclamation_mark", "dismiss", "Close", show=False),
         Binding("q", "app.quit", "Quit", show=False),  # q quits from every screen
     ]
-    DEFAULT_CSS = """
-    NotificationsScreen { align: center middle; }
-    NotificationsScreen > VerticalScroll { width: 90%; height: 80%; border: round $accent;
-                                           background: $surface; padding: 0 1; }
-    """
 
     def __init__(self, lines: Lines) -> None:
         """``lines``: what to show, asked once a second."""

@@ -29,14 +29,6 @@ class SuccessorPrompt(ModalScreen[str | None]):
         Binding("escape,n", "choose(None)", "Cancel", tooltip="stay on the task"),
         Binding("q", "app.quit", "Quit", show=False, tooltip="quit (from every screen, help and ! too)"),
     ]
-    DEFAULT_CSS = """
-    SuccessorPrompt { align: center middle; }
-    SuccessorPrompt > Vertical {
-        width: 64; max-width: 100%; height: auto; padding: 1 2;
-        border: round $text-warning; background: $surface;
-    }
-    SuccessorPrompt Static { width: 100%; height: auto; }
-    """
 
     def __init__(self, session_id: str, successor_id: str) -> None:
         super().__init__()

@@ -42,7 +42,7 @@ def searchable(msg: Message) -> str:
 #: messages, not on each message: every component class costs a styled node per
 #: widget, and a transcript mounts messages by the dozen.
 COMPONENT_CLASSES = {
-    "msg--head", "msg--user", "msg--assistant", "msg--tool", "msg--error", "msg--dim",
+    "msg--user", "msg--assistant", "msg--tool", "msg--error", "msg--dim",
     "msg--thinking", "msg--good", "msg--match",
 }
 
