@@ -14,9 +14,11 @@ bell = false
 [hosts.gpu1]              # a remote host, shown beside this machine (tui.command.hosts_config)
 ssh = "me@gpu1"
 ```
-Read with the standard library's tomllib. A file that is not TOML, or a
-value that cannot work, is a `ConfigError`: one line naming the file and the
-line. Command-line flags override the file. No Textual here.
+Read with the standard library's tomllib. One policy for every key, the
+``[notify]`` table's and the hosts' too: a file that is not TOML, or any value
+that cannot work, is a `ConfigError`, one line naming the file, the line and
+why, and sessiontop refuses to start on it (the dashboard, list and watch
+alike). Command-line flags override the file. No Textual here.
 """
 
 from __future__ import annotations
@@ -24,24 +26,25 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..model.groups import SORTS
+from ..notify.settings import parse as parse_notify
+from .config_file import ConfigError, config_path, line_of, loads, read
 from .hosts_config import HostEntry, parse_hosts
+
+__all__ = ["KEYS", "Config", "ConfigError", "config_path", "load", "parse", "remember_theme"]
 
 #: The top-level keys, and what each must be.
 KEYS = ("theme", "sort", "reverse", "mouse", "poll", "paused")
 POLL_RANGE = (0.05, 3600.0)
 _THEME_LINE = re.compile(r"^\s*theme\s*=")
 _TABLE_LINE = re.compile(r"^\s*\[")
-
-
-class ConfigError(Exception):
-    """The config file cannot be used; the message is one line."""
+#: The key a `tui.notify.settings.parse` problem is about ("notify.bell must be …").
+_NOTIFY_KEY = re.compile(r"^notify\.([A-Za-z0-9_-]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,45 +63,29 @@ class Config:
     path: Path | None = None
 
 
-def config_path(env: Mapping[str, str] = os.environ) -> Path:
-    """Under $XDG_CONFIG_HOME, else ~/.config (an empty variable counts as unset)."""
-    base = env.get("XDG_CONFIG_HOME")
-    if not base:
-        base = str(Path(env.get("HOME") or Path.home()) / ".config")
-    return Path(base) / "sessiontop" / "config.toml"
-
-
-def _line_of(text: str, key: str) -> int | None:
-    """The line (1-based) where top-level ``key`` is set, for the error message."""
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    for number, line in enumerate(text.splitlines(), 1):
-        if _TABLE_LINE.match(line):
-            return None
-        if pattern.match(line):
-            return number
-    return None
-
-
 def parse(text: str, path: Path) -> Config:
     """The settings in ``text`` (the file at ``path``); ConfigError if unusable."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {' '.join(str(exc).split())}") from None
+    data = loads(text, path)
+
+    def at(line: int | None, why: str) -> ConfigError:
+        return ConfigError(f"{path}" + (f" line {line}" if line else "") + f": {why}")
 
     def bad(key: str, why: str) -> ConfigError:
-        line = _line_of(text, key)
-        return ConfigError(f"{path}" + (f" line {line}" if line else "") + f": {key} {why}")
+        return at(line_of(text, key), f"{key} {why}")
 
     out: dict[str, Any] = {"path": path}
     for key, value in data.items():
         if key == "notify":
             if not isinstance(value, dict):
                 raise bad(key, "must be a table ([notify])")
+            problems = parse_notify(value).problems  # as a bad top-level value: refused
+            if problems:
+                found = _NOTIFY_KEY.match(problems[0])  # its line, else [notify]'s
+                raise at(line_of(text, found.group(1) if found else "", "notify") or line_of(text, "notify"),
+                         problems[0])
             out["notify"] = value
         elif key == "hosts":
-            out["hosts"] = parse_hosts(value, text, lambda line, why: ConfigError(
-                f"{path}" + (f" line {n}" if (n := line or _line_of(text, "hosts")) else "") + f": {why}"))
+            out["hosts"] = parse_hosts(value, text, lambda line, why: at(line or line_of(text, "hosts"), why))
         elif key == "theme":
             if not isinstance(value, str) or not value.strip():
                 raise bad(key, "must be a theme's name in quotes")
@@ -125,13 +112,8 @@ def parse(text: str, path: Path) -> Config:
 def load(path: Path | None = None) -> Config:
     """The config file's settings (the defaults if there is none)."""
     path = config_path() if path is None else path
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        return Config(path=path)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: {' '.join(str(exc).split())}") from None
-    return parse(text, path)
+    text = read(path)
+    return Config(path=path) if text is None else parse(text, path)
 
 
 def remember_theme(path: Path, theme: str) -> None:

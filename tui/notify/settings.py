@@ -15,9 +15,13 @@ stall_floor_minutes = 10  # …and never less than this
 stall_minutes = { default = 20, worker = 30, "worker/compacting" = 60 }  # overrides both
 queued_minutes = 10     # a message waiting this long for a session not running
 ```
-A bad value is reported as a problem and the default kept: a typo never stops
-the dashboard. The file is ``$XDG_CONFIG_HOME/sessiontop/config.toml`` (else
-``~/.config/sessiontop/config.toml``), read by `tui.command.config`.
+`parse` says what is wrong with each bad value (in ``problems``) and keeps
+its default. The config file's reader, `tui.command.config`, refuses a file
+with any problem at start, in one line naming the file and the line, as it
+refuses a bad top-level value: one policy for every key. `load` is the
+engine's own look at the table (``sessiontop feed`` on a host, the scripts'
+stall rule), which keeps the defaults and says why. The file is
+``$XDG_CONFIG_HOME/sessiontop/config.toml`` (else ``~/.config/sessiontop/config.toml``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..command.config_file import ConfigError, config_path, loads, read
 
 #: The kinds of notification (see `tui.notify.engine`).
 KINDS = ("exit", "review", "approval", "failed", "stall", "queued", "server")
@@ -139,13 +145,16 @@ def demo_table(table: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def load(path: Path | None = None) -> NotifySettings:
-    """The ``[notify]`` settings of the config file (`tui.command.config` reads it; the
-    defaults if there is none). A broken file never stops us: its one-line
-    error becomes a problem, told as a toast."""
-    from ..command.config import ConfigError
-    from ..command.config import load as load_config
-
+    """The ``[notify]`` settings of the config file (the defaults if there is
+    none). A file that cannot be read keeps the defaults: its one-line error
+    becomes a problem (the dashboard and the scripts never get this far with
+    one: `tui.command.config` refused it at start)."""
+    path = config_path() if path is None else path
     try:
-        return parse(load_config(path).notify)
+        text = read(path)
+        table = loads(text, path).get("notify") if text is not None else None
     except ConfigError as exc:
         return NotifySettings(problems=(str(exc),))
+    if table is not None and not isinstance(table, Mapping):
+        return NotifySettings(problems=(f"{path}: notify must be a table ([notify])",))
+    return parse(table)
