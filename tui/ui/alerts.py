@@ -24,7 +24,7 @@ Toast = tuple[str, str, str]  # (message, title, severity)
 
 
 class AlertToasts:
-    def __init__(self, app: App[object]) -> None:
+    def __init__(self, app: App[None]) -> None:
         self.app = app
         #: The toast standing now, how many it stands for beyond itself, and until when.
         self._shown: Toast | None = None

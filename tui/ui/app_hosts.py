@@ -11,7 +11,7 @@ see snapshots only: they cannot tell a local row from a remote one.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..hosts import Hosts
 from ..hosts.marks import host_attention, mark_detail, mark_rows
@@ -27,8 +27,15 @@ from ..notify.notifier import Notifier
 #: The snapshot a query is answered with.
 S = TypeVar("S")
 
+if TYPE_CHECKING:
+    from textual.app import App
 
-class HostsMixin:
+    _AppBase = App[None]
+else:
+    _AppBase = object
+
+
+class HostsMixin(_AppBase):
     """Queries routed by host; marks and notifications per host."""
 
     store: Any
@@ -146,9 +153,9 @@ class HostsMixin:
     def open_task(self, task_id: int, host: str = "") -> None:
         from .screens.task import TaskScreen
 
-        self.push_screen(TaskScreen(task_id, host=host))  # type: ignore[attr-defined]
+        self.push_screen(TaskScreen(task_id, host=host))
 
     def open_session(self, session_id: str, title: str = "", host: str = "") -> None:
         from .screens.session import TranscriptScreen
 
-        self.push_screen(TranscriptScreen(session_id, title=title, host=host))  # type: ignore[attr-defined]
+        self.push_screen(TranscriptScreen(session_id, title=title, host=host))
