@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from textual.color import Color
 from textual.widgets import Footer, OptionList
-from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
 from tests.conftest import FIXED_NOW
 from tests.harness import apoll, make_app, screen_text, wait_for_text, wait_until
 from tests.storekit import StoreKit
 from tui.ui.commands import CURRENT_MARK
+from tui.ui.textual_private import FooterKey
 from tui.ui.screens.task import TaskScreen
 from tui.ui.widgets.session_card import SessionCard
 from tui.ui.widgets.status import StatusLine
