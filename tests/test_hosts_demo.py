@@ -10,10 +10,13 @@ leaving takes every process the demo started with it.
 from __future__ import annotations
 
 import contextlib
+from itertools import combinations
 from pathlib import Path
 
-from tests.harness import poll
+from tests.harness import apoll, poll
 from tests.ptykit import PtyApp
+from tui.demo.content import ROLES
+from tui.hosts.build import DemoHosts
 
 
 def started_by_demo() -> list[int]:
@@ -59,3 +62,24 @@ def test_demo_hosts_in_a_real_terminal_at_80_columns() -> None:
         poll(lambda: not (set(started_by_demo()) & mine), 30, "the demo's hosts ended with it")
     finally:
         app.close()
+
+
+async def test_each_demo_host_tells_its_story_in_projects_and_titles_of_its_own(tmp_path: Path) -> None:
+    """Three demo hosts look like three machines: no project and no task title
+    of one is another's, nor this machine's demo's (its tau, sessiontop, webapp)."""
+    demo = DemoHosts(tmp_path / "hosts", 3)
+    sources = demo.start()
+    try:
+        for source in sources:
+            await source.open()
+        await apoll(lambda: all(s.mirror.complete for s in sources), 60, what="every host's list")
+        projects = [{t.project for t in s.mirror.tasks()} for s in sources]
+        titles = [{t.title for t in s.mirror.tasks()} for s in sources]
+        assert all(len(p) == 3 for p in projects) and all(len(t) >= 10 for t in titles)
+        for a, b in combinations(range(3), 2):
+            assert not projects[a] & projects[b] and not titles[a] & titles[b], (a, b)
+        assert not set().union(*projects) & set(ROLES)
+    finally:
+        for source in sources:
+            await source.close()
+        demo.stop()

@@ -193,7 +193,9 @@ def _task_action(fleet: Fleet, task: Task, mine: list[tuple[str, str]]) -> str:
 def _file(fleet: Fleet, tasks: list[Task], links: dict[int, list[tuple[str, str]]]) -> str:
     """File a new task, as an orchestrator (or a person) does, with its placeholder."""
     w, rng = fleet.writer(), fleet.rng
-    p = c.PROJECTS[rng.choice(sorted(c.PROJECTS))]
+    # One of this fleet's own projects (another demo host's are its own: content.cast).
+    mine = sorted(n for (n,) in w.tau.execute("SELECT name FROM projects") if n in c.PROJECTS)
+    p = c.PROJECTS[rng.choice(mine or ["tau"])]
     count = w.tasks.execute("SELECT COUNT(*) FROM tasks WHERE project_name = ?", (p.name,)).fetchone()[0]
     title = p.titles[count % len(p.titles)] + (" (follow-up)" if count >= len(p.titles) else "")
     orchs = [s for s in fleet.orchestrators() if fleet.project_of(s) == p.name]

@@ -112,6 +112,15 @@ class DemoState:
     message_count: int
 
 
+def _ordered(titles: tuple[str, ...], seed: int | None, name: str) -> tuple[str, ...]:
+    """A project's titles as its fleet uses them: in order, or in an order of ``seed``."""
+    if seed is None:
+        return titles
+    out = list(titles)
+    random.Random(f"{seed}/{name}").shuffle(out)
+    return tuple(out)
+
+
 def path_of(spec: Spec) -> list[str]:
     """The states a task went through to reach its current one."""
     if spec.start == "interactive":
@@ -123,11 +132,15 @@ def path_of(spec: Spec) -> list[str]:
     return path if tail[1] == tail[0] else path + [tail[1]]
 
 
-def build_demo_store(data_dir: Path | str, *, seed: int = 7, now_ms: int | None = None) -> DemoState:
+def build_demo_store(data_dir: Path | str, *, seed: int = 7, now_ms: int | None = None,
+                     cast: int = 0) -> DemoState:
     """Create a tau store in ``data_dir`` holding an initial fleet as of ``now_ms``.
 
-    Deterministic for a given ``seed`` and ``now_ms``. Refuses (FileExistsError) to
-    write into a store that already has tasks, so it never doubles a fleet.
+    Deterministic for a given ``seed``, ``now_ms`` and ``cast``. Refuses
+    (FileExistsError) to write into a store that already has tasks, so it never
+    doubles a fleet. ``cast``: the projects its story is told in (`content.cast`:
+    0 the demo's own; another demo host's, ``--demo-hosts``, its own projects,
+    their titles in an order of its seed).
     """
     data_dir = Path(data_dir)
     now = int(time.time() * 1000) if now_ms is None else now_ms
@@ -138,7 +151,7 @@ def build_demo_store(data_dir: Path | str, *, seed: int = 7, now_ms: int | None 
             conn.execute("PRAGMA synchronous=NORMAL")
         if tconn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]:
             raise FileExistsError(f"{tasks_path} already holds tasks")
-        plan = _Plan(random.Random(seed), Recorder(seed), now)
+        plan = _Plan(random.Random(seed), Recorder(seed), now, c.cast(cast), seed if cast else None)
         plan.orchestrators()
         for i in sorted(range(len(SPECS)), key=lambda i: (-SPECS[i].created_ago, i)):
             plan.task(i)
@@ -153,8 +166,12 @@ def build_demo_store(data_dir: Path | str, *, seed: int = 7, now_ms: int | None 
 class _Plan:
     """The fleet's history, replayed in time order per session."""
 
-    def __init__(self, rng: random.Random, rec: Recorder, now: int) -> None:
+    def __init__(self, rng: random.Random, rec: Recorder, now: int, projects: dict[str, c.Project],
+                 shuffle: int | None = None) -> None:
         self.rng, self.rec, self.now = rng, rec, now
+        #: The projects by the role the story gives them; their titles (in an order of ``shuffle``).
+        self.projects = projects
+        self.project_titles = {role: _ordered(p.titles, shuffle, p.name) for role, p in projects.items()}
         self.orch: dict[str, list[Planned]] = {}
         self.task_ids: dict[int, int] = {}
         self.titles: dict[int, str] = {}
@@ -172,8 +189,8 @@ class _Plan:
 
     def orchestrators(self) -> None:
         for n, (project, outcomes, live) in enumerate(ORCHESTRATORS):
-            p = c.PROJECTS[project]
-            ctx = c.Ctx(p, 0, f"{project} orchestration", "orchestrator", c.MODELS["opus"], "main")
+            p = self.projects[project]
+            ctx = c.Ctx(p, 0, f"{p.name} orchestration", "orchestrator", c.MODELS["opus"], "main")
             start = self.now - 3 * DAY - (n + 1) * HOUR
             s = self.session(f"o{n}", "orchestrator", ctx, start, parent=None, cwd=p.path, tagline=None)
             chain = [s]
@@ -194,11 +211,11 @@ class _Plan:
 
     def task(self, i: int) -> None:
         spec, rng, rec = SPECS[i], self.rng, self.rec
-        p = c.PROJECTS[spec.project]
+        p, titles = self.projects[spec.project], self.project_titles[spec.project]
         task_id = self.task_ids[i] = len(self.task_ids) + 1
         used = sum(1 for j in self.task_ids if SPECS[j].project == spec.project) - 1
-        title = self.titles[i] = p.titles[used % len(p.titles)] if spec.start != "interactive" or i == 0 \
-            else "Pair on the checkout refactor"
+        title = self.titles[i] = titles[used % len(titles)] if spec.start != "interactive" or i == 0 \
+            else "Pair on the checkout refactor" if p.name == "webapp" else f"Pair on: {titles[-1]}"
         created, entered = self.now - spec.created_ago, self.now - spec.entered_ago
         path = path_of(spec)
         times = [created + (entered - created) * k // max(len(path) - 1, 1) for k in range(len(path))]
@@ -261,7 +278,7 @@ class _Plan:
         if spec.state in ("refining", "ready") or (spec.state == "planning" and not spec.live):
             owner = None  # cleared on planning→refining and refining→ready
         self.rows.append(_Row(
-            i, spec.project, title, spec.state, rng.randint(0, 3), json.dumps(rng.sample(c.TAGS, rng.randint(1, 2))),
+            i, p.name, title, spec.state, rng.randint(0, 3), json.dumps(rng.sample(c.TAGS, rng.randint(1, 2))),
             json.dumps(files), branch if dispatched else None,
             f"{p.path}/.tau/worktrees/task-{task_id}" if dispatched else None, owner.key if owner else None,
             ph.key, creator.key if creator else None, created, "main" if dispatched else None))
@@ -328,6 +345,6 @@ class _Plan:
             sconn.executemany("INSERT INTO messages (session_id, message_json, created_at) VALUES (?,?,?)",
                               [(s, c.dump(m), at) for at, _, s, m in msgs])
             sconn.executemany("INSERT INTO projects VALUES (?,?,?,?)",
-                              [(p.name, p.path, self.now, self.now - 30 * DAY) for p in c.PROJECTS.values()])
+                              [(p.name, p.path, self.now, self.now - 30 * DAY) for p in self.projects.values()])
             sconn.execute("INSERT INTO migrations VALUES ('project_migration_v1', ?)", (self.now - 30 * DAY,))
         return written

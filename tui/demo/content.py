@@ -14,6 +14,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from .more_projects import CASTS, MORE
+
 SEC = 1000
 MIN = 60 * SEC
 HOUR = 60 * MIN
@@ -111,6 +113,19 @@ PROJECTS: dict[str, Project] = {p.name: p for p in (
          "Cache product images at the edge", "Show delivery estimate on the cart panel"),
     ),
 )}
+#: The demo's own three projects, in the roles its story gives them (`tui.demo.build.SPECS`).
+ROLES = ("tau", "sessiontop", "webapp")
+PROJECTS.update({str(f[0]): Project(*f) for f in MORE})  # type: ignore[arg-type]  # the other hosts' own
+
+
+def cast(n: int) -> dict[str, Project]:
+    """The projects fleet ``n`` tells the demo's story in, by role: 0 the demo's
+    own, n ≥ 1 another host's (``--demo-hosts``: tui/demo/more_projects.py)."""
+    if n <= 0:
+        return {role: PROJECTS[role] for role in ROLES}
+    return {role: PROJECTS[name] for role, name in zip(ROLES, CASTS[(n - 1) % len(CASTS)])}
+
+
 TAGS = ("bug", "feature", "refactor", "perf", "tests", "docs", "ui")
 #: Roles whose turns come from a socket ``chat`` (they get exit statuses, preparing, compaction).
 CHAT_ROLES = frozenset({"interactive", "orchestrator"})

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..command.hosts_config import HostEntry
 from ..demo import DemoFleet
+from ..demo.build import build_demo_store
 from ..remote.source import RemoteSource
 from ..remote.ssh import LocalTransport, SshTransport
 
@@ -62,8 +63,9 @@ class DemoHosts:
         for i, name in enumerate(DEMO_NAMES[:self.count], 1):
             data_dir = self.root / name
             seed = self.seed + 101 * i
+            if not (data_dir / "tasks.db").exists():  # built now: its feed finds a store from its first look,
+                build_demo_store(data_dir, seed=seed, cast=i)  # told in projects of its own
             fleet = DemoFleet(data_dir, seed=seed, speed=self.speed)
-            fleet.ensure_store()  # built now: its feed finds a store from its first look
             fleet.close()
             self.procs.append(subprocess.Popen(
                 [sys.executable, "-m", "tui.demo", "--data-dir", str(data_dir), "--seed", str(seed),
