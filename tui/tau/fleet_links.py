@@ -1,8 +1,11 @@
 """tasks.db's ``task_sessions`` kept in memory: which sessions each task has.
 
 Rows are only ever added (tau's "insert or ignore"), so after the first read
-only rowids past the last one are read; a count that disagrees means rows went
-away, and the table is read again whole. On a large store (90,000 rows) the
+only rowids past the last one are read. They go away only with their task
+(``ON DELETE CASCADE``, TAU.md §4.1): the rows are counted (a scan of the
+whole table, ~4 ms on a large store) only when the caller says a task went
+or a commit showed nothing else, and a count that disagrees means the table
+is read again whole. On a large store (90,000 rows) the
 first read takes only the tasks the list needs now (``first``: the unfinished
 ones and the newest finished) and leaves the rest pending, read a chunk at a
 time after the first screen is painted (`fill`): the first screen waits for
@@ -95,29 +98,40 @@ class LinkTable:
                     session_tasks[sid] = held + (tid,)
 
     async def refresh(self, conn: aiosqlite.Connection, schema: Schema,
-                      plan: Callable[[], tuple[list[int], list[int]]]) -> tuple[bool, set[int], bool]:
+                      plan: Callable[[], tuple[list[int], list[int]]], *,
+                      check: bool = True) -> tuple[bool, set[int], bool]:
         """New rows since the last read. Returns whether anything changed, the
         tasks that gained links, and whether it was read afresh (the caller
         then marks every row). ``plan``, asked only when a large table is read
-        afresh: the tasks to read now, and the rest (pending, in that order)."""
+        afresh: the tasks to read now, and the rest (pending, in that order).
+        ``check=False``: no row can have gone (no task went), so the rows are
+        not counted; only those past the last rowid are read."""
         ts = lambda c: schema.col("task_sessions", c)  # noqa: E731
         cols = f"task_id, session_id, {ts('role')}, {ts('created_at')}"
-        # One statement: the count and the top rowid from the same snapshot.
-        count, top = (await conn.execute_fetchall(  # type: ignore[misc]
-            "SELECT COUNT(*), IFNULL(MAX(rowid), 0) FROM task_sessions"))[0]
         rows: list = []
         full = not self.total
+        count = top = 0
+        if full or check:
+            # One statement: the count and the top rowid from the same snapshot
+            # (the new rows are read up to that rowid: a commit in between
+            # does not make the count disagree).
+            count, top = (await conn.execute_fetchall(  # type: ignore[misc]
+                "SELECT COUNT(*), IFNULL(MAX(rowid), 0) FROM task_sessions"))[0]
         if not full:
             try:
                 rows = list(await conn.execute_fetchall(
-                    f"SELECT rowid, {cols} FROM task_sessions WHERE rowid > ? ORDER BY rowid",
-                    (self.rowid,)))
+                    f"SELECT rowid, {cols} FROM task_sessions WHERE rowid > ?"
+                    + (" AND rowid <= ?" if check else "") + " ORDER BY rowid",
+                    (self.rowid, top) if check else (self.rowid,)))
             except sqlite3.OperationalError:  # a table without rowid: read it whole
                 full = True
-            full = full or self.total + len(rows) != count
+            full = full or (check and self.total + len(rows) != count)
         if not full:
             self.total += len(rows)
             return bool(rows), self.add(rows), False
+        if not check and not count:  # (a table without rowid, found just now)
+            count, top = (await conn.execute_fetchall(  # type: ignore[misc]
+                "SELECT COUNT(*), IFNULL(MAX(rowid), 0) FROM task_sessions"))[0]
         self.reset()
         first, rest = plan() if count > FIRST_READ_ALL else ([], [])
         if first:
@@ -131,7 +145,8 @@ class LinkTable:
             self.pending = list(rest)
             return True, set(self.links), True
         try:
-            rows = list(await conn.execute_fetchall(f"SELECT rowid, {cols} FROM task_sessions ORDER BY rowid"))
+            rows = list(await conn.execute_fetchall(
+                f"SELECT rowid, {cols} FROM task_sessions WHERE rowid <= ? ORDER BY rowid", (top,)))
         except sqlite3.OperationalError:
             rows = list(await conn.execute_fetchall(f"SELECT 0, {cols} FROM task_sessions"))
         self.total = count

@@ -146,14 +146,20 @@ class TaskTables:
                     mark(tid)
                 self.max_updated = max(self.max_updated, as_int(r[8]))
             full = len(self.rows) != count  # a task deleted, or rows without a key
+        gone = False  # tasks went: their links went with them (ON DELETE CASCADE)
         if full:
+            had = set(self.rows)
             replaced = await self._read_all(conn, base, before, moved)
-        links_changed, linked = await self._refresh_links(conn, schema)
+            gone = not had <= self.rows.keys()
+        links_changed, linked = await self._refresh_links(conn, schema, check=gone)
         if not (full or seen_change or links_changed):
             # Something committed that updated_at does not show (a hand edit, a
-            # relation, a task message): compare the whole table, it is small.
+            # relation, a task message, links deleted by hand): compare the
+            # whole table, it is small, and count the links.
             full = True
             replaced = await self._read_all(conn, base, before, moved)
+            more, more_linked = await self._refresh_links(conn, schema, check=True)
+            links_changed, linked = links_changed or more, linked | more_linked
         deps: dict[int, list[int]] = {}
         if schema.has("task_relations", "from_task", "to_task", "relation"):
             for a, b in await conn.execute_fetchall(
@@ -204,10 +210,12 @@ class TaskTables:
         self.max_updated = max((as_int(r[8]) for r in rows), default=0)
         return replaced
 
-    async def _refresh_links(self, conn: aiosqlite.Connection, schema: Schema) -> tuple[bool, set[int]]:
-        """task_sessions as it is now (see `LinkTable.refresh`). Returns
-        whether anything changed, and the tasks that gained links (after a
-        read afresh the caller counts the relevant sessions afresh)."""
+    async def _refresh_links(self, conn: aiosqlite.Connection, schema: Schema, *,
+                             check: bool) -> tuple[bool, set[int]]:
+        """task_sessions as it is now (see `LinkTable.refresh`; ``check``:
+        rows may have gone). Returns whether anything changed, and the tasks
+        that gained links (after a read afresh the caller counts the relevant
+        sessions afresh)."""
         lt = self._lt
         if not schema.has("task_sessions", "task_id", "session_id"):
             if lt.links:
@@ -216,7 +224,7 @@ class TaskTables:
                 self._recount = True
                 return True, set()
             return False, set()
-        changed, touched, fresh = await lt.refresh(conn, schema, self._first_links)
+        changed, touched, fresh = await lt.refresh(conn, schema, self._first_links, check=check)
         if fresh:
             self.marks.mark_all()
             self._recount = True  # counted afresh by the caller
