@@ -202,12 +202,12 @@ async def test_pause_holds_the_screen_until_resumed(fleet: StoreKit) -> None:
         await wait_for_text(pilot, app, "Review the watcher debounce")
         await pilot.press("p")
         await wait_for_text(pilot, app, "PAUSED")
-        applied, pictures = app.applied, app.notifier.pictures
+        applied, looks = app.applied, app.notifier.looks
         fleet.tasks.execute("UPDATE tasks SET title='Renamed while paused' WHERE id=2")
         # The app saw the commit: its notifier looks at the store, paused or not, and
-        # its second picture from now began after the commit. A read would have
+        # its second look from now began after the commit. A read would have
         # shown it; paused, the screen stays as it was.
-        await wait_until(pilot, lambda: app.notifier.pictures >= pictures + 2, 30,
+        await wait_until(pilot, lambda: app.notifier.looks >= looks + 2, 30,
                          what="the app to look at the store after the commit")
         assert "Renamed while paused" not in screen_text(app)
         assert app.applied == applied

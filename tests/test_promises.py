@@ -153,12 +153,12 @@ async def test_r_reads_the_store_again_at_once(kit: StoreKit) -> None:
     app = make_app(kit, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "Before r")
-        pictures = app.notifier.pictures
+        looks = app.notifier.looks
         kit.tasks.execute("UPDATE tasks SET title = 'After r' WHERE id = 1")
         # The app's notifier has looked at the store since (it sees the commit):
         # nothing read it for the screen.
         app.notifier.poke()
-        await wait_until(pilot, lambda: app.notifier.pictures >= pictures + 2, 30, "the commit seen")
+        await wait_until(pilot, lambda: app.notifier.looks >= looks + 2, 30, "the commit seen")
         assert "After r" not in screen_text(app)
         await pilot.press("r")
         await wait_for_text(pilot, app, "After r")

@@ -85,8 +85,8 @@ async def test_a_message_waiting_too_long_for_a_session_not_running_needs_attent
         text = await wait_for(pilot, app, "s1 not running · 1 queued")
         assert "s2 not running" not in text
         await pilot.press("escape")
-        pictures = app.notifier.pictures
-        await wait_until(pilot, lambda: app.notifier.pictures >= pictures + 2, what="more looks")
+        looks = app.notifier.looks
+        await wait_until(pilot, lambda: app.notifier.looks >= looks + 2, what="more looks")
         assert len([e for e in app.notifier.log if e.kind == "queued"]) == 1  # told once
 
 

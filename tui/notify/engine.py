@@ -64,10 +64,13 @@ class Stall:
 
 
 def _sessions_by_id(state: FleetState) -> dict[str, SessionState]:
-    """One entry per session (the first task it is on), for session events."""
+    """One entry per session (the lowest-numbered task it is on), for session
+    events (a picture from the observer carries it: `FleetState.by_session`)."""
     out: dict[str, SessionState] = {}
-    for (_, sid), s in state.sessions.items():
-        out.setdefault(sid, s)
+    for (tid, sid), s in state.sessions.items():
+        had = out.get(sid)
+        if had is None or tid < had.task_id:
+            out[sid] = s
     return out
 
 
@@ -111,9 +114,10 @@ class Engine:
             # only what the server did (the store's coming back is no news).
             events = self._server_events(prev, state)
             self.last = FleetState(state.taken_at, state.server_up, state.server_detail,
-                                   prev.tasks, prev.sessions)
+                                   prev.tasks, prev.sessions, by_session=prev.by_session,
+                                   maybe_live=prev.maybe_live, maybe_queued=prev.maybe_queued)
             return events
-        sessions = _sessions_by_id(state)
+        sessions = state.by_session if state.by_session is not None else _sessions_by_id(state)
         old_stalled = self.stalled
         self._find_stalls(state, sessions)
         old_waiting = self.waiting
@@ -148,7 +152,7 @@ class Engine:
                                 notify="queued", task_id=tid, session_id=sid, role=role,
                                 new=str(w.count), title=_title(state, tid)))
         for sid in sorted(set(self.stalled) - set(old_stalled)):
-            s = sessions[sid]
+            s = state.sessions[(min(self.stalled[sid].tasks), sid)]
             quiet = now - (s.last_event or now)
             events.append(Event(
                 "stall", now, f"{s.info.role} {sid} of task #{s.task_id} quiet for "
@@ -161,7 +165,11 @@ class Engine:
         now, rule = state.taken_at, self.rule
         stalled: dict[str, Stall] = {}
         next_at: float | None = None
-        for (tid, sid), s in state.sessions.items():
+        entries = state.sessions
+        for tid, sid in entries if state.maybe_live is None else state.maybe_live:
+            s = entries.get((tid, sid))
+            if s is None:
+                continue
             info = s.info
             if not info.is_live or s.last_event is None:
                 continue

@@ -3,9 +3,12 @@
 Plain Python: the app hands in two callables (a toast, and a write to its
 terminal driver), so this module needs no Textual. Each notification goes to
 every sink the settings switch on, once; the log keeps the newest. A look
-costs two PRAGMAs while nothing changed; a picture is taken when the store or
-tau's server moved, when a live session's stall threshold has passed, and every
-few seconds at most otherwise.
+costs two PRAGMAs while nothing changed; a picture is taken only when the
+store or tau's server moved, when a live session's stall threshold (or a
+queued message's) has passed, and every few seconds while a session is
+flagged stalled (a streamed event that keeps its phase is a sign of life the
+tracker notes nowhere: the next picture clears the flag). A quiet fleet
+costs no picture at all.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ MEDIANS_EVERY_S = 600.0
 #: changed (`poke`: a file event, the watcher's tick, a word from tau's server),
 #: at most this often (s).
 LOOK_EVERY_S = 0.25
-#: A picture at least this often even with nothing moving (s).
+#: A look at least this often (s), and a picture this often while a session
+#: is flagged stalled, even with nothing moving.
 PICTURE_EVERY_S = 5.0
 #: Severity of each kind's toast.
 SEVERITY = {"exit": "error", "failed": "error", "stall": "warning", "queued": "warning", "server": "warning",
@@ -67,7 +71,8 @@ class Notifier:
         self._seen: object = None
         self._wake = asyncio.Event()
         self._pictured_at = -PICTURE_EVERY_S
-        #: Pictures taken so far (tests wait on it).
+        #: Looks and pictures taken so far (tests wait on them).
+        self.looks = 0
         self.pictures = 0
         #: Moves when the log or the stalled set changes (the screens show both).
         self.version = 0
@@ -111,9 +116,10 @@ class Notifier:
         if self.store is None:
             return []
         key = (await self.store.data_versions(), self.store.live.version)
+        self.looks += 1
         due = self.engine.next_stall_at
-        if (key == self._seen and time.monotonic() - self._pictured_at < PICTURE_EVERY_S
-                and (due is None or time.time() <= due)):
+        clear = bool(self.engine.stalled) and time.monotonic() - self._pictured_at >= PICTURE_EVERY_S
+        if key == self._seen and not clear and (due is None or time.time() <= due):
             return []
         self._seen = key
         return await self.check()

@@ -32,7 +32,11 @@ def find_waiting(state: FleetState, after_s: float) -> tuple[dict[str, Waiting],
     now = state.taken_at
     out: dict[str, Waiting] = {}
     next_at: float | None = None
-    for (tid, sid), s in state.sessions.items():
+    entries = state.sessions
+    for tid, sid in entries if state.maybe_queued is None else state.maybe_queued:
+        s = entries.get((tid, sid))
+        if s is None:
+            continue
         info = s.info
         if not info.queued or info.queued_since is None or info.is_live:
             continue
