@@ -39,13 +39,17 @@ def _s(v: float | None, s: int) -> float | None:
     return None if v is None else v - s
 
 
+def _si(v: int | None, s: int) -> int | None:
+    return None if v is None else v - s
+
+
 def row(r: R, s: int) -> R:
     return replace(r, created_at=r.created_at - s * 1000, updated_at=r.updated_at - s * 1000,  # type: ignore[return-value]
-                   last_activity=_s(r.last_activity, s), queued_since=_ms(r.queued_since, s))
+                   last_activity=_si(r.last_activity, s), queued_since=_ms(r.queued_since, s))
 
 
 def _info(i: TaskSessionInfo, s: int) -> TaskSessionInfo:
-    return replace(i, created_at=i.created_at - s * 1000, last_activity=_s(i.last_activity, s),
+    return replace(i, created_at=i.created_at - s * 1000, last_activity=_si(i.last_activity, s),
                    queued_since=_ms(i.queued_since, s))
 
 
