@@ -245,6 +245,28 @@ def test_the_feed_ends_when_its_link_does(feed: Feed, how: object) -> None:
     assert feed.proc.wait(15) == 0
 
 
+@pytest.mark.parametrize("stdin", ["/dev/null", "a file of requests"])
+def test_a_feed_whose_stdin_cannot_be_polled_answers_and_ends(kit: StoreKit, tmp_path: Path, stdin: str) -> None:
+    """`ssh -n` gives the feed /dev/null, a script may give it a file: neither
+    can the event loop wait on (epoll refuses them). The feed says hello, reads
+    what there is, answers it and ends, no traceback (it crashed before)."""
+    kit.add_task(1, "One task", "active")
+    source = Path("/dev/null")
+    if stdin != "/dev/null":
+        source = tmp_path / "requests"
+        source.write_text(json.dumps({"id": 1, "op": "ping"}) + "\n")
+    with source.open("rb") as given:
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", "feed", "--data-dir", str(kit.data_dir),
+             "--runtime-dir", str(kit.runtime_dir)],
+            cwd=REPO, stdin=given, capture_output=True, timeout=30)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode()
+    lines = [json.loads(x) for x in done.stdout.splitlines()]
+    assert lines[0]["k"] == "hello"
+    if stdin != "/dev/null":
+        assert any(x.get("id") == 1 and x["k"] == "done" for x in lines)
+
+
 def test_a_slow_link_gets_each_tasks_newest_row_and_holds_a_bounded_queue(kit: StoreKit) -> None:
     """The reader stops reading while every task changes again and again: the
     feed stops too (what it holds is bounded), and once read again it sends

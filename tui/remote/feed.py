@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import selectors
 import signal
 import socket
 import sys
@@ -172,8 +173,14 @@ class Feed:
         """Answer each request line in turn; the end of stdin ends the feed."""
         loop = asyncio.get_running_loop()
         stream = asyncio.StreamReader(limit=MAX_REQUEST * 2)
-        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream),
-                                                    os.fdopen(0, "rb", buffering=0, closefd=False))
+        transport: asyncio.BaseTransport | None = None
+        if _pollable(0):
+            transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream),
+                                                        os.fdopen(0, "rb", buffering=0, closefd=False))
+        else:
+            # stdin is a file or /dev/null, which the event loop cannot wait on
+            # (epoll refuses them): read it in a thread; its end ends the feed.
+            loop.run_in_executor(None, _pump_stdin, loop, stream)
         reader = LineReader(stream, MAX_REQUEST)
         try:
             while True:
@@ -191,7 +198,8 @@ class Feed:
         except Closed:
             pass
         finally:
-            transport.close()
+            if transport is not None:
+                transport.close()
             self.stop.set()
 
     # --- pushing what changed ----------------------------------------------------------
@@ -308,3 +316,24 @@ def _text(path: Path | None) -> str | None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main(sys.argv[1:]))
+
+
+def _pollable(fd: int) -> bool:
+    """Whether the event loop can wait on ``fd`` (a pipe, socket or terminal)."""
+    try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _pump_stdin(loop: asyncio.AbstractEventLoop, stream: asyncio.StreamReader) -> None:
+    """Blocking reads of stdin handed to ``stream`` on the loop, then its end."""
+    try:
+        while chunk := os.read(0, 64 * 1024):
+            loop.call_soon_threadsafe(stream.feed_data, chunk)
+    except OSError:
+        pass
+    with contextlib.suppress(RuntimeError):  # the loop closed first: nothing to tell
+        loop.call_soon_threadsafe(stream.feed_eof)
