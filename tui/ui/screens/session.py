@@ -160,8 +160,14 @@ class TranscriptScreen(DataScreen[Transcript], TranscriptSearch):
             self.say_position()  # more messages: more matches
         if follow and (data.messages or data.live is not None):
             self.unseen = 0
-            self.call_after_refresh(self.scroller.scroll_end, animate=False, immediate=True)
+            self.call_after_refresh(self._to_end)
         self._render_notes()
+
+    def _to_end(self) -> None:
+        """To the end after a read's layout, unless the operator let go meanwhile
+        (Home, a scroll up): scroll_end would take the anchor back from them."""
+        if self.scroller.following:
+            self.scroller.scroll_end(animate=False, immediate=True)
 
     def _show_live(self, turn: LiveTurn | None) -> None:
         """The turn as it streams, at the end; gone once tau has stored it all."""
