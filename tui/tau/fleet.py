@@ -86,7 +86,8 @@ class FleetModel:
                 raise StoreError(db.busy["tau"])
             return
         try:
-            await db.guarded("tau", lambda: self.sessions.refresh(db.tau, self.tasks.relevant, want))
+            await db.guarded("tau", lambda: self.sessions.refresh(db.tau, self.tasks.relevant, want,
+                                                                  relevant_gen=self.tasks.relevant_gen))
         except StoreError:
             if "tau" in db.busy:
                 raise

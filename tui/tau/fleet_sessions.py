@@ -86,6 +86,14 @@ class SessionTable:
         self.sweep_started = -SWEEP_SECONDS  # when this round began (monotonic s)
         self.sweep_round = 0  # sessions in this round
         self.last_read = -SWEEP_SECONDS  # when tau.db was last read for a change
+        #: Moves when a kept session's row or counts may be missing (a new row,
+        #: counts thrown away); with the relevant set's identity and generation
+        #: it keys `_complete`: every relevant session read and counted then.
+        self._gen = getattr(self, "_gen", 0) + 1
+        self._complete: tuple[int, int, int] | None = None
+        #: The raw rows of sessions whose phase is not idle, as last read: one
+        #: re-read on every commit while it runs costs a tuple compare.
+        self._raw: dict[str, tuple] = {}
 
     def candidates(self) -> tuple[dict[str, tuple[object, ...]], list[str]]:
         """Sessions that may be live by the disk (a persisted phase other than
@@ -115,6 +123,7 @@ class SessionTable:
 
     def invalidate(self, session_id: str) -> None:
         """Forget one session's counts and sums: they are read again, whole."""
+        self._gen += 1
         self.stats.pop(session_id, None)
         self.usage.forget(session_id)
         self.epochs[session_id] = self.epochs.get(session_id, 0) + 1
@@ -123,7 +132,11 @@ class SessionTable:
     def _take(self, r: tuple) -> str:
         """Keep one sessions row; mark its tasks dirty if it changed."""
         sid = as_str(r[1])
+        if self._raw.get(sid) == r:
+            return sid  # a running session's row as last read (its phase is not idle)
         old = self.rows.get(sid)
+        if old is None:
+            self._gen += 1  # a row to count, maybe one a relevant task waits for
         if old is not None and old.created_at != as_int(r[5]):
             # tau gives a new session the highest id + 1: after the newest
             # session was deleted, its id comes back for someone else.
@@ -147,8 +160,10 @@ class SessionTable:
         self.absent.discard(sid)
         if row.last_phase not in (None, "idle"):
             self.active.add(sid)
+            self._raw[sid] = r
         else:
             self.active.discard(sid)
+            self._raw.pop(sid, None)
         return sid
 
     async def read_sessions(self, conn: aiosqlite.Connection, schema: Schema, ids: set[str]) -> None:
@@ -169,6 +184,7 @@ class SessionTable:
                     self.epochs[sid] = self.epochs.get(sid, 0) + 1
                 self.rows.pop(sid, None)
                 self.stats.pop(sid, None)
+                self._raw.pop(sid, None)
                 self.usage.forget(sid)
                 self.active.discard(sid)
                 self.absent.add(sid)
@@ -204,9 +220,14 @@ class SessionTable:
                 if st is not None:
                     st.last_created = max(st.last_created, as_int(at))
 
-    async def refresh(self, f: DbFile, relevant: set[str], want: AbstractSet[str] = frozenset()) -> None:
+    async def refresh(self, f: DbFile, relevant: set[str], want: AbstractSet[str] = frozenset(), *,
+                      relevant_gen: int | None = None) -> None:
         """Bring the kept sessions and their message figures up to date: the
-        ``relevant`` ones and those in ``want`` (a screen's own)."""
+        ``relevant`` ones and those in ``want`` (a screen's own).
+        ``relevant_gen``: moves whenever a session joins ``relevant`` (None:
+        unknown); while it stays, the relevant sessions not read or not
+        counted are not looked for (two set differences over 8,000 sessions
+        on a large store, on every read)."""
         conn, schema = f.conn, f.schema
         assert conn is not None
         dv = await data_version(conn)
@@ -257,8 +278,13 @@ class SessionTable:
         # whether or not its task is still among the relevant ones.
         need |= self.active
         # (set.difference with a dict looks keys up in C: ~0.25 ms for 8,000,
-        # where `relevant - known` copied both sides, ~0.7 ms.)
-        need |= relevant.difference(self.rows).difference(self.absent)
+        # where `relevant - known` copied both sides, ~0.7 ms; and only when a
+        # session joined the relevant ones or a kept one lost its row or counts.)
+        key = None if relevant_gen is None else (id(relevant), relevant_gen, self._gen)
+        whole = key is None or key != self._complete
+        gen = self._gen
+        if whole:
+            need |= relevant.difference(self.rows).difference(self.absent)
         if self.no_rowid:
             need |= relevant
         elif not touched and len(relevant) <= QUIET_COMMIT_REREAD:
@@ -278,13 +304,16 @@ class SessionTable:
             await self.read_sessions(conn, schema, need)
         if schema.messages_ok():
             rows, stats = self.rows, self.stats
-            uncounted = [s for s in relevant.difference(stats) if s in rows]
-            uncounted += [s for s in want if s in rows and s not in stats and s not in relevant]
+            whole = whole or self._gen != gen  # (rows first read just now: maybe relevant ones)
+            uncounted = [s for s in relevant.difference(stats) if s in rows] if whole else []
+            uncounted += [s for s in want if s in rows and s not in stats and (s not in relevant or not whole)]
             if uncounted:
                 await self.count_messages(conn, schema, uncounted)
                 for sid in uncounted:
                     self._on_change(sid)
         self.dv = dv
+        if key is not None:  # every relevant session read (or absent) and counted
+            self._complete = (id(relevant), relevant_gen, self._gen)
 
     async def _read_new_messages(self, conn: aiosqlite.Connection, schema: Schema) -> set[str]:
         """Add the messages past the watermark to the counts; the sessions touched."""
@@ -304,6 +333,7 @@ class SessionTable:
             # their ids reused, by rows the increments would never see.
             self.stats.clear()
             self.usage.clear()
+            self._gen += 1
             self.msg_max_id = None
             self.epoch_all += 1
             self.marks.mark_all()

@@ -64,6 +64,9 @@ class TaskTables:
         self.deps: dict[int, list[int]] = {}
         self._dependents: dict[int, list[int]] = {}  # depends_on target → the tasks waiting on it
         self.relevant: set[str] = set()
+        #: Moves whenever a session joins ``relevant`` (the sessions side then
+        #: looks for relevant sessions it has not read; otherwise it need not).
+        self.relevant_gen = getattr(self, "relevant_gen", 0) + 1
         #: What `relevant` is made of: each relevant task's session ids as
         #: counted, how many relevant tasks hold each session, the finished
         #: tasks by (updated_at, id) and the newest RELEVANT_FINISHED of them.
@@ -291,6 +294,7 @@ class TaskTables:
                 for a, b in await cur.fetchall():
                     self.deps.setdefault(as_int(a), []).append(as_int(b))
         self.relevant = {sid for links in self.links.values() for sid, _, _ in links}
+        self.relevant_gen += 1
 
     # --- the relevant sessions -------------------------------------------------------
 
@@ -325,6 +329,7 @@ class TaskTables:
         self._counted, self._holders = {}, {}
         self._recount = False
         self.relevant.clear()
+        self.relevant_gen += 1
         for tid in now:
             self._count(tid)
         self._deferred = later
@@ -358,6 +363,7 @@ class TaskTables:
             holders[sid] = n + 1
             if not n:
                 relevant.add(sid)
+                self.relevant_gen += 1
 
     def _uncount(self, tid: int) -> None:
         holders, relevant = self._holders, self.relevant
