@@ -13,6 +13,18 @@ from typing import Any
 
 from tests.storekit import StoreKit, model_json
 
+#: Every request type of tau v0.1.1 that changes state, starts work or calls out
+#: (TAU.md §7.5, and get_subscription_usage, which calls tau's provider): what
+#: the dashboard must never send. Written from protocol.rs, not from our client.
+MUTATING_REQUESTS = (
+    "chat", "create_session", "archive_session", "restore_session", "delete_session", "set_model",
+    "set_cwd", "set_tagline", "reparent_children", "set_session_successor", "succeed_session",
+    "cancel_chat", "steer", "compact", "queue_message", "queue_info", "reply_to_message",
+    "wait_sessions", "wait_any_sessions", "execute_tool", "fire_hook", "enqueue_post_idle_action",
+    "reload_plugins", "reload_config", "gc_sessions", "login", "task_create", "task_update",
+    "task_assign", "shutdown", "get_subscription_usage",
+)
+
 
 def usage_push(five: float | None, seven: float | None, *, five_reset_ms: int, seven_reset_ms: int,
                opus: float | None = None) -> dict[str, Any]:

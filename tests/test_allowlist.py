@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import apoll
+from tests.taukit import MUTATING_REQUESTS
 from tui.tau.client import ALLOWED_REQUESTS, RequestRefused, connect
 
 #: tau's read-only requests (TAU.md §7.2).
@@ -24,15 +25,6 @@ READ_ONLY = (
     "task_overview", "task_list", "task_search", "task_status", "task_merge_queue", "project_stats",
     "get_project_info", "resolve_successor", "get_task_session_role", "list_models", "list_aliases",
     "auth_status",
-)
-#: Those that change state, start work or are refused to clients (§7.5), and the one that calls out.
-NEVER = (
-    "chat", "create_session", "archive_session", "restore_session", "delete_session", "set_model",
-    "set_cwd", "set_tagline", "reparent_children", "set_session_successor", "succeed_session",
-    "cancel_chat", "steer", "compact", "queue_message", "queue_info", "reply_to_message",
-    "wait_sessions", "wait_any_sessions", "execute_tool", "fire_hook", "enqueue_post_idle_action",
-    "reload_plugins", "reload_config", "gc_sessions", "login", "task_create", "task_update",
-    "task_assign", "shutdown", "get_subscription_usage",
 )
 JUNK = (None, 7, True, "", " subscribe", "subscribe\n", "SUBSCRIBE", "Subscribe", "task_overview ",
         "subscribe\x00", ["subscribe"], {"type": "subscribe"})
@@ -80,14 +72,14 @@ def recorder(tmp_path: Path) -> Iterator[Recorder]:
 
 
 def test_tau_has_49_request_types_and_two_are_allowed() -> None:
-    assert len(set(READ_ONLY) | set(NEVER)) == 49
+    assert len(set(READ_ONLY) | set(MUTATING_REQUESTS)) == 49
     assert ALLOWED_REQUESTS == {"subscribe", "task_overview"}
 
 
 async def test_every_other_request_is_refused_before_a_byte_is_sent(recorder: Recorder, tmp_path: Path) -> None:
     conn = await connect(tmp_path / "tau.sock")
     try:
-        for kind in (*READ_ONLY, *NEVER, *JUNK):
+        for kind in (*READ_ONLY, *MUTATING_REQUESTS, *JUNK):
             if kind in ("subscribe", "task_overview"):
                 continue
             with pytest.raises(RequestRefused):

@@ -15,18 +15,10 @@ import pytest
 
 from tests.harness import apoll
 from tests.storekit import StoreKit
+from tests.taukit import MUTATING_REQUESTS
 from tui.tau.client import ALLOWED_REQUESTS, MAX_LINE, RequestRefused, Skipped, connect, encode_request
 from tui.tau.live import LiveTracker
 
-#: Every request type of tau v0.1.1 that changes state, starts work or calls out (TAU.md §7.5).
-FORBIDDEN = (
-    "chat", "create_session", "archive_session", "restore_session", "delete_session", "set_model",
-    "set_cwd", "set_tagline", "reparent_children", "set_session_successor", "succeed_session",
-    "cancel_chat", "steer", "compact", "queue_message", "queue_info", "reply_to_message",
-    "wait_sessions", "wait_any_sessions", "execute_tool", "fire_hook", "enqueue_post_idle_action",
-    "reload_plugins", "reload_config", "gc_sessions", "login", "task_create", "task_update",
-    "task_assign", "shutdown", "get_subscription_usage",
-)
 
 
 @pytest.fixture
@@ -38,10 +30,10 @@ async def tracker(kit: StoreKit) -> AsyncIterator[LiveTracker]:
 
 
 def test_only_read_only_requests_can_be_encoded() -> None:
-    for kind in FORBIDDEN:
+    for kind in MUTATING_REQUESTS:
         with pytest.raises(RequestRefused):
             encode_request({"type": kind, "session_id": "s1"})
-    assert not ALLOWED_REQUESTS & set(FORBIDDEN)
+    assert not ALLOWED_REQUESTS & set(MUTATING_REQUESTS)
     line = encode_request({"type": "subscribe", "session_id": "s1"})
     assert line.endswith(b"\n") and line.count(b"\n") == 1
     assert json.loads(line) == {"type": "subscribe", "session_id": "s1"}
