@@ -17,6 +17,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,15 +128,23 @@ def server(store: Path, tmp_path: Path) -> Iterator[TauServer]:
         srv.shutdown()
 
 
-@pytest.fixture
-def fleet(store: Path, tmp_path: Path) -> Iterator[DemoFleet]:
+@contextmanager
+def stepped_fleet(store: Path, run_dir: Path, **kw: Any) -> Iterator[DemoFleet]:
+    """The demo fleet on the built store, its clock starting at the store's "now",
+    stepped by the test (no run thread); stopped after."""
     t0 = time.monotonic()
-    clock = lambda: NOW + int((time.monotonic() - t0) * 1000)  # noqa: E731 - "now" of the built store
-    f = DemoFleet(store, seed=7, runtime_dir=tmp_path / "run", clock=clock).start(run_thread=False)
+    f = DemoFleet(store, seed=7, runtime_dir=run_dir, clock=lambda: NOW + int((time.monotonic() - t0) * 1000),
+                  **kw).start(run_thread=False)
     try:
         yield f
     finally:
         f.stop()
+
+
+@pytest.fixture
+def fleet(store: Path, tmp_path: Path) -> Iterator[DemoFleet]:
+    with stepped_fleet(store, tmp_path / "run") as f:
+        yield f
 
 
 def test_starts_as_tau_does(store: Path, tmp_path: Path) -> None:

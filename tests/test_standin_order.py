@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_standin import Client, rows
+from tests.test_standin import NOW, Client, rows, stepped_fleet
 from tui.demo import DemoFleet, TauServer, build_demo_store
 
-NOW = 1_760_000_000_000
 LOAD = 3  # ticks of history load and plugin start, fixed for the test
 
 
@@ -35,14 +33,8 @@ def store(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fleet(store: Path, tmp_path: Path) -> Iterator[DemoFleet]:
-    t0 = time.monotonic()
-    clock = lambda: NOW + int((time.monotonic() - t0) * 1000)  # noqa: E731 - "now" of the built store
-    f = DemoFleet(store, seed=7, runtime_dir=tmp_path / "run", clock=clock,
-                  load_ticks=(LOAD, LOAD)).start(run_thread=False)
-    try:
+    with stepped_fleet(store, tmp_path / "run", load_ticks=(LOAD, LOAD)) as f:
         yield f
-    finally:
-        f.stop()
 
 
 def first_answer(fleet: DemoFleet, sid: str) -> str:

@@ -20,7 +20,6 @@ Read back with plain sqlite3 and a raw socket client (`tests.test_standin`):
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,11 +28,10 @@ import pytest
 
 from tests.harness import poll
 from tests.test_demo import SimulatedStop, SimulatedTime
-from tests.test_standin import MARK, Client, rows
+from tests.test_standin import MARK, NOW, Client, rows, stepped_fleet
 from tui.demo import DemoFleet, build_demo_store
 from tui.demo.runs import Run
 
-NOW = 1_760_000_000_000
 
 
 @pytest.fixture
@@ -44,13 +42,8 @@ def store(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fleet(store: Path, tmp_path: Path) -> Iterator[DemoFleet]:
-    t0 = time.monotonic()
-    f = DemoFleet(store, seed=7, runtime_dir=tmp_path / "run", load_ticks=(2, 2),
-                  clock=lambda: NOW + int((time.monotonic() - t0) * 1000)).start(run_thread=False)
-    try:
+    with stepped_fleet(store, tmp_path / "run", load_ticks=(2, 2)) as f:
         yield f
-    finally:
-        f.stop()
 
 
 def subscribe(fleet: DemoFleet, sid: str) -> Client:
