@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .command.config import Config, ConfigError
-from .command.hosts_config import pick
-from .command.config import load as load_config
-from .command.options import fail, merge, missing_store, no_terminal, parse_args
-from .scripts import HELP as SCRIPTS_HELP
-from .tau.paths import default_data_dir, default_runtime_dir, find_socket
-from .ui.exits import LEAVING, Terminated, exit_status
+if TYPE_CHECKING:
+    import argparse
 
-#: The subcommands: no terminal, no Textual. Name → (what it does, the
-#: "module:function" run with the arguments after the name). `sessiontop
-#: --help` lists them; one more is one line here.
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "list": (SCRIPTS_HELP["list"], "tui.scripts:list_main"),  # issue 12: for scripts
-    "watch": (SCRIPTS_HELP["watch"], "tui.scripts:watch_main"),
-    # issue 23: this host's tau for a remote sessiontop (tui/remote)
-    "feed": ("serve this host's tau to a remote sessiontop (run over ssh)", "tui.remote.feed:main"),
+    from .command.config import Config
+
+#: The subcommands: no terminal, no Textual. Name → the "module:function" run
+#: with the arguments after the name; `sessiontop --help` lists them
+#: (`subcommand_help`). Nothing else is imported before a subcommand runs:
+#: `feed` is what every remote host pays at each connect, so it loads its own
+#: modules only (not the dashboard's options, config or scripts).
+SUBCOMMANDS: dict[str, str] = {
+    "list": "tui.scripts:list_main",  # issue 12: for scripts
+    "watch": "tui.scripts:watch_main",
+    "feed": "tui.remote.feed:main",  # issue 23: this host's tau for a remote sessiontop (tui/remote)
 }
 
 
+def subcommand_help() -> dict[str, str]:
+    """What each subcommand does, for `sessiontop --help`."""
+    from .scripts import HELP
+
+    return {**HELP, "feed": "serve this host's tau to a remote sessiontop (run over ssh)"}
+
+
 def run_subcommand(name: str, argv: list[str]) -> int:
-    module, function = SUBCOMMANDS[name][1].split(":")
+    module, function = SUBCOMMANDS[name].split(":")
     return int(getattr(importlib.import_module(module), function)(argv))
 
 
@@ -40,7 +39,21 @@ def main(argv: list[str] | None = None) -> int:
     script_argv = sys.argv[1:] if argv is None else argv
     if script_argv and script_argv[0] in SUBCOMMANDS:
         return run_subcommand(script_argv[0], script_argv[1:])
-    args = parse_args(argv, {name: text for name, (text, _) in SUBCOMMANDS.items()})
+    return _dashboard(argv)
+
+
+def _dashboard(argv: list[str] | None) -> int:
+    """The dashboard: its options, its config, this machine's store, the app."""
+    from dataclasses import replace
+
+    from .command.config import ConfigError
+    from .command.config import load as load_config
+    from .command.hosts_config import pick
+    from .command.options import fail, merge, missing_store, no_terminal, parse_args
+    from .tau.paths import default_data_dir
+    from .ui.exits import LEAVING, Terminated, exit_status
+
+    args = parse_args(argv, subcommand_help())
     try:
         config = merge(args, load_config(args.config))
         # issue 23: the hosts shown beside this machine ([hosts.NAME], --host)
@@ -73,6 +86,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, config: Config) -> int:
     """Start the demo if asked, run the app, and always clean up after it."""
+    import os
+    import shutil
+    import tempfile
+    from collections.abc import Callable
+    from dataclasses import replace
+    from pathlib import Path
+
+    from .tau.paths import default_data_dir, default_runtime_dir, find_socket
+    from .ui.exits import LEAVING
     from .notify.settings import demo_table
     from .ui.app import SessionTopApp
     from .tau.store import Store
@@ -152,6 +174,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 def _silence() -> None:
     """Point stdout and stderr at /dev/null: the terminal they wrote to is gone."""
+    import os
+
     null = os.open(os.devnull, os.O_WRONLY)
     for fd in (1, 2):
         os.dup2(null, fd)
