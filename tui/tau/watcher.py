@@ -23,16 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-
-from watchfiles._rust_notify import RustNotify
-from watchfiles.main import (
-    _default_debug,
-    _default_force_polling,
-    _default_ignore_permission_denied,
-    _default_poll_delay_ms,
-)
 
 from . import inotify
 from .paths import STORE_FILES, file_identity
@@ -54,6 +47,20 @@ def _nearest_existing(path: Path) -> Path:
     return Path("/")
 
 
+def _force_polling(force_polling: bool | None) -> bool:
+    """watchfiles' own rule (`watchfiles.main._default_force_polling`): the
+    argument, else ``WATCHFILES_FORCE_POLLING``, else polling on WSL. Spelled
+    here so that a watcher on inotify never loads watchfiles (a tenth of each
+    start's imports; every remote feed pays it at each connect)."""
+    if force_polling is not None:
+        return force_polling
+    env = os.getenv("WATCHFILES_FORCE_POLLING")
+    if env:
+        return env.lower() not in {"false", "disable", "disabled"}
+    uname = os.uname()
+    return "microsoft-standard" in uname.release.lower() and uname.sysname.lower() == "linux"
+
+
 async def poll_ticks(seconds: float, stop: asyncio.Event) -> AsyncIterator[set[str]]:
     """``--poll``: no events at all, just an empty batch every ``seconds``."""
     while not stop.is_set():
@@ -68,11 +75,14 @@ async def _changes(
     debounce_ms: int, force_polling: bool | None,
 ) -> AsyncIterator[set[tuple[int, str]]]:
     """Raw (change, path) batches; ``set()`` every tick."""
-    polling = _default_force_polling(force_polling)
+    polling = _force_polling(force_polling)
     if inotify.available(polling):
         async for raw in inotify.inotify_changes(paths, stop, tick_seconds=tick_seconds):
             yield raw
         return
+    from watchfiles._rust_notify import RustNotify
+    from watchfiles.main import _default_debug, _default_ignore_permission_denied, _default_poll_delay_ms
+
     # Set up as awatch sets it up: the same defaults and WATCHFILES_* variables
     # (force polling on WSL or when asked, poll delay, debug, permission errors).
     with RustNotify([str(p) for p in paths], _default_debug(None), polling,
