@@ -22,15 +22,17 @@ import time
 from pathlib import Path
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model.hosts import LOCAL_HOST, HostStatus, LinkState
 from ..model.snapshots import StoreStatus, TaskListSnapshot, TaskRow
 from ..model.text import one_line
 from ..notify.engine import Event
-from ..remote.source import RemoteSource
 from ..tau.errors import StoreError
 from ..tau.store import Store
+
+if TYPE_CHECKING:  # the link, the wire and ssh load only when hosts are shown (tui.hosts.build)
+    from ..remote.source import RemoteSource
 
 #: ``callback(host, events, lost)``: a batch of a remote host's engine's events.
 HostEvents = Callable[[str, tuple[Event, ...], int], None]

@@ -37,7 +37,6 @@ from ..notify.settings import NotifySettings
 from ..notify.settings import load as load_notify_settings
 from ..notify.settings import parse as parse_notify
 from .screens.base import Dashboard, DataScreen, S
-from .screens.help import HelpScreen
 from .screens.tasks import TaskListScreen
 from ..hosts import Hosts
 from ..hosts.waits import Left
@@ -365,6 +364,10 @@ class SessionTopApp(TerminalMixin, SettingsMixin, HostsMixin, NotifyMixin, App[N
     # --- actions -----------------------------------------------------------------------------
 
     def action_help(self) -> None:
+        # Imported when asked for: it gathers every screen's bindings, and the
+        # task and transcript screens are not needed for the first one.
+        from .screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
