@@ -185,7 +185,12 @@ class TaskScreen(DataScreen[TaskDetail | None]):
         states = [h for h in d.history if h.field == "state"]
         if states:
             lines.append(Text("history " + history_words(states, now, width - 8)))
-        self.query_one("#task-fields", TextLine).show(Text("\n").join(lines))
+        fields = self.query_one("#task-fields", TextLine)
+        # One screen line each, so the height is the number of lines: fixed,
+        # an age that ticks ("updated 5s ago") repaints this line alone, where
+        # an auto height laid out the whole screen (~50 panes) every second.
+        fields.styles.height = len(lines)
+        fields.show(Text("\n").join(lines))
 
     def _visible_panes(self) -> list[SessionPane]:
         d = self.detail

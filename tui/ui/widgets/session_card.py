@@ -76,6 +76,8 @@ class SessionCard(Static):
         self._now = now
         self._rendered_key: tuple[object, ...] | None = None
         self._shown: Text | None = None
+        #: The most lines this card has shown for its session (see `_show`).
+        self._tallest = 0
 
     def on_mount(self) -> None:
         self._rerender()
@@ -84,6 +86,8 @@ class SessionCard(Static):
         return str(self.get_component_rich_style(f"card--{name}", partial=True))
 
     def set_pane(self, pane: SessionPane, now: float) -> None:
+        if pane.info.session_id != self.pane.info.session_id:
+            self._tallest = 0  # another session's pane: its own height
         self.pane = pane
         self._now = now
         self._rerender()
@@ -179,7 +183,16 @@ class SessionCard(Static):
         Lines never wrap (``text-wrap: nowrap`` in the stylesheet), so the
         card's height is its number of lines: the grid is laid out again only
         when that changes, and an age that ticks costs a repaint of one card.
+        A card does not shrink while it shows the same session: a turn's end
+        drops its activity and newest messages, the next turn brings them
+        back, and each change of height lays the whole grid out again (the
+        panes below it jump, and on a screen of ~50 panes the layout and the
+        full repaint it sets off took most of a turn start's time to screen).
         """
+        lines = t.plain.count("\n") + 1
+        if lines < self._tallest:
+            t.append("\n" * (self._tallest - lines))
+        self._tallest = max(self._tallest, lines)
         if t == self._shown:
             return
         same_height = self._shown is not None and self._shown.plain.count("\n") == t.plain.count("\n")
