@@ -340,11 +340,20 @@ class TranscriptScreen(DataScreen[Transcript], TranscriptSearch):
         self._loading_older = True
         try:
             previous_first = next(iter(self.scroller.query_children(MessageView)), None)
+            was_at = previous_first.virtual_region.y if previous_first is not None else 0
             if await self._fetch_older() and previous_first is not None:
-                self.call_after_refresh(self.scroller.scroll_to_widget, previous_first,
-                                        animate=False, top=True)
+                self.call_after_refresh(self._keep_place, previous_first, was_at)
         finally:
             self._loading_older = False
+
+    def _keep_place(self, first: MessageView, was_at: int, tries: int = 20) -> None:
+        """The message that was first back at the top, once the page above it is
+        laid out: scrolled to before that, it is still at its old place (the top
+        of the new page), and the reader is thrown a page back."""
+        if first.virtual_region.y <= was_at and tries and first.is_attached:
+            self.call_after_refresh(self._keep_place, first, was_at, tries - 1)
+            return
+        self.scroller.scroll_to_widget(first, animate=False, top=True)
 
     async def _fetch_older(self) -> bool:
         """Mount the page before the first loaded message; False if there was none."""
