@@ -24,9 +24,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tui.ui.app import SessionTopApp  # noqa: E402
 from tui.demo import DemoFleet  # noqa: E402
+from tui.demo.build import build_demo_store  # noqa: E402
+from tui.hosts import Hosts  # noqa: E402
+from tui.hosts.build import DEMO_NAMES  # noqa: E402
+from tui.remote.source import RemoteSource  # noqa: E402
+from tui.remote.ssh import LocalTransport  # noqa: E402
 from tui.tau.store import Store  # noqa: E402
+from tui.ui.app import SessionTopApp  # noqa: E402
 
 NOW_MS = 1_780_000_000_000
 SIZE = (132, 38)
@@ -47,7 +52,8 @@ def to_png(svg: Path) -> None:
         os.unlink(tmp.name)
 
 
-async def shoot(data_dir: Path, runtime_dir: Path, server: object) -> None:
+async def shoot(data_dir: Path, runtime_dir: Path, fleet: DemoFleet) -> None:
+    server = fleet.server
     app = SessionTopApp(Store(data_dir, runtime_dir), clock=lambda: NOW_MS / 1000,
                         watch=False, tick=False)
 
@@ -112,20 +118,98 @@ async def shoot(data_dir: Path, runtime_dir: Path, server: object) -> None:
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.5)
         save("5-tasks-80x24")
+        await pilot.resize_terminal(*SIZE)
+        await alerts(app, pilot, fleet)
+        save("6-alerts")
+
+
+async def alerts(app: SessionTopApp, pilot: object, fleet: object) -> None:
+    """The `!` screen with notifications in its log: the fleet moves on (its
+    fixed clock, its seed) until turns end and tasks change state, each change
+    read with `r` (nothing is watched here) so the notifier tells it. Its
+    toasts stand on the task list; `!` lists them instead of a toast."""
+    for _ in range(100):
+        if app.notifier.engine.baselined:
+            break
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    for _ in range(400):
+        if len(app.notifier.log) >= 4:
+            break
+        fleet.step()  # type: ignore[attr-defined]
+        await pilot.press("r")  # type: ignore[attr-defined]
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    await pilot.press("exclamation_mark")  # type: ignore[attr-defined]
+    await pilot.pause(1.2)  # type: ignore[attr-defined]
+
+
+#: `sessiontop feed` with the fixed clock: a host's feed stamps what it sends
+#: (its clock's skew is measured from that), so it too must not see the day.
+FEED = (sys.executable, "-c", f"import sys, time; time.time = lambda: {NOW_MS / 1000!r}; "
+        f"sys.path.insert(0, {str(HERE.parent)!r}); from tui.cli import main; sys.exit(main())")
+
+
+async def shoot_hosts(data_dir: Path, runtime_dir: Path, hosts: list[tuple[str, Path, Path]]) -> None:
+    """The list with two demo hosts beside this machine (`--demo-hosts 2`):
+    the Host column, `host:` ids, each host in the status line."""
+    def clock() -> float:
+        return NOW_MS / 1000
+
+    remotes = [RemoteSource(LocalTransport(name, str(d), str(r), command=FEED), clock=clock)
+               for name, d, r in hosts]
+    app = SessionTopApp(Hosts(Store(data_dir, runtime_dir), remotes, clock=clock), clock=clock,
+                        watch=False, tick=False)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(300):  # every host's rows in (each feed is a process of its own)
+            snap = getattr(app.screen, "snapshot", None)
+            if snap is not None and {t.host for t in snap.tasks} >= {n for n, _, _ in hosts}:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(1.0)
+        path = HERE / "7-hosts.svg"
+        app.save_screenshot(str(path))
+        to_png(path)
+        print("wrote", path.with_suffix(".png").relative_to(HERE.parent))
+
+
+def host_fleets(home: Path) -> tuple[list[DemoFleet], list[tuple[str, Path, Path]]]:
+    """Two demo hosts as `--demo-hosts 2` makes them (their seeds, their
+    projects), on the fixed clock, their servers not stepped."""
+    fleets, hosts = [], []
+    for i, name in enumerate(DEMO_NAMES[:2], 1):
+        data_dir, seed = home / "hosts" / name, 7 + 101 * i
+        build_demo_store(data_dir, seed=seed, now_ms=NOW_MS, cast=i)
+        fleet = DemoFleet(data_dir, seed=seed, clock=lambda: NOW_MS, runtime_dir=home / f"run-{name}")
+        fleet.start(run_thread=False)
+        fleets.append(fleet)
+        hosts.append((name, data_dir, fleet.runtime_dir))
+    return fleets, hosts
 
 
 def main() -> None:
     os.environ["TZ"] = "UTC"
     time.tzset()
+    # The notifier reads the wall clock itself (its log's times, stalls' ages):
+    # it too sees the fixed "now", so 6-alerts does not change with the day.
+    time.time = lambda: NOW_MS / 1000
     home = Path("/tmp/sessiontop-screens")  # fixed: the status line shows it
     shutil.rmtree(home, ignore_errors=True)
     data_dir = home / "tau"
     fleet = DemoFleet(data_dir, seed=7, clock=lambda: NOW_MS, runtime_dir=home / "run")
     fleet.start(run_thread=False)  # the server holds the live phases; nothing moves
+    fleets = [fleet]
     try:
-        asyncio.run(shoot(data_dir, fleet.runtime_dir, fleet.server))
+        asyncio.run(shoot(data_dir, fleet.runtime_dir, fleet))
+        # The hosts' picture: this machine's fleet anew, as it was at the start.
+        fleet.server.crash()
+        shutil.rmtree(home, ignore_errors=True)
+        fleet = DemoFleet(data_dir, seed=7, clock=lambda: NOW_MS, runtime_dir=home / "run")
+        fleet.start(run_thread=False)
+        more, hosts = host_fleets(home)
+        fleets = [fleet, *more]
+        asyncio.run(shoot_hosts(data_dir, fleet.runtime_dir, hosts))
     finally:
-        fleet.server.crash()  # no clean shutdown: it would write to the store
+        for each in fleets:
+            each.server.crash()  # no clean shutdown: it would write to the store
         shutil.rmtree(home, ignore_errors=True)
 
 
