@@ -86,6 +86,7 @@ def _dashboard(argv: list[str] | None) -> int:
 
 def _run(args: argparse.Namespace, config: Config) -> int:
     """Start the demo if asked, run the app, and always clean up after it."""
+    import asyncio
     import os
     import shutil
     import tempfile
@@ -96,7 +97,6 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     from .tau.paths import default_data_dir, default_runtime_dir, find_socket
     from .ui.exits import LEAVING
     from .notify.settings import demo_table
-    from .ui.app import SessionTopApp
     from .tau.store import Store
 
     fleet = None
@@ -105,6 +105,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     forget: Callable[[], None] = lambda: None
     status, gone = 0, False
     remotes: list = []
+    runner: asyncio.Runner | None = None
     try:
         if args.demo:
             from .demo import DemoFleet
@@ -145,12 +146,19 @@ def _run(args: argparse.Namespace, config: Config) -> int:
             from .hosts import Hosts
 
             store = Hosts(store, remotes, no_local=args.no_tau)
+            # Every host's ssh starts now, on the loop the app will run on, before
+            # Textual is imported: the handshakes and the feeds' own starts overlap
+            # this side's (issue 23: a host's first rows come that much sooner).
+            runner = asyncio.Runner()
+            runner.run(_prestart(remotes))
+        from .ui.app import SessionTopApp
+
         # The [notify] table goes on in app.config.notify (tui.notify parses it).
         app = SessionTopApp(store, poll=config.poll, config=config)
         # The app hears a signal from here (one that comes first waits for it).
         LEAVING.unwind = False
         try:
-            app.run(mouse=config.mouse)
+            app.run(mouse=config.mouse, loop=runner.get_loop() if runner is not None else None)
         except OSError:
             if not app.output_gone:
                 raise
@@ -160,6 +168,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     finally:
         # A signal now lets this finish (the deadline still holds).
         LEAVING.unwind = False
+        if runner is not None:
+            runner.close()
         if fleet is not None:
             fleet.stop()
         if demo_hosts is not None:
@@ -170,6 +180,11 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     if args.demo and args.data_dir is not None and not gone:
         print(f"The demo store is kept in {args.data_dir}")
     return status
+
+
+async def _prestart(remotes: list) -> None:
+    for remote in remotes:
+        await remote.prestart()
 
 
 def _silence() -> None:

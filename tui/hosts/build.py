@@ -19,8 +19,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..command.hosts_config import HostEntry
-from ..demo import DemoFleet
-from ..demo.build import build_demo_store
 from ..remote.source import RemoteSource
 from ..remote.ssh import LocalTransport, SshTransport
 
@@ -59,6 +57,9 @@ class DemoHosts:
     def start(self) -> list[RemoteSource]:
         """Build each host's store here (a moment), start its tau, and return
         a source per host (their feeds start when the sources open)."""
+        from ..demo import DemoFleet  # the demo's parts, for the demo only
+        from ..demo.build import build_demo_store
+
         sources = []
         for i, name in enumerate(DEMO_NAMES[:self.count], 1):
             data_dir = self.root / name

@@ -62,6 +62,8 @@ class Link:
         self.state = LinkState(self.host, since=clock())
         self.hello: Hello | None = None
         self._proc: asyncio.subprocess.Process | None = None
+        #: A process started before the app (`prestart`), taken by the first attempt.
+        self._early: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
         self._retry = asyncio.Event()
         self._stopping = False
@@ -80,8 +82,19 @@ class Link:
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name=f"link-{self.host}")
 
+    async def prestart(self) -> None:
+        """Start the feed's process now, before the app is set up: ssh's
+        handshake and the feed's own start overlap the dashboard's (its first
+        attempt takes the process; a failure here is left to that attempt)."""
+        if self._early is None and self._task is None:
+            with contextlib.suppress(OSError):
+                self._early = await self._spawn()
+
     async def stop(self) -> None:
         self._stopping = True
+        early, self._early = self._early, None
+        if early is not None and early.returncode is None:  # started, never taken
+            await self._kill(early)
         self._retry.set()
         # A feed that stopped answering will not see its stdin close either:
         # it gets a moment only (quitting is not held up by a host).
@@ -145,10 +158,9 @@ class Link:
     async def _attempt(self) -> tuple[bool, str]:
         """One process, from start to end: (whether it was live, why it ended)."""
         self.hello = None
+        early, self._early = self._early, None
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *self.transport.argv(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, start_new_session=True)
+            proc = early if early is not None else await self._spawn()
         except OSError as exc:
             what = "ssh" if self.transport.via_ssh else "the feed"
             return False, f"cannot start {what}: {one_line(exc, 200)}"
@@ -176,6 +188,11 @@ class Link:
             return True, "link lost: " + (one_line(last, 200) if last else
                                           f"the feed ended (status {proc.returncode})")
         return False, one_line(explain(self.transport, proc.returncode, stderr), 300)
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            *self.transport.argv(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, start_new_session=True)
 
     async def _read(self, proc: asyncio.subprocess.Process, last_word: list[float], why: list[str]) -> None:
         assert proc.stdout is not None

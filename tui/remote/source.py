@@ -110,6 +110,10 @@ class RemoteSource:
 
     runtime_dir = None  # nothing here to watch: the feed watches on the host
 
+    async def prestart(self) -> None:
+        """Start the feed's process before the app is set up (`Link.prestart`)."""
+        await self.link.prestart()
+
     async def open(self) -> None:
         """Start the link (it connects in the background; nothing here waits for it)."""
         self.link.start()
