@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -48,21 +50,26 @@ class NotificationsScreen(ModalScreen[None]):
         if key == self._shown:
             return
         self._shown = key
-        t = Text()
-        t.append(f"{head}\n\n", style="dim")
-        t.append("Needs attention\n", style="bold")
-        if not attention:
-            t.append("  nothing stalled, nothing waits on you\n", style="dim")
-        for when, kind, msg in attention:
-            t.append(f"  {when}  ", style="dim")
-            t.append(f"{kind:<8} ", style="bold yellow" if kind == "stall" else "bold")
-            t.append(f"{msg}\n")
-        t.append("\nNotifications, newest first\n", style="bold")
-        if not log:
-            t.append("  none since sessiontop started\n", style="dim")
-        for when, kind, msg in log:
-            t.append(f"  {when}  ", style="dim")
-            t.append(f"{kind:<8} ", style="bold red" if kind in BAD_KINDS else "bold")
-            t.append(f"{msg}\n")
-        t.append("\nEsc closes; q quits.", style="dim")
-        self.query_one("#notifications-body", Static).update(t)
+        parts: list[RenderableType] = [
+            Text(f"{head}\n", style="dim"),
+            Text("Needs attention", style="bold"),
+            _lines(attention, lambda kind: "bold yellow" if kind == "stall" else "bold")
+            if attention else Text("  nothing stalled, nothing waits on you", style="dim"),
+            Text("\nNotifications, newest first", style="bold"),
+            _lines(log, lambda kind: "bold red" if kind in BAD_KINDS else "bold")
+            if log else Text("  none since sessiontop started", style="dim"),
+            Text("\nEsc closes; q quits.", style="dim"),
+        ]
+        self.query_one("#notifications-body", Static).update(Group(*parts))
+
+
+def _lines(lines: Sequence[Line], kind_style: Callable[[str], str]) -> Table:
+    """One row per line, in columns: a message that wraps (80 columns) stays in
+    its own column instead of running back under the time."""
+    grid = Table.grid()
+    grid.add_column(style="dim")
+    grid.add_column()
+    grid.add_column(ratio=1, overflow="fold")
+    for when, kind, msg in lines:
+        grid.add_row(Text(f"  {when}  "), Text(f"{kind:<8} ", style=kind_style(kind)), Text(msg))
+    return grid
