@@ -46,3 +46,16 @@ async def test_the_task_list_at_80x24_has_no_horizontal_scrollbar(kit: StoreKit)
         await pilot.pause(0.2)
         assert not table.show_horizontal_scrollbar
         assert "Task number" in screen_text(app)
+
+
+async def test_the_alerts_key_stays_in_the_footer_at_80x24(kit: StoreKit) -> None:
+    """`!` is where what needs the operator is; at 80 columns the footer, which
+    drops keys from the right, dropped it first."""
+    kit.add_task(1, "Fix the parser", "active")
+    app = make_app(kit)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_text(pilot, app, "Fix the parser")
+        await wait_until(pilot, lambda: "! Alerts" in screen_text(app).splitlines()[-1],
+                         what="! Alerts in the footer", timeout=5)
+        footer = screen_text(app).splitlines()[-1]
+        assert "q Quit" in footer and "? Help" in footer, footer

@@ -4,7 +4,8 @@ Textual's footer lays its keys out in a row and cuts whatever passes the
 right edge, often mid-word ("! Al", "r Re"), and at 80 columns it cut "q Quit"
 and "? Help" off the task screen. This one drops whole keys instead, the
 rightmost first, and never the ones an operator needs to find the rest: quit,
-help (which lists every key) and back.
+help (which lists every key) and back; nor `!`, what needs the operator (at
+80 columns it went first, being rightmost).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from textual.widgets import Footer
 from ..textual_private import FooterKey
 
 #: Actions whose keys stay in the footer at any width.
-KEEP = frozenset({"quit", "help", "back"})
+KEEP = frozenset({"quit", "help", "back", "notifications"})
 
 
 def key_width(key: FooterKey) -> int:
