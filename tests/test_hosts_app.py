@@ -141,8 +141,10 @@ async def test_a_phase_change_and_a_stored_change_on_the_host_reach_the_screen(f
 
 async def test_a_cut_link_keeps_the_hosts_rows_stale_with_their_age_then_it_comes_back(
         fleet: StoreKit, gpu1: StoreKit) -> None:
-    # A backoff long enough that the state can be seen before the next try.
-    app = make_app(hosts(fleet, gpu1, backoff=(4.0, 4.0)))
+    # The next try is far off: the reconnecting state holds until the operator's
+    # `r` (no window of wall-clock time to see it in; the link coming back by
+    # itself after its backoff: test_remote_faults, test_remote_ssh).
+    app = make_app(hosts(fleet, gpu1, backoff=(600.0,)))
     async with running(app) as pilot:
         source = app.store.remotes["gpu1"]
         await wait_for(pilot, app, "● gpu1")
@@ -155,7 +157,8 @@ async def test_a_cut_link_keeps_the_hosts_rows_stale_with_their_age_then_it_come
         # The UI does not wait on the host: this machine's rows still follow its store.
         fleet.set_state(5, "failed", at=BASE_MS + 2000)
         await wait_until(pilot, lambda: "failed" in row(app, "local", 5), what="local #5 failed")
-        # The link comes back by itself; the warning goes.
+        # `r` tries the waiting link now: it comes back; the warning goes.
+        await pilot.press("r")
         await wait_gone(pilot, app, "gpu1: reconnecting", timeout=30)
         await wait_for(pilot, app, "● gpu1")
         assert "stale" not in flat(screen_text(app))
