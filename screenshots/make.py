@@ -1,4 +1,6 @@
-"""Regenerate screenshots/: each level of the dashboard on the demo fleet, at a fixed clock.
+"""Regenerate screenshots/: each level of the dashboard on the demo fleet, at a fixed clock,
+then the `!` screen after the fleet moved on (6-alerts) and the list with two demo
+hosts (7-hosts).
 
     python screenshots/make.py
 
