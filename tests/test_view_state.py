@@ -14,6 +14,7 @@ from tests.harness import make_app, screen_text, wait_for_text, wait_until
 from tests.storekit import StoreKit
 from tui.ui.screens.task import TaskScreen
 from tui.ui.screens.tasks import TaskListScreen
+from tui.ui.widgets.task_table import TaskTable
 
 
 def title(app) -> str:  # type: ignore[no-untyped-def]
@@ -55,3 +56,22 @@ async def test_the_task_screen_follows_its_pane_filters_set_by_any_code(fleet: S
         await wait_for_text(pilot, app, "sort: role")
         screen.needle = "no such pane"
         await wait_for_text(pilot, app, "No sessions match.")
+
+
+async def test_the_list_takes_the_keys_once_its_first_tasks_arrive(kit: StoreKit) -> None:
+    """Started before tau filed any task (or on a store that could not be read),
+    the list shows its message; when tasks arrive the arrow keys move the
+    cursor at once, with no Esc or click first (the table had lost the focus
+    while hidden, and ↓ did nothing)."""
+    app = make_app(kit)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for_text(pilot, app, "No tasks in this store yet.")
+        kit.add_task(1, "First task filed", "active")
+        kit.add_task(2, "Second task filed", "active")
+        await wait_for_text(pilot, app, "Second task filed")
+        screen = app.screen
+        assert isinstance(screen, TaskListScreen)
+        table = screen.query_one(TaskTable)
+        before = table.cursor_key()
+        await pilot.press("down")
+        await wait_until(pilot, lambda: table.cursor_key() != before, what="the cursor moved by ↓")

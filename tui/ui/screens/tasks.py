@@ -160,6 +160,10 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
         empty.show(Text(message))
         empty.display = bool(message)
         table.display = bool(groups)
+        if groups and self.focused is None:
+            # hidden while there was nothing to list, the table lost the focus
+            # (Textual drops it from a hidden widget): the keys move it again
+            table.focus()
         self._render_title()
         self._show_detail()
 
