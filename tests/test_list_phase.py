@@ -67,3 +67,12 @@ def test_last_phase_is_always_a_label_and_says_whose_it_is(kit: StoreKit) -> Non
     assert all(p in LABELS for p, _, _ in got.values())
     text = run_list(kit)
     assert "(persisted)" not in text.stdout and "live running tools" in text.stdout
+
+
+def test_the_text_form_counts_in_words(kit: StoreKit) -> None:
+    kit.add_task(1, "One session", "active")
+    kit.link(1, "s1", "worker")
+    kit.add_session("s1", phase="idle")
+    r = run_list(kit)
+    assert r.returncode == 0, r.stderr
+    assert "One session  (1 session, 0 live)" in r.stdout

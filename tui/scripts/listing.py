@@ -80,7 +80,8 @@ def text_lines(doc: dict[str, Any]) -> list[str]:
     out = [f"tau server: {doc['server']['detail']}"]
     for t in doc["tasks"]:
         live = sum(1 for s in t["sessions"] if s["is_live"])
-        out.append(f"#{t['id']:<5} {t['state']:<11} {t['title']}  ({len(t['sessions'])} sessions, {live} live)")
+        n = len(t['sessions'])
+        out.append(f"#{t['id']:<5} {t['state']:<11} {t['title']}  ({n} session{'' if n == 1 else 's'}, {live} live)")
         for s in t["sessions"]:
             flag = " STALLED" if s["sessiontop"]["stalled"] else ""
             # Not tau's word (server down, or not answered yet): said, as on screen.
