@@ -323,6 +323,23 @@ async def test_corrupt_tasks_db_keeps_last_good_data(fleet: StoreKit, tmp_path: 
         await reads_change_nothing(pilot, app, fleet.data_dir)
 
 
+async def test_tasks_db_written_over_in_place_is_not_shown_as_fresh(fleet: StoreKit) -> None:
+    """`printf garbage > tasks.db`: the same inode, its WAL and wal-index left as
+    they were, so SQLite's cache would go on answering with the old rows, shown
+    as fresh. The dashboard says the file is broken and keeps the last good
+    rows marked stale (before: nothing said, 'updated just now')."""
+    app = make_app(fleet.data_dir, fleet.runtime_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app, TITLE)
+        fleet.tasks.close()
+        fleet.tasks = sqlite3.connect(":memory:")
+        with open(fleet.data_dir / "tasks.db", "r+b") as fh:  # in place: truncate and write
+            fh.truncate(0)
+            fh.write(b"garbage\n")
+        text = await wait_for(pilot, app, "not an SQLite database", timeout=30)
+        assert "stale since" in text and TITLE in text and app.is_running
+
+
 @pytest.mark.parametrize("kind", ["random bytes", "truncated database", "a text file"])
 async def test_corrupt_store_at_start_says_so(tmp_path: Path, kind: str) -> None:
     data_dir = tmp_path / "tau"

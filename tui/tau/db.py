@@ -76,6 +76,23 @@ async def _close_quietly(conn: aiosqlite.Connection) -> None:
         pass
 
 
+#: The first 16 bytes of every SQLite database file.
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _intact(path: Path) -> bool:
+    """The file still starts as an SQLite database. One written over in place
+    (the same inode) keeps its identity, and in WAL mode a reader whose
+    wal-index did not move trusts its cache: without this look the old rows
+    would be shown as fresh. (A file this user may no longer open: the open
+    connection still reads it; False only for bytes that say otherwise.)"""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == SQLITE_MAGIC
+    except OSError:
+        return True
+
+
 class Connections:
     """tasks.db and tau.db, opened read-only, reopened when they come back.
 
@@ -120,7 +137,7 @@ class Connections:
         for f in (self.tasks, self.tau):
             which, path = f.which, f.path
             ident = file_identity(path)
-            if f.conn is not None and ident == f.ident:
+            if f.conn is not None and ident == f.ident and _intact(path):
                 continue
             if f.conn is not None:  # replaced, moved or deleted: let go of the old file
                 await _close_quietly(f.conn)
