@@ -107,12 +107,26 @@ def test_the_active_heading_counts_taus_budget_per_project() -> None:
             task(3, "planning", owner="s1", project="tau"), task(4, "planning", project="tau"),
             task(5, "approved", project="tau"), task(6, "ready", project="tau"),
             task(7, "merging", project="webapp"), task(8, "done", project="webapp")]
-    assert budget(rows) == {"tau": 3, "webapp": 1}  # count_inflight_tasks per project
+    assert budget(rows) == {("", "tau"): 3, ("", "webapp"): 1}  # count_inflight_tasks per project
     assert budget_note(budget(rows)) == "tau 3 of 8 slots · webapp 1 of 8"
     active = group_tasks(rows)[0]
     assert (active.key, len(active.tasks), active.note) == ("active", 3, "tau 3 of 8 slots · webapp 1 of 8")
     # the budget is the fleet's, whatever the filter shows
     assert group_tasks(rows, needle="#7")[0].note == "tau 3 of 8 slots · webapp 1 of 8"
+
+
+def test_with_hosts_each_budget_is_its_hosts_and_a_host_filter_keeps_its_own() -> None:
+    """Each host's tau schedules its own projects: two hosts' "tau" projects
+    are two budgets, each named with its host; filtered to one host, the
+    heading says that host's budgets only (before: every host's, unnamed)."""
+    rows = [replace(task(1, "active", project="tau"), host="gpu1"),
+            replace(task(2, "active", project="tau"), host="gpu1"),
+            replace(task(1, "review", project="tau"), host="local"),
+            replace(task(3, "merging", project="infra"), host="gpu1")]
+    assert group_tasks(rows)[0].note == "gpu1 tau 2 of 8 slots · gpu1 infra 1 of 8 · local tau 1 of 8"
+    assert group_tasks(rows, needle="host:gpu1")[0].note == "gpu1 tau 2 of 8 slots · gpu1 infra 1 of 8"
+    grouper = Grouper()
+    assert grouper.group(rows, needle="host:local")[0].note == "local tau 1 of 8 slots"
 
 
 def test_filter_words_and_ids() -> None:

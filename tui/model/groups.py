@@ -79,21 +79,32 @@ def in_budget(task: TaskRow) -> bool:
     return task.state in IN_FLIGHT_STATES or (task.state == "planning" and task.owner is not None)
 
 
-def budget(tasks: Iterable[TaskRow]) -> Counter[str]:
-    """Tasks counted against each project's budget."""
-    return Counter(t.project for t in tasks if in_budget(t))
+def budget(tasks: Iterable[TaskRow]) -> Counter[tuple[str, str]]:
+    """Tasks counted against each project's budget, by (host, project): each
+    host's tau schedules its own projects."""
+    return Counter((t.host, t.project) for t in tasks if in_budget(t))
 
 
-def budget_note(counts: Counter[str]) -> str:
+def budget_note(counts: Counter[tuple[str, str]], needle: str = "") -> str:
     """"tau 3 of 8 slots · webapp 1 of 8": the busiest projects first (the
-    names are the store's data: shown literally, cut to fit)."""
-    used = sorted(((n, p) for p, n in counts.items() if n > 0), key=lambda np: (-np[0], np[1]))
-    bits = [f"{one_line(p, 20) if p else '(no project)'} {n} of {MAX_CONCURRENT}"
-            + (" slots" if i == 0 else "")
-            for i, (n, p) in enumerate(used[:BUDGET_PROJECTS_SHOWN])]
+    names are the store's data: shown literally, cut to fit). With hosts, each
+    names its host ("gpu1 infra 3 of 8"), and a ``host:`` filter keeps only
+    the budgets of the hosts it shows."""
+    wanted = _host_words(needle)
+    used = sorted(((n, h, p) for (h, p), n in counts.items()
+                   if n > 0 and (not wanted or any(h.lower().startswith(w) for w in wanted))),
+                  key=lambda nhp: (-nhp[0], nhp[1], nhp[2]))
+    bits = [(f"{one_line(h, 12)} " if h else "") + f"{one_line(p, 20) if p else '(no project)'} "
+            f"{n} of {MAX_CONCURRENT}" + (" slots" if i == 0 else "")
+            for i, (n, h, p) in enumerate(used[:BUDGET_PROJECTS_SHOWN])]
     if len(used) > BUDGET_PROJECTS_SHOWN:
         bits.append(f"+{len(used) - BUDGET_PROJECTS_SHOWN} projects")
     return " · ".join(bits)
+
+
+def _host_words(needle: str) -> list[str]:
+    """The host prefixes a filter names ('host:gpu' …), lower-cased."""
+    return [w[5:] for w in needle.lower().split() if w.startswith("host:")]
 
 
 def matches(task: TaskRow, needle: str) -> bool:
@@ -103,11 +114,10 @@ def matches(task: TaskRow, needle: str) -> bool:
         return True
     n = needle.lower().strip()
     if "host:" in n:
-        words = n.split()
-        hosts = [w[5:] for w in words if w.startswith("host:")]
+        hosts = _host_words(n)
         if hosts and not any(task.host.lower().startswith(h) for h in hosts):
             return False
-        n = " ".join(w for w in words if not w.startswith("host:"))
+        n = " ".join(w for w in n.split() if not w.startswith("host:"))
     if n.startswith("#") and n[1:].isdigit():
         return task.id == int(n[1:])
     hay = f"{task.id} {task.title} {task.project} {task.state} {task.host}".lower()
@@ -174,7 +184,7 @@ def group_tasks(
     for task in tasks:
         if _shown(task, needle, live_only):
             buckets[group_of(task)].append(task)
-    note = budget_note(budget(tasks))
+    note = budget_note(budget(tasks), needle)
     out: list[Group] = []
     hosts = _has_hosts(tasks)
     for gkey, _ in GROUPS:
@@ -256,7 +266,7 @@ class Grouper:
         self._by_id: dict[object, TaskRow] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._groups: dict[str, Group] = {}
-        self._budget: Counter[str] = Counter()
+        self._budget: Counter[tuple[str, str]] = Counter()
         self._seq = 0
         #: Tasks counted as running in the title (Active with a live working session).
         self.running = 0
@@ -306,7 +316,7 @@ class Grouper:
                 if row is None:
                     continue
                 if in_budget(row):
-                    self._budget[row.project] += 1 if add else -1
+                    self._budget[row.host, row.project] += 1 if add else -1
                 if _running(row):
                     self.running += 1 if add else -1
                 if not _shown(row, needle, live_only):
@@ -368,7 +378,7 @@ class Grouper:
     def _ordered(self) -> list[Group]:
         active = self._groups.get("active")
         if active is not None:
-            note = budget_note(self._budget)
+            note = budget_note(self._budget, self._params[1] if self._params else "")
             if active.note != note:
                 self._groups["active"] = replace(active, note=note)
         return [self._groups[key] for key, _ in GROUPS if key in self._groups]
