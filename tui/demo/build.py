@@ -15,7 +15,7 @@ import json
 import random
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..tau import ddl as tauschema
@@ -153,7 +153,7 @@ def build_demo_store(data_dir: Path | str, *, seed: int = 7, now_ms: int | None 
             raise FileExistsError(f"{tasks_path} already holds tasks")
         plan = _Plan(random.Random(seed), Recorder(seed), now, c.cast(cast), seed if cast else None)
         plan.orchestrators()
-        for i in sorted(range(len(SPECS)), key=lambda i: (-SPECS[i].created_ago, i)):
+        for i in sorted(range(len(plan.specs)), key=lambda i: (-plan.specs[i].created_ago, i)):
             plan.task(i)
         written = plan.write(tconn, sconn)
         return DemoState(data_dir, tasks_path, tau_path, now, len(SPECS), len(written),
@@ -163,12 +163,29 @@ def build_demo_store(data_dir: Path | str, *, seed: int = 7, now_ms: int | None 
         sconn.close()
 
 
+def _timed(shuffle: int | None) -> tuple[Spec, ...]:
+    """The board's tasks, at their own times on a demo host (``shuffle``: its
+    seed): each task filed and moved on up to half again sooner or later, so
+    that hosts told the same story do not file it in lockstep (their ids,
+    order and ages differ). This machine's demo (None) keeps the board as is."""
+    if shuffle is None:
+        return SPECS
+    rng = random.Random(shuffle)
+    out = []
+    for spec in SPECS:
+        created = max(10 * MIN, int(spec.created_ago * rng.uniform(0.5, 1.5)))
+        entered = min(created, max(MIN, int(spec.entered_ago * rng.uniform(0.5, 1.5))))
+        out.append(replace(spec, created_ago=created, entered_ago=entered))
+    return tuple(out)
+
+
 class _Plan:
     """The fleet's history, replayed in time order per session."""
 
     def __init__(self, rng: random.Random, rec: Recorder, now: int, projects: dict[str, c.Project],
                  shuffle: int | None = None) -> None:
         self.rng, self.rec, self.now = rng, rec, now
+        self.specs = _timed(shuffle)
         #: The projects by the role the story gives them; their titles (in an order of ``shuffle``).
         self.projects = projects
         self.project_titles = {role: _ordered(p.titles, shuffle, p.name) for role, p in projects.items()}
@@ -210,10 +227,10 @@ class _Plan:
             self.orch[project] = chain
 
     def task(self, i: int) -> None:
-        spec, rng, rec = SPECS[i], self.rng, self.rec
+        spec, rng, rec = self.specs[i], self.rng, self.rec
         p, titles = self.projects[spec.project], self.project_titles[spec.project]
         task_id = self.task_ids[i] = len(self.task_ids) + 1
-        used = sum(1 for j in self.task_ids if SPECS[j].project == spec.project) - 1
+        used = sum(1 for j in self.task_ids if self.specs[j].project == spec.project) - 1
         title = self.titles[i] = titles[used % len(titles)] if spec.start != "interactive" or i == 0 \
             else "Pair on the checkout refactor" if p.name == "webapp" else f"Pair on: {titles[-1]}"
         created, entered = self.now - spec.created_ago, self.now - spec.entered_ago
@@ -304,7 +321,7 @@ class _Plan:
         written = [p for p in ordered if not p.deleted]
         with tx(tconn):
             for r in sorted(self.rows, key=lambda r: tid[r.spec]):
-                spec = SPECS[r.spec]
+                spec = self.specs[r.spec]
                 updated = max([h[4] for h in self.history if h[0] == r.spec] + [r.created])
                 tconn.execute(
                     "INSERT INTO tasks (id, project_name, title, state, priority, tags, affected_files, branch,"
@@ -317,13 +334,13 @@ class _Plan:
             links = []
             for i, creator in self.creators.items():
                 if creator is not None:
-                    links.append((tid[i], sid[creator.key], "creator", self.now - SPECS[i].created_ago))
+                    links.append((tid[i], sid[creator.key], "creator", self.now - self.specs[i].created_ago))
             links += [(tid[p.task], p.id, p.role, p.created_at) for p in ordered
                       if p.task is not None and p.role != "log"]
             tconn.executemany("INSERT OR IGNORE INTO task_sessions (task_id, session_id, role, created_at)"
                               " VALUES (?,?,?,?)", links)
             tconn.executemany("INSERT INTO task_relations VALUES (?,?,'depends_on')",
-                              [(tid[i], tid[s.depends_on]) for i, s in enumerate(SPECS) if s.depends_on is not None])
+                              [(tid[i], tid[s.depends_on]) for i, s in enumerate(self.specs) if s.depends_on is not None])
             tconn.executemany(
                 "INSERT INTO task_history (task_id, field, old_value, new_value, session_id, created_at)"
                 " VALUES (?, 'state', ?, ?, ?, ?)",
