@@ -87,17 +87,16 @@ def _dashboard(argv: list[str] | None) -> int:
 def _run(args: argparse.Namespace, config: Config) -> int:
     """Start the demo if asked, run the app, and always clean up after it."""
     import asyncio
-    import os
     import shutil
     import tempfile
     from collections.abc import Callable
     from dataclasses import replace
     from pathlib import Path
 
-    from .tau.paths import default_data_dir, default_runtime_dir, find_socket
-    from .ui.exits import LEAVING
     from .notify.settings import demo_table
+    from .tau.paths import default_data_dir, default_runtime_dir, find_socket
     from .tau.store import Store
+    from .ui.exits import LEAVING
 
     fleet = None
     demo_hosts = None

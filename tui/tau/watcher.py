@@ -81,7 +81,11 @@ async def _changes(
             yield raw
         return
     from watchfiles._rust_notify import RustNotify
-    from watchfiles.main import _default_debug, _default_ignore_permission_denied, _default_poll_delay_ms
+    from watchfiles.main import (
+        _default_debug,
+        _default_ignore_permission_denied,
+        _default_poll_delay_ms,
+    )
 
     # Set up as awatch sets it up: the same defaults and WATCHFILES_* variables
     # (force polling on WSL or when asked, poll delay, debug, permission errors).
