@@ -59,3 +59,25 @@ async def test_the_alerts_key_stays_in_the_footer_at_80x24(kit: StoreKit) -> Non
                          what="! Alerts in the footer", timeout=5)
         footer = screen_text(app).splitlines()[-1]
         assert "q Quit" in footer and "? Help" in footer, footer
+
+
+async def test_the_task_screen_says_its_fields_in_words_and_gives_the_title_its_room(kit: StoreKit) -> None:
+    """tau's columns said as tau means them ('owner s2', 'filed by s1', 'merges
+    into main', 'skips review'), never the column names; and at 80 columns the
+    title runs to the line's end (before: cut at 40 characters, with a third
+    of the line left empty)."""
+    kit.add_task(1, LONG, "active", branch="tau/task-1-cache-the-compiled-templates-between-requests")
+    kit.link(1, "s2", "worker")
+    kit.add_session("s2")
+    with kit._tx(kit.tasks) as c:  # noqa: SLF001 - what tau's task_update writes
+        c.execute("UPDATE tasks SET session_id = 's2', filed_by_session_id = 's1', merge_target = 'main',"
+                  " skip_review = 1 WHERE id = 1")
+    app = make_app(kit)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_text(pilot, app, "Cache the compiled")
+        await pilot.press("enter")
+        text = await wait_for_text(pilot, app, "owner s2")
+        assert "filed by s1" in text and "merges into main" in text and "skips review" in text
+        assert "session_id" not in text and "merge_target" not in text and "skip_review" not in text
+        title = next(ln for ln in text.splitlines() if "Cache the compiled" in ln)
+        assert len(title.rstrip()) >= 76, title

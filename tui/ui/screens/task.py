@@ -25,7 +25,7 @@ from ...model.text import one_line
 from ...model.queries import RefreshState, TaskQuery
 from ..widgets.filter_box import FilterBox
 from .successor import RETIRED, SUCCESSOR, SuccessorPrompt
-from .task_words import RELATIONS_SHOWN, history_words, relation_words
+from .task_words import RELATIONS_SHOWN, field_words, history_words, relation_words
 from ..widgets.footer import FitFooter
 from ..widgets.session_card import SessionCard
 from ..widgets.status import StatusLine
@@ -160,19 +160,21 @@ class TaskScreen(DataScreen[TaskDetail | None]):
             title.append("  ⏳ " + "; ".join(one_line(w, 60) for w in t.waits[:4]))
         elif t.blocked_by:  # tau's ⏳: a dependency not merged or closed
             title.append("  ⏳ waits on " + ", ".join(f"#{b}" for b in t.blocked_by[:4]))
-        title.append("  " + one_line(t.title, max(20, self.size.width - 40)), style="bold")
+        # the title takes the rest of the line (the label, state and waits first)
+        title.append("  " + one_line(t.title, max(20, self.size.width - title.cell_len - 4)), style="bold")
         self.query_one("#title", TextLine).show(title)
         f = Text(no_wrap=True, overflow="ellipsis")
+        # short words first, the long branch and tags last: the line's end cuts those
         f.append(f"project {one_line(t.project, 30)}")
-        if d.branch:
-            f.append(f" · branch {one_line(d.branch, 40)}")
         if t.parent_id is not None:
             f.append(f" · parent #{t.parent_id}")
+        for name, value in d.extra[:6]:
+            f.append(f" · {field_words(name, value)}")
+        f.append(f" · updated {fmt.age(t.updated_at / 1000, now)} ago")
+        if d.branch:
+            f.append(f" · branch {one_line(d.branch, 100)}")
         if d.tags:
             f.append(" · tags " + ", ".join(one_line(x, 20) for x in d.tags[:8]))
-        f.append(f" · updated {fmt.age(t.updated_at / 1000, now)} ago")
-        for name, value in d.extra[:6]:
-            f.append(f" · {one_line(name, 24)} {one_line(value, 30)}")
         words = relation_words(t.id, d.relations)
         if words:
             shown = words[:RELATIONS_SHOWN]

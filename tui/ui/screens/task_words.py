@@ -27,6 +27,33 @@ _RELATION_WORDS = {
 }
 
 
+#: tasks.db columns (TAU.md §4.2) in an operator's words; a flag (0/1) is
+#: named only when set, with no value after it.
+_FIELD_WORDS = {
+    "session_id": "owner",
+    "filed_by_session_id": "filed by",
+    "merge_target": "merges into",
+    "no_merge": "not merged",
+    "skip_review": "skips review",
+    "require_approval": "needs approval",
+    "dispatch_failure_count": "failed dispatches",
+    "sandbox_profile": "sandbox",
+}
+_FLAGS = {"no_merge", "skip_review", "require_approval"}
+
+
+def field_words(name: str, value: str) -> str:
+    """"owner s65", "filed by s2", "merges into main", "skips review": a task
+    column the task screen names, said as tau means it (a column this version
+    does not know is shown as it is)."""
+    words = _FIELD_WORDS.get(name)
+    if words is None:
+        return f"{one_line(name, 24)} {one_line(value, 30)}"
+    if name in _FLAGS:
+        return words
+    return f"{words} {one_line(value, 30)}"
+
+
 def relation_words(task_id: int, relations: tuple[Relation, ...]) -> list[str]:
     """Each relation in this task's direction and tau's meaning, with the other
     task's state where known: "waits on #3 (active)", "blocks #7 (ready)" (the
