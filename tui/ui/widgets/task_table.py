@@ -8,7 +8,7 @@ from rich.segment import Segment
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -93,6 +93,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._announced: str | None = None
         self._strips: dict[str, tuple[Cells, bool, int, Strip]] = {}
         self._painter = RowPainter()
+        self._tones: dict[str, str] = {}  # tone → its style (see `_style`)
         self._header: tuple[int, Strip] | None = None
         self.cursor_row = 0
 
@@ -102,6 +103,7 @@ class TaskTable(ScrollView, can_focus=True):
     def _restyle(self, _theme: object = None) -> None:
         """Colours come from the stylesheet: a new theme means new cells."""
         self._made.clear()
+        self._tones = {}
         self._tasks = self._made.tasks
         self._strips = {}
         self._painter.clear()
@@ -119,16 +121,22 @@ class TaskTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _style(self, tone: str) -> str:
-        return str(self.get_component_rich_style(f"tasktable--{tone}", partial=True))
+        """A tone's style, kept until the styles change (Textual's cache empties
+        on every refresh: each re-sort asked the stylesheet for every cell)."""
+        style = self._tones.get(tone)
+        if style is None:
+            style = self._tones[tone] = str(
+                self.get_component_rich_style(f"tasktable--{tone}", partial=True))
+        return style
+
+    def notify_style_update(self) -> None:
+        self._tones = {}
+        super().notify_style_update()
 
     # --- rendering -----------------------------------------------------------------
 
     def _task_cells(self, t: TaskRow, now: float) -> Cells:
         return task_cells(t, now, self._columns, self._title_width, self._style)
-
-    @staticmethod
-    def _age_cell(t: TaskRow, now: float) -> Text:
-        return age_cell(t, now)
 
     def _heading_cells(self, group: Group, folded: bool = False) -> Cells:
         return heading_cells(group, self._style, folded)
@@ -194,6 +202,7 @@ class TaskTable(ScrollView, can_focus=True):
         moved = self.cursor_row != max(0, index)
         self.cursor_row = max(0, index)
         self.virtual_size = Size(self.size.width, len(new) + 1)
+        scrolls = False
         if (moved and (top > 0 or not keep_top) and cursor_key in index_of
                 and 0 <= offset < self._visible_rows()):
             # Its task moved (re-sorted, rows came or went above it): a view
@@ -204,13 +213,33 @@ class TaskTable(ScrollView, can_focus=True):
             # (after the refresh: the new virtual size must be in place first)
             self.call_after_refresh(self.scroll_to, y=max(0, self.cursor_row - offset),
                                     animate=False, immediate=True)
+            scrolls = True
         self.tick(now)
         self._announce()
         if in_place and not moved:
             for i in changed:
                 self._refresh_row(i)
-        else:
+        elif refold or len(old) != len(new) or int(self.scroll_y) != top or scrolls:
             self.refresh()
+        else:  # rows moved (a re-sort): the lines on screen that show another row
+            self._refresh_moved(old, new, cursor_index)
+
+    def _refresh_moved(self, old: list[tuple[str, Cells]], new: list[tuple[str, Cells]],
+                       old_cursor: int) -> None:
+        """Repaint the lines on screen that show another row than before (a
+        task moved up: from its new place to its old one) and the cursor's old
+        and new lines: a full refresh sent every line through the compositor."""
+        top, cursors = int(self.scroll_y), (old_cursor, self.cursor_row)
+        spans: list[list[int]] = []
+        for i in range(top, min(len(new), top + self._visible_rows())):
+            if old[i] is not new[i] or i in cursors:
+                if spans and spans[-1][1] == i:
+                    spans[-1][1] = i + 1
+                else:
+                    spans.append([i, i + 1])
+        width = max(self.virtual_size.width, self.size.width)
+        if spans:
+            self.refresh(*(Region(0, a + 1 - top, width, b - a) for a, b in spans))
 
     def _key_index(self) -> dict[str, int]:
         """Row key → its index (made again after rows moved)."""
@@ -240,7 +269,7 @@ class TaskTable(ScrollView, can_focus=True):
             task = self._tasks.get(key)
             if task is None:
                 continue
-            age = self._age_cell(task, now)  # the only cell the clock moves
+            age = age_cell(task, now)  # the only cell the clock moves
             if age.plain != cells[col].plain:  # (a paused app does not tick: ages hold)
                 fresh = cells[:col] + (age,) + cells[col + 1:]
                 self._rows[i] = row = (key, fresh)
