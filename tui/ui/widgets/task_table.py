@@ -121,8 +121,7 @@ class TaskTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _style(self, tone: str) -> str:
-        """A tone's style, kept until the styles change (Textual's cache empties
-        on every refresh: each re-sort asked the stylesheet for every cell)."""
+        """A tone's style, kept until the styles change (Textual's cache empties on a refresh)."""
         style = self._tones.get(tone)
         if style is None:
             style = self._tones[tone] = str(
@@ -154,20 +153,16 @@ class TaskTable(ScrollView, can_focus=True):
 
     def show(self, groups: Sequence[Group], now: float, *, unfolded: bool = False,
              folded: frozenset[str] = frozenset(), keep_top: bool = True) -> None:
-        """Put these groups on screen: lines whose cells did not change keep
-        their rendering; the cursor stays on the same task, and the view with
-        it, except at the top of the list: a view showing the top keeps
-        showing it, so a task added above the cursor comes into sight (the
-        cursor, on its task, moves down). ``keep_top=False``: the operator
-        changed the list (a filter, a sort): the view follows the cursor's
-        task wherever it is. ``folded``: the groups shown as their heading
-        alone."""
+        """Put these groups on screen: unchanged lines keep their rendering; the
+        cursor stays on its task, the view with it, but a view at the top stays
+        there (a task added above the cursor comes into sight). ``keep_top=False``:
+        the operator changed the list (filter, sort): the view follows the
+        cursor's task. ``folded``: the groups shown as their heading alone."""
         self._last = (groups, now)
         self._unfolded = unfolded
         refold = folded != self._folded  # rows come or go under a heading: redraw all
         self._folded = folded
-        cursor_key = self.cursor_key()
-        cursor_index = self.cursor_row
+        cursor_key, cursor_index = self.cursor_key(), self.cursor_row
         top = int(self.scroll_y)
         offset = cursor_index - top  # the cursor's line on screen
         old = self._rows
@@ -186,14 +181,13 @@ class TaskTable(ScrollView, can_focus=True):
                 if a[1] is not b[1]:
                     changed.append(i)
         self._rows = new
-        if not in_place:
+        if not in_place:  # (the index of every row is made again when asked for)
             self._index = None
-            index_of = self._key_index()
-            for key in [k for k in self._strips if k not in index_of]:
-                del self._strips[key]
-        index_of = self._key_index()
-        if cursor_key is not None and cursor_key in index_of:
-            index = index_of[cursor_key]
+            for key in [k for k in self._strips if k.startswith("t:") and k not in self._tasks]:
+                del self._strips[key]  # tasks no longer listed
+        found = self._find(cursor_key, cursor_index)
+        if found is not None:
+            index = found
         else:
             index = min(cursor_index, len(new) - 1)
             # Prefer a task row to a heading when the old task vanished.
@@ -203,7 +197,7 @@ class TaskTable(ScrollView, can_focus=True):
         self.cursor_row = max(0, index)
         self.virtual_size = Size(self.size.width, len(new) + 1)
         scrolls = False
-        if (moved and (top > 0 or not keep_top) and cursor_key in index_of
+        if (moved and (top > 0 or not keep_top) and found is not None
                 and 0 <= offset < self._visible_rows()):
             # Its task moved (re-sorted, rows came or went above it): a view
             # scrolled down the list moves with it, so the operator's row stays
@@ -226,9 +220,8 @@ class TaskTable(ScrollView, can_focus=True):
 
     def _refresh_moved(self, old: list[tuple[str, Cells]], new: list[tuple[str, Cells]],
                        old_cursor: int) -> None:
-        """Repaint the lines on screen that show another row than before (a
-        task moved up: from its new place to its old one) and the cursor's old
-        and new lines: a full refresh sent every line through the compositor."""
+        """Repaint the lines on screen that show another row (a task moved up: from its new
+        place to its old one) and the cursor's: a full refresh sends all through the compositor."""
         top, cursors = int(self.scroll_y), (old_cursor, self.cursor_row)
         spans: list[list[int]] = []
         for i in range(top, min(len(new), top + self._visible_rows())):
@@ -240,6 +233,13 @@ class TaskTable(ScrollView, can_focus=True):
         width = max(self.virtual_size.width, self.size.width)
         if spans:
             self.refresh(*(Region(0, a + 1 - top, width, b - a) for a, b in spans))
+
+    def _find(self, key: str | None, near: int) -> int | None:
+        """Row ``key``'s index: first near where it was (a re-sort moves it a place or two)."""
+        for i in range(max(0, near - 4), min(len(self._rows), near + 5)):
+            if self._rows[i][0] == key:
+                return i
+        return None if key is None else self._key_index().get(key)
 
     def _key_index(self) -> dict[str, int]:
         """Row key → its index (made again after rows moved)."""
