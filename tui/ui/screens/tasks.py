@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.reactive import var
+from textual.widget import Widget
 from textual.widgets import Input
 
 from ...model.groups import SORTS, Grouper
@@ -21,6 +24,8 @@ from ..widgets.task_detail import TaskDetailLine
 from ..widgets.task_table import TaskTable
 from ..widgets.text_line import TextLine
 from .base import DataScreen
+
+W = TypeVar("W", bound=Widget)
 
 
 class TaskListScreen(DataScreen[TaskListSnapshot]):
@@ -63,6 +68,7 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
         self.set_reactive(TaskListScreen.sort, sort if sort in SORTS else SORTS[0])
         self.set_reactive(TaskListScreen.reverse, reverse)
         self._found: tuple[TaskTable, StatusLine] | None = None
+        self._kept: dict[tuple[type, str], Widget] = {}  # (see `_one`)
         self._grouper = Grouper()  # regroups only the tasks that changed
         self._arranger = Arranger()  # reverses or holds only the groups that changed
         self._shown_groups: list = []
@@ -127,14 +133,24 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
                 return None, None
         return self._found
 
+    def _one(self, kind: type[W], selector: str = "") -> W:
+        """``query_one``, kept while the widget is attached: every read redraws
+        the list, its title and its detail line, and a DOM query each was a
+        measurable part of a read under load."""
+        widget = self._kept.get((kind, selector))
+        if widget is None or not widget.is_attached:
+            widget = self._kept[(kind, selector)] = (
+                self.query_one(selector, kind) if selector else self.query_one(kind))
+        return widget  # type: ignore[return-value]
+
     def on_resize(self) -> None:
         self.query_one(TaskTable).fit_width(self.size.width)
 
     def _redraw(self, *, from_data: bool = False) -> None:
         """The list again: for new data (``from_data``: a view at the top of
         the list stays there), or for the operator's own change."""
-        table = self.query_one(TaskTable)
-        empty = self.query_one("#empty", TextLine)
+        table = self._one(TaskTable)
+        empty = self._one(TextLine, "#empty")
         snap = self.snapshot
         if snap is None:
             return
@@ -185,7 +201,7 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
         if self.needle:
             bits.append(f"filter: {self.needle}")
         title.append("   [" + ", ".join(bits) + "]")
-        self.query_one("#title", TextLine).show(title)
+        self._one(TextLine, "#title").show(title)
 
     # --- keys -------------------------------------------------------------------------
 
@@ -263,8 +279,8 @@ class TaskListScreen(DataScreen[TaskListSnapshot]):
         """The selected task now; its branch and latest transition once read
         (read again when its row changed)."""
         try:
-            task = self.query_one(TaskTable).task_at_cursor()
-            line = self.query_one(TaskDetailLine)
+            task = self._one(TaskTable).task_at_cursor()
+            line = self._one(TaskDetailLine)
         except NoMatches:
             return  # the screen is being torn down (quitting) while a read lands
         if task is None:
