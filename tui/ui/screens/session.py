@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -342,16 +344,24 @@ class TranscriptScreen(DataScreen[Transcript], TranscriptSearch):
             previous_first = next(iter(self.scroller.query_children(MessageView)), None)
             was_at = previous_first.virtual_region.y if previous_first is not None else 0
             if await self._fetch_older() and previous_first is not None:
-                self.call_after_refresh(self._keep_place, previous_first, was_at)
+                self._keep_place(previous_first, was_at)
         finally:
             self._loading_older = False
 
-    def _keep_place(self, first: MessageView, was_at: int, tries: int = 20) -> None:
+    def _keep_place(self, first: MessageView, was_at: int, until: float | None = None) -> None:
         """The message that was first back at the top, once the page above it is
-        laid out: scrolled to before that, it is still at its old place (the top
-        of the new page), and the reader is thrown a page back."""
-        if first.virtual_region.y <= was_at and tries and first.is_attached:
-            self.call_after_refresh(self._keep_place, first, was_at, tries - 1)
+        laid out: scrolled to before that (it is still at its old place, or the
+        scroller's height is the old one and clamps the scroll), the reader is
+        thrown a page back. Looked at again every 20 ms, for 3 s at most: a
+        timer, not call_after_refresh, which can run again and again before
+        the layout it waits for (a busy loop that holds the layout off)."""
+        until = time.monotonic() + 3.0 if until is None else until
+        if not first.is_attached:
+            return
+        y = first.virtual_region.y
+        laid_out = y > was_at and self.scroller.virtual_size.height > y
+        if not laid_out and time.monotonic() < until:
+            self.set_timer(0.02, lambda: self._keep_place(first, was_at, until))
             return
         self.scroller.scroll_to_widget(first, animate=False, top=True)
 
