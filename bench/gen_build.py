@@ -121,7 +121,6 @@ def plan(spec: SizeSpec, rng: random.Random, now: int) -> Plan:
     for i in rng.choices(range(n_tasks), weights, k=extra):
         per_task[i] += 1
     # session ids are allocated in creation order, like tau's s1, s2, ...
-    sess_rows: list[list[Any]] = []  # mutable rows, finalised later
     sess_task: list[int] = []  # task index or -1
     sess_role: list[str] = []
     sess_created: list[int] = []

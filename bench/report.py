@@ -169,7 +169,7 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     T = TARGETS
     rows: list[dict[str, Any]] = []
     sizes = results.get("sizes", {})
-    L, S, M = sizes.get("L", {}), sizes.get("S", {}), sizes.get("M", {})
+    L, M = sizes.get("L", {}), sizes.get("M", {})
     # --- issue 22 ---
     op = g(L, "operator", "latency")
     if op and g(op, "all", "n"):

@@ -14,7 +14,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
-from tests.harness import flat, make_app, screen_text, wait_for, wait_for_all, wait_until
+from tests.harness import flat, make_app, wait_for, wait_for_all, wait_until
 from tests.storekit import BASE_MS, StoreKit
 from tests.test_hosts_app import gpu1, hosts, row, running  # noqa: F401 - gpu1 is a fixture
 from tui.hosts import Hosts

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from tests.harness import apoll
-from tests.storekit import StoreKit, fixed_fleet
+from tests.storekit import StoreKit
 from tui.model.snapshots import LiveAnswer, LiveTool, LiveTurn, TaskRow, Transcript
 from tui.remote import wire
 from tui.remote.codec import DecodeError, decode, encode

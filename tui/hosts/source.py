@@ -211,7 +211,6 @@ class Hosts:
 
     def status(self) -> StoreStatus:
         """This machine's status (its server, its notices), with a line per host."""
-        now = self.clock()
         hosts: list[HostStatus] = []
         notices: list[str] = []
         if self.local_shown:
