@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from rich.segment import Segment
 from rich.text import Text
-from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -16,7 +15,8 @@ from textual.strip import Strip
 from ...model.groups import Group
 from ...model.snapshots import TaskRow
 from .row_paint import RowPainter, line_text
-from .table_rows import TableRows, row_key
+from .table_cursor import TableCursor
+from .table_rows import TableRows
 from .task_cells import (  # noqa: F401  (the column sets, re-exported)
     NARROW_BELOW,
     NARROW_COLUMNS,
@@ -30,7 +30,7 @@ from .task_cells import (  # noqa: F401  (the column sets, re-exported)
 )
 
 
-class TaskTable(ScrollView, can_focus=True):
+class TaskTable(TableCursor, ScrollView, can_focus=True):
     """Rows keyed ``t:<id>``; headings ``g:<group>``; the fold row ``fold:<group>``.
 
     Drawn with Textual's line API: each row is rendered once into a `Strip`
@@ -96,6 +96,12 @@ class TaskTable(ScrollView, can_focus=True):
         self._tones: dict[str, str] = {}  # tone → its style (see `_style`)
         self._header: tuple[int, Strip] | None = None
         self.cursor_row = 0
+
+    def _cursor_moved(self, key: str | None) -> Message:
+        return self.CursorMoved(key)
+
+    def _row_selected(self, key: str) -> Message:
+        return self.RowSelected(key)
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._restyle)
@@ -354,96 +360,9 @@ class TaskTable(ScrollView, can_focus=True):
         self._strips = {}
         self.virtual_size = Size(self.size.width, len(self._rows) + 1)
 
-    # --- the cursor ------------------------------------------------------------------------
-
-    def move_cursor(self, row: int) -> None:
-        """Put the cursor on row ``row`` and scroll it into view (under the header)."""
-        if not self._rows:
-            return
-        self.cursor_row = max(0, min(row, len(self._rows) - 1))
-        visible = self._visible_rows()
-        top = int(self.scroll_y)
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False)
-        elif self.cursor_row >= top + visible:
-            self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
-        self.refresh()
-        self._announce()
-
-    def _announce(self) -> None:
-        """Tell the screen when the cursor is on another row."""
-        key = self.cursor_key()
-        if key != self._announced:
-            self._announced = key
-            self.post_message(self.CursorMoved(key))
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor_row - 1)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor_row + 1)
-
-    def action_page_up(self) -> None:
-        self.move_cursor(self.cursor_row - max(1, self.size.height - 2))
-
-    def action_page_down(self) -> None:
-        self.move_cursor(self.cursor_row + max(1, self.size.height - 2))
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(len(self._rows) - 1)
-
-    def action_select(self) -> None:
-        key = self.cursor_key()
-        if key is not None:
-            self.post_message(self.RowSelected(key))
-
-    def on_click(self, event: events.Click) -> None:
-        if event.y <= 0:
-            return
-        index = int(self.scroll_y) + event.y - 1
-        if not (0 <= index < len(self._rows)):
-            return
-        if index == self.cursor_row or event.chain > 1:
-            self.move_cursor(index)
-            self.action_select()
-        else:
-            self.move_cursor(index)
-
     def get_row(self, key: str) -> Cells:
         """The cells of the row ``key`` (as DataTable's get_row); KeyError if absent."""
         index = self._key_index().get(key)
         if index is None:
             raise KeyError(key)
         return self._rows[index][1]
-
-    def cursor_key(self) -> str | None:
-        if not self._rows or not (0 <= self.cursor_row < len(self._rows)):
-            return None
-        return self._rows[self.cursor_row][0]
-
-    def task_at_cursor(self) -> TaskRow | None:
-        key = self.cursor_key()
-        return self._tasks.get(key) if key else None
-
-    def select_task(self, task_id: int, host: str = "") -> bool:
-        return self.select_key(row_key(host, task_id))
-
-    def select_first_task(self) -> bool:
-        """Put the cursor on the first task listed, not the heading above it
-        (a filter typed: Enter opens its first match); False if none is."""
-        for index, (key, _) in enumerate(self._rows):
-            if key.startswith("t:"):
-                self.move_cursor(index)
-                return True
-        return False
-
-    def select_key(self, key: str) -> bool:
-        """Put the cursor on row ``key`` (a task, a heading); False if absent."""
-        index = self._key_index().get(key)
-        if index is not None:
-            self.move_cursor(index)
-            return True
-        return False
