@@ -22,7 +22,7 @@ from textual._xterm_parser import XTermParser
 from textual.drivers._writer_thread import WriterThread
 
 from tests.conftest import FIXED_NOW
-from tests.harness import make_app, screen_strips, wait_for_text
+from tests.harness import make_app, screen_strips, wait_for_text, wait_until
 from tests.storekit import StoreKit
 from tui.ui import textual_private
 from tui.ui.textual_private import MIRRORED, EscAwareParser, FooterKey, character_to_key
@@ -96,8 +96,10 @@ async def test_the_footer_keys_and_the_screen_read_as_sessiontop_reads_them(flee
     app = make_app(fleet, clock=lambda: FIXED_NOW)
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for_text(pilot, app, "Review the watcher debounce")
+        # (the footer recomposes when the bindings change, a focus moving: wait for it)
+        await wait_until(pilot, lambda: {k.action for k in app.screen.query(FooterKey)} >= {"quit", "help"},
+                         what="the footer's keys")
         keys = list(app.screen.query(FooterKey))
-        assert {k.action for k in keys} >= {"quit", "help"}
         assert all(isinstance(k.key_display, str) and isinstance(k.description, str) for k in keys)
         assert app._driver is not None  # noqa: SLF001 - write_to_terminal's way to the terminal
         strips = screen_strips(app)  # the harness's one private read

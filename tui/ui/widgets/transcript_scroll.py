@@ -26,6 +26,15 @@ class TranscriptScroll(VerticalScroll):
     class Moved(Message):
         """The view scrolled (by key, mouse or program)."""
 
+    def action_scroll_end(self) -> None:
+        """End takes the anchor back (Textual's follow mode); the screen hears
+        of it even when the view is at the end already or gets there before
+        the anchor is back (no scroll after it to tell): now and after the
+        scroll's refresh."""
+        super().action_scroll_end()
+        self.post_message(self.Moved())
+        self.call_after_refresh(self.post_message, self.Moved())
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if old_value != new_value:
