@@ -14,6 +14,7 @@ from __future__ import annotations
 from tests.conftest import make_app, screen_text, wait_for_text, wait_until
 from tests.harness import screen_strips
 from tests.storekit import BASE_MS, StoreKit
+from tests.test_view_at_top import forty_active_tasks
 from tui.ui.widgets.task_table import TaskTable
 
 SIZE = (120, 34)
@@ -35,8 +36,7 @@ def _lit(app, table: TaskTable) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 async def test_a_task_moved_up_is_drawn_in_its_new_place_and_nowhere_else(kit: StoreKit) -> None:
-    for i in range(1, 41):
-        kit.add_task(i, f"active task {i:02d}", "active", updated_at=BASE_MS - i * 60_000)
+    forty_active_tasks(kit)
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "active task 01")

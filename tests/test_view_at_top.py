@@ -16,9 +16,14 @@ from tui.ui.widgets.task_table import TaskTable
 SIZE = (120, 34)
 
 
-async def test_new_tasks_above_the_cursor_come_into_sight_at_the_top(kit: StoreKit) -> None:
+def forty_active_tasks(kit: StoreKit) -> None:
+    """Tasks 1-40, active, the lower the id the newer (the activity sort lists them in order)."""
     for i in range(1, 41):
         kit.add_task(i, f"active task {i:02d}", "active", updated_at=BASE_MS - i * 60_000)
+
+
+async def test_new_tasks_above_the_cursor_come_into_sight_at_the_top(kit: StoreKit) -> None:
+    forty_active_tasks(kit)
     app = make_app(kit)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "active task 01")
