@@ -47,9 +47,6 @@ class LinkTable:
         self.session_tasks: dict[str, tuple[int, ...]] = {}
         self.rowid = 0  # the highest rowid read
         self.total = 0  # rows read (or pending) in all
-        #: The table has been read whole once (an empty one too: "no rows yet"
-        #: is not "never read", which made every commit look like a change).
-        self.read = False
         #: Tasks whose rows up to rowid ``cut`` are still to be read (`fill`).
         self.pending: list[int] = []
         self.cut = 0
@@ -112,7 +109,7 @@ class LinkTable:
         ts = lambda c: schema.col("task_sessions", c)  # noqa: E731
         cols = f"task_id, session_id, {ts('role')}, {ts('created_at')}"
         rows: list = []
-        full = not self.read
+        full = not self.total
         count = top = 0
         if full or check:
             # One statement: the count and the top rowid from the same snapshot
@@ -146,7 +143,6 @@ class LinkTable:
                     f"({','.join('?' * len(part))}) AND rowid <= ?", (*part, top)))
             self.cut, self.rowid, self.total = top, top, count
             self.pending = list(rest)
-            self.read = True
             return True, set(self.links), True
         try:
             rows = list(await conn.execute_fetchall(
@@ -154,7 +150,6 @@ class LinkTable:
         except sqlite3.OperationalError:
             rows = list(await conn.execute_fetchall(f"SELECT 0, {cols} FROM task_sessions"))
         self.total = count
-        self.read = True
         return True, self.add(rows), True
 
     async def fill(self, conn: aiosqlite.Connection, schema: Schema) -> set[int]:
