@@ -49,23 +49,3 @@ async def test_new_tasks_above_the_cursor_come_into_sight_at_the_top(kit: StoreK
         at = {title: next(n for n, ln in enumerate(lines) if title in ln)
               for title in ("fresh work two", "fresh work one", "active task 01", "active task 04")}
         assert at["fresh work two"] < at["fresh work one"] < at["active task 01"] < at["active task 04"]
-
-
-async def test_before_any_key_the_cursor_stays_on_the_first_task(kit: StoreKit) -> None:
-    """At start the cursor is on the first task because it is first, not because
-    the operator chose it: when tau moves that task down (it merged), the cursor
-    is on the new first task, in sight, not gone down the list with the old one
-    (before: off screen, and the first ↓ jumped the view to the bottom). Once a
-    key moved it, it keeps its task (the test above)."""
-    forty_active_tasks(kit)
-    app = make_app(kit)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for_text(pilot, app, "active task 01")
-        table = app.screen.query_one(TaskTable)
-        await wait_until(pilot, lambda: table.cursor_key() == "t:1", what="the cursor on the first task")
-        kit.set_state(1, "merged", at=BASE_MS + 60_000)  # as tau does: updated_at now
-        await wait_until(pilot, lambda: table.cursor_key() == "t:2", what="the cursor on the new first task")
-        assert table.scroll_y == 0
-        await pilot.press("j")
-        await wait_until(pilot, lambda: table.cursor_key() == "t:3", what="↓ from the first task")
-        assert table.scroll_y == 0

@@ -29,7 +29,6 @@ class TableCursor(_Base):
     _tasks: dict[str, TaskRow]
     _announced: str | None
     cursor_row: int
-    chosen: bool
 
     def _visible_rows(self) -> int:
         raise NotImplementedError
@@ -47,7 +46,6 @@ class TableCursor(_Base):
         """Put the cursor on row ``row`` and scroll it into view (under the header)."""
         if not self._rows:
             return
-        self.chosen = True
         self.cursor_row = max(0, min(row, len(self._rows) - 1))
         visible = self._visible_rows()
         top = int(self.scroll_y)

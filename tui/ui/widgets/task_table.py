@@ -96,10 +96,6 @@ class TaskTable(TableCursor, ScrollView, can_focus=True):
         self._tones: dict[str, str] = {}  # tone → its style (see `_style`)
         self._header: tuple[int, Strip] | None = None
         self.cursor_row = 0
-        #: The operator put the cursor somewhere (a key, a click, a task opened):
-        #: until then it stays on the first task, not on whichever task was
-        #: first at start-up and has since gone down the list, out of sight.
-        self.chosen = False
 
     def _cursor_moved(self, key: str | None) -> Message:
         return self.CursorMoved(key)
@@ -195,9 +191,7 @@ class TaskTable(TableCursor, ScrollView, can_focus=True):
             self._index = None
             for key in [k for k in self._strips if k.startswith("t:") and k not in self._tasks]:
                 del self._strips[key]  # tasks no longer listed
-        found = self._find(cursor_key, cursor_index) if self.chosen else None
-        if not self.chosen:
-            cursor_index = 0  # the first task, whichever it is now
+        found = self._find(cursor_key, cursor_index)
         if found is not None:
             index = found
         else:
